@@ -1,0 +1,132 @@
+//! Poseidon instances (neptune) used by foldmem, natively and in circuit: Merkle nodes of arity
+//! 2/4/8/16, the trace-hash chain and the leaf of a 256-bit word. Each use has its own domain.
+
+use crate::F;
+use bellpepper_core::num::Num;
+use bellpepper_core::{ConstraintSystem, SynthesisError};
+use ff::Field;
+use generic_array::typenum::{U16, U2, U3, U4, U8};
+use neptune::circuit2::{Elt, PoseidonCircuit2};
+use neptune::hash_type::HashType;
+use neptune::poseidon::{Arity, Poseidon, PoseidonConstants};
+use neptune::Strength;
+use std::sync::OnceLock;
+
+/// Merkle-tree arities foldmem supports.
+pub const ARITIES: [usize; 4] = [2, 4, 8, 16];
+
+macro_rules! constants {
+    ($name:ident, $A:ty, $make:expr) => {
+        fn $name() -> &'static PoseidonConstants<F, $A> {
+            static C: OnceLock<PoseidonConstants<F, $A>> = OnceLock::new();
+            C.get_or_init(|| $make)
+        }
+    };
+}
+
+constants!(node2, U2, PoseidonConstants::new());
+constants!(node4, U4, PoseidonConstants::new());
+constants!(node8, U8, PoseidonConstants::new());
+constants!(node16, U16, PoseidonConstants::new());
+constants!(trace3, U3, PoseidonConstants::new_with_strength_and_type(Strength::Standard, HashType::ConstantLength(3)));
+constants!(wide2, U2, PoseidonConstants::new_with_strength_and_type(Strength::Standard, HashType::ConstantLength(2)));
+
+fn native<A: Arity<F>>(c: &PoseidonConstants<F, A>, preimage: &[F]) -> F {
+    Poseidon::new_with_preimage(preimage, c).hash()
+}
+
+/// Hash of a Merkle node's `arity` children.
+pub fn hash_node(children: &[F]) -> F {
+    match children.len() {
+        2 => native(node2(), children),
+        4 => native(node4(), children),
+        8 => native(node8(), children),
+        16 => native(node16(), children),
+        n => panic!("unsupported Merkle arity {n}"),
+    }
+}
+
+/// Leaf value of a 256-bit word: `Poseidon(lo, hi)` in its own domain.
+pub fn hash_wide_word(lo: u128, hi: u128) -> F {
+    use ff::PrimeField;
+    native(wide2(), &[F::from_u128(lo), F::from_u128(hi)])
+}
+
+/// One link of the trace-hash chain: `Poseidon(h, kind·2^64 + addr, value)`.
+pub fn trace_hash_step(h: F, is_write: bool, addr: u64, value: F) -> F {
+    use ff::PrimeField;
+    let packed = F::from_u128(((is_write as u128) << 64) | addr as u128);
+    native(trace3(), &[h, packed, value])
+}
+
+fn circuit<CS: ConstraintSystem<F>, A: Arity<F>>(
+    cs: &mut CS,
+    c: &PoseidonConstants<F, A>,
+    inputs: Vec<Num<F>>,
+) -> Result<Num<F>, SynthesisError> {
+    let mut elts = Vec::with_capacity(A::to_usize() + 1);
+    elts.push(Elt::num_from_fr::<CS>(c.domain_tag));
+    let n = inputs.len();
+    elts.extend(inputs.into_iter().map(Elt::Num));
+    if let HashType::ConstantLength(l) = c.hash_type {
+        assert_eq!(l, n, "preimage length");
+        for _ in l..A::to_usize() {
+            elts.push(Elt::num_from_fr::<CS>(F::ZERO));
+        }
+    } else {
+        assert_eq!(n, A::to_usize(), "preimage length");
+    }
+    Ok(PoseidonCircuit2::new(elts, c).hash(cs)?.num())
+}
+
+/// In-circuit Merkle node hash; the output is a linear combination (no extra constraint).
+pub fn hash_node_circuit<CS: ConstraintSystem<F>>(cs: &mut CS, children: Vec<Num<F>>) -> Result<Num<F>, SynthesisError> {
+    match children.len() {
+        2 => circuit(cs, node2(), children),
+        4 => circuit(cs, node4(), children),
+        8 => circuit(cs, node8(), children),
+        16 => circuit(cs, node16(), children),
+        n => panic!("unsupported Merkle arity {n}"),
+    }
+}
+
+/// In-circuit trace-hash link; `packed` must be `kind·2^64 + addr`.
+pub fn trace_hash_circuit<CS: ConstraintSystem<F>>(cs: &mut CS, h: Num<F>, packed: Num<F>, value: Num<F>) -> Result<Num<F>, SynthesisError> {
+    circuit(cs, trace3(), vec![h, packed, value])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bellpepper_core::num::AllocatedNum;
+    use bellpepper_core::test_cs::TestConstraintSystem;
+    use ff::PrimeField;
+
+    fn alloc(cs: &mut TestConstraintSystem<F>, v: F, i: usize) -> Num<F> {
+        AllocatedNum::alloc(cs.namespace(|| format!("x{i}")), || Ok(v)).unwrap().into()
+    }
+
+    #[test]
+    fn circuit_matches_native() {
+        for arity in ARITIES {
+            let mut cs = TestConstraintSystem::<F>::new();
+            let xs: Vec<F> = (0..arity).map(|i| F::from(i as u64 * 7 + 3)).collect();
+            let ins = xs.iter().enumerate().map(|(i, x)| alloc(&mut cs, *x, i)).collect();
+            let out = hash_node_circuit(&mut cs, ins).unwrap();
+            assert_eq!(out.get_value().unwrap(), hash_node(&xs), "arity {arity}");
+            assert!(cs.is_satisfied());
+        }
+        let mut cs = TestConstraintSystem::<F>::new();
+        let (h, addr, v) = (F::from(99), 0x3ffff0f2du64, F::from(5));
+        let ins: Vec<Num<F>> = [h, F::from_u128((1u128 << 64) | addr as u128), v].iter().enumerate().map(|(i, x)| alloc(&mut cs, *x, i)).collect();
+        let out = trace_hash_circuit(&mut cs, ins[0].clone(), ins[1].clone(), ins[2].clone()).unwrap();
+        assert_eq!(out.get_value().unwrap(), trace_hash_step(h, true, addr, v));
+        assert_ne!(trace_hash_step(h, true, addr, v), trace_hash_step(h, false, addr, v));
+        assert!(cs.is_satisfied());
+    }
+
+    #[test]
+    fn domains_differ() {
+        assert_ne!(hash_wide_word(1, 2), hash_node(&[F::from(1), F::from(2)]));
+    }
+}

@@ -1,0 +1,471 @@
+//! Memory-operation records, the JSON Lines trace format (streaming reader and writer) and the
+//! native consistency checker.
+
+use crate::word::Word;
+use serde_json::Value as Json;
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use thiserror::Error;
+
+/// Kind of a memory operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum OpKind {
+    /// Returns the last value written to the address (0 if never written).
+    Read,
+    /// Stores a value at the address.
+    Write,
+}
+
+impl OpKind {
+    /// Name used in the trace format.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OpKind::Read => "read",
+            OpKind::Write => "write",
+        }
+    }
+}
+
+impl fmt::Display for OpKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One word-level memory operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Op {
+    /// Read or write.
+    pub kind: OpKind,
+    /// Word address.
+    pub addr: u64,
+    /// Value read or written.
+    pub value: Word,
+}
+
+impl Op {
+    /// A read of `value` at `addr`.
+    pub fn read(addr: u64, value: impl Into<Word>) -> Self {
+        Op { kind: OpKind::Read, addr, value: value.into() }
+    }
+    /// A write of `value` at `addr`.
+    pub fn write(addr: u64, value: impl Into<Word>) -> Self {
+        Op { kind: OpKind::Write, addr, value: value.into() }
+    }
+}
+
+impl From<u64> for Word {
+    fn from(v: u64) -> Self {
+        Word::from_u64(v)
+    }
+}
+
+/// Allowed word sizes of a trace, in bits.
+pub const WORD_BITS: [u32; 3] = [32, 64, 256];
+
+/// A malformed or inconsistent trace, with the 1-based line it was found on.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum TraceError {
+    /// The line is not a JSON object.
+    #[error("line {line}: invalid JSON: {msg}")]
+    Json {
+        /// Line number.
+        line: usize,
+        /// Parser message.
+        msg: String,
+    },
+    /// A required field is absent.
+    #[error("line {line}: missing field `{field}`")]
+    MissingField {
+        /// Line number.
+        line: usize,
+        /// Field name.
+        field: &'static str,
+    },
+    /// `op` is not a known operation.
+    #[error("line {line}: unknown op {op:?} (expected \"read\" or \"write\")")]
+    UnknownOp {
+        /// Line number.
+        line: usize,
+        /// What was found.
+        op: String,
+    },
+    /// A number could not be parsed.
+    #[error("line {line}: bad {field}: {msg}")]
+    BadNumber {
+        /// Line number.
+        line: usize,
+        /// Field name.
+        field: &'static str,
+        /// What is wrong.
+        msg: String,
+    },
+    /// The address is not below 2^64 (or the configured address width).
+    #[error("line {line}: address {addr} out of range (must be < 2^{bits})")]
+    AddrOutOfRange {
+        /// Line number.
+        line: usize,
+        /// The address as written.
+        addr: String,
+        /// Address width in bits.
+        bits: u32,
+    },
+    /// The value does not fit the word size.
+    #[error("line {line}: value {value} does not fit in a {bits}-bit word")]
+    ValueTooWide {
+        /// Line number.
+        line: usize,
+        /// The value.
+        value: String,
+        /// Word size in bits.
+        bits: u32,
+    },
+    /// A read that does not return the last value written.
+    #[error("line {line}: read of {addr:#x} returned {got}, last written {expected}")]
+    Inconsistent {
+        /// Line number.
+        line: usize,
+        /// Word address.
+        addr: u64,
+        /// Value the trace claims.
+        got: Word,
+        /// Value memory holds.
+        expected: Word,
+    },
+    /// The file could not be read.
+    #[error("{path}: {msg}")]
+    Io {
+        /// File path.
+        path: String,
+        /// OS message.
+        msg: String,
+    },
+}
+
+impl TraceError {
+    /// The 1-based line number the error refers to, if any.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            TraceError::Json { line, .. }
+            | TraceError::MissingField { line, .. }
+            | TraceError::UnknownOp { line, .. }
+            | TraceError::BadNumber { line, .. }
+            | TraceError::AddrOutOfRange { line, .. }
+            | TraceError::ValueTooWide { line, .. }
+            | TraceError::Inconsistent { line, .. } => Some(*line),
+            TraceError::Io { .. } => None,
+        }
+    }
+}
+
+fn parse_num(v: &Json, line: usize, field: &'static str) -> Result<Word, TraceError> {
+    let bad = |msg: String| TraceError::BadNumber { line, field, msg };
+    match v {
+        Json::Number(n) => match n.as_u64() {
+            Some(x) => Ok(Word::from_u64(x)),
+            None if n.is_i64() => Err(bad(format!("negative number {n}"))),
+            None if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0 && f > 0.0) => {
+                Err(bad(format!("{n} is too large for a JSON number; write it as a string")))
+            }
+            None => Err(bad(format!("{n} is not a non-negative integer"))),
+        },
+        Json::String(s) => Word::parse(s).map_err(bad),
+        other => Err(bad(format!("expected a number or string, found {other}"))),
+    }
+}
+
+/// Parse one trace line (already known to be non-blank) into an [`Op`].
+pub fn parse_line(text: &str, line: usize, word_bits: u32) -> Result<Op, TraceError> {
+    let json: Json = serde_json::from_str(text)
+        .map_err(|e| TraceError::Json { line, msg: e.to_string() })?;
+    let obj = json
+        .as_object()
+        .ok_or_else(|| TraceError::Json { line, msg: "expected a JSON object".into() })?;
+    let get = |field: &'static str| obj.get(field).ok_or(TraceError::MissingField { line, field });
+    let kind = match get("op")? {
+        Json::String(s) if s == "read" => OpKind::Read,
+        Json::String(s) if s == "write" => OpKind::Write,
+        Json::String(s) => return Err(TraceError::UnknownOp { line, op: s.clone() }),
+        other => return Err(TraceError::UnknownOp { line, op: other.to_string() }),
+    };
+    let addr_raw = get("addr")?;
+    let addr = match parse_num(addr_raw, line, "addr") {
+        Ok(a) => a,
+        Err(TraceError::BadNumber { msg, .. }) if msg.contains("too large") || msg.contains("256 bits") => {
+            return Err(TraceError::AddrOutOfRange { line, addr: addr_raw.to_string(), bits: 64 })
+        }
+        Err(e) => return Err(e),
+    };
+    let addr = addr.to_u64().ok_or_else(|| TraceError::AddrOutOfRange {
+        line,
+        addr: addr.to_string(),
+        bits: 64,
+    })?;
+    let value = parse_num(get("value")?, line, "value")?;
+    if !value.fits(word_bits) {
+        return Err(TraceError::ValueTooWide { line, value: value.to_string(), bits: word_bits });
+    }
+    Ok(Op { kind, addr, value })
+}
+
+/// Streaming reader of a JSON Lines trace: yields `(line_number, op)` one line at a time.
+pub struct TraceReader<R: BufRead> {
+    reader: R,
+    line: usize,
+    word_bits: u32,
+    buf: String,
+    path: String,
+    failed: bool,
+}
+
+impl TraceReader<BufReader<File>> {
+    /// Open a trace file.
+    pub fn open(path: &Path, word_bits: u32) -> Result<Self, TraceError> {
+        let f = File::open(path).map_err(|e| TraceError::Io {
+            path: path.display().to_string(),
+            msg: e.to_string(),
+        })?;
+        let mut r = TraceReader::new(BufReader::new(f), word_bits);
+        r.path = path.display().to_string();
+        Ok(r)
+    }
+}
+
+impl<R: BufRead> TraceReader<R> {
+    /// Read a trace from any buffered reader.
+    pub fn new(reader: R, word_bits: u32) -> Self {
+        TraceReader { reader, line: 0, word_bits, buf: String::new(), path: "<input>".into(), failed: false }
+    }
+}
+
+impl<R: BufRead> Iterator for TraceReader<R> {
+    type Item = Result<(usize, Op), TraceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            self.buf.clear();
+            self.line += 1;
+            match self.reader.read_line(&mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(TraceError::Io {
+                        path: self.path.clone(),
+                        msg: format!("line {}: {e}", self.line),
+                    }));
+                }
+            }
+            if self.buf.trim().is_empty() {
+                continue;
+            }
+            let r = parse_line(&self.buf, self.line, self.word_bits).map(|op| (self.line, op));
+            self.failed = r.is_err();
+            return Some(r);
+        }
+    }
+}
+
+/// Render one op as a trace line (without the newline).
+pub fn format_line(op: &Op) -> String {
+    format!("{{\"op\":\"{}\",\"addr\":{},\"value\":\"{}\"}}", op.kind, op.addr, op.value)
+}
+
+/// Write ops as JSON Lines.
+pub fn write_jsonl<'a, W: Write>(mut w: W, ops: impl IntoIterator<Item = &'a Op>) -> std::io::Result<()> {
+    for op in ops {
+        writeln!(w, "{}", format_line(op))?;
+    }
+    w.flush()
+}
+
+/// Statistics gathered by the [`Checker`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TraceStats {
+    /// Total operations.
+    pub ops: u64,
+    /// Reads.
+    pub reads: u64,
+    /// Writes.
+    pub writes: u64,
+    /// Distinct addresses touched.
+    pub distinct_addrs: u64,
+}
+
+/// Native memory-consistency checker: feed ops in order, it rejects the first read that does
+/// not return the last value written (or 0).
+#[derive(Clone, Debug, Default)]
+pub struct Checker {
+    mem: HashMap<u64, Word>,
+    stats: TraceStats,
+}
+
+impl Checker {
+    /// An empty memory.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Current value at `addr` (0 if never written).
+    pub fn get(&self, addr: u64) -> Word {
+        self.mem.get(&addr).copied().unwrap_or(Word::ZERO)
+    }
+
+    /// Set a cell before any op (an initial memory image).
+    pub fn preload(&mut self, addr: u64, value: Word) {
+        self.mem.insert(addr, value);
+    }
+
+    /// Check and apply one op found on `line`.
+    pub fn apply(&mut self, line: usize, op: &Op) -> Result<(), TraceError> {
+        let cell = self.mem.entry(op.addr).or_insert(Word::ZERO);
+        match op.kind {
+            OpKind::Read => {
+                if *cell != op.value {
+                    return Err(TraceError::Inconsistent { line, addr: op.addr, got: op.value, expected: *cell });
+                }
+                self.stats.reads += 1;
+            }
+            OpKind::Write => {
+                *cell = op.value;
+                self.stats.writes += 1;
+            }
+        }
+        self.stats.ops += 1;
+        Ok(())
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> TraceStats {
+        TraceStats { distinct_addrs: self.mem.len() as u64, ..self.stats.clone() }
+    }
+}
+
+/// Check a whole trace stream, returning its statistics or the first error.
+pub fn check_stream<I: Iterator<Item = Result<(usize, Op), TraceError>>>(ops: I) -> Result<TraceStats, TraceError> {
+    let mut c = Checker::new();
+    for item in ops {
+        let (line, op) = item?;
+        c.apply(line, &op)?;
+    }
+    Ok(c.stats())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(text: &str, bits: u32) -> Result<Vec<Op>, TraceError> {
+        TraceReader::new(text.as_bytes(), bits).map(|r| r.map(|(_, op)| op)).collect()
+    }
+
+    #[test]
+    fn parses_numbers_strings_and_hex() {
+        let t = "{\"op\":\"write\",\"addr\":17177772269,\"value\":\"17485029721327973432\"}\n\n\
+                 {\"op\":\"read\",\"addr\":\"0x3ffff0f2d\",\"value\":\"0\"}\n\
+                 {\"op\":\"read\",\"addr\":\"42\",\"value\":7}\n";
+        let ops = read_all(t, 64).unwrap();
+        assert_eq!(ops[0], Op::write(17177772269, 17485029721327973432u64));
+        assert_eq!(ops[1], Op::read(0x3ffff0f2d, 0));
+        assert_eq!(ops[2], Op::read(42, 7));
+    }
+
+    #[test]
+    fn round_trip() {
+        let ops = vec![
+            Op::write(u64::MAX, u64::MAX),
+            Op::read(0, 0),
+            Op { kind: OpKind::Write, addr: 5, value: Word([1, 2, 3, 4]) },
+        ];
+        let mut buf = Vec::new();
+        write_jsonl(&mut buf, &ops).unwrap();
+        assert_eq!(read_all(std::str::from_utf8(&buf).unwrap(), 256).unwrap(), ops);
+        // the 256-bit value is too wide for 64-bit words, on line 3
+        let err = read_all(std::str::from_utf8(&buf).unwrap(), 64).unwrap_err();
+        assert!(matches!(err, TraceError::ValueTooWide { line: 3, bits: 64, .. }), "{err}");
+    }
+
+    #[test]
+    fn malformed_lines_are_numbered() {
+        let ok = "{\"op\":\"write\",\"addr\":1,\"value\":1}\n";
+        let cases: Vec<(&str, fn(&TraceError) -> bool)> = vec![
+            ("{not json", |e| matches!(e, TraceError::Json { line: 2, .. })),
+            ("[1,2]", |e| matches!(e, TraceError::Json { line: 2, .. })),
+            ("{\"op\":\"jump\",\"addr\":1,\"value\":1}", |e| matches!(e, TraceError::UnknownOp { line: 2, op } if op == "jump")),
+            ("{\"op\":3,\"addr\":1,\"value\":1}", |e| matches!(e, TraceError::UnknownOp { line: 2, .. })),
+            ("{\"op\":\"read\",\"value\":1}", |e| matches!(e, TraceError::MissingField { line: 2, field: "addr" })),
+            ("{\"addr\":1,\"value\":1}", |e| matches!(e, TraceError::MissingField { line: 2, field: "op" })),
+            ("{\"op\":\"read\",\"addr\":1}", |e| matches!(e, TraceError::MissingField { line: 2, field: "value" })),
+            ("{\"op\":\"read\",\"addr\":\"18446744073709551616\",\"value\":0}", |e| matches!(e, TraceError::AddrOutOfRange { line: 2, .. })),
+            ("{\"op\":\"read\",\"addr\":18446744073709551616,\"value\":0}", |e| matches!(e, TraceError::AddrOutOfRange { line: 2, .. })),
+            ("{\"op\":\"read\",\"addr\":-1,\"value\":0}", |e| matches!(e, TraceError::BadNumber { line: 2, field: "addr", .. })),
+            ("{\"op\":\"read\",\"addr\":1.5,\"value\":0}", |e| matches!(e, TraceError::BadNumber { line: 2, field: "addr", .. })),
+            ("{\"op\":\"read\",\"addr\":\"0xzz\",\"value\":0}", |e| matches!(e, TraceError::BadNumber { line: 2, field: "addr", .. })),
+            ("{\"op\":\"read\",\"addr\":1,\"value\":\"18446744073709551616\"}", |e| matches!(e, TraceError::ValueTooWide { line: 2, bits: 64, .. })),
+            ("{\"op\":\"read\",\"addr\":1,\"value\":null}", |e| matches!(e, TraceError::BadNumber { line: 2, field: "value", .. })),
+        ];
+        for (bad, pred) in cases {
+            let text = format!("{ok}{bad}\n{ok}");
+            let err = read_all(&text, 64).unwrap_err();
+            assert!(pred(&err), "{bad}: got {err}");
+            assert_eq!(err.line(), Some(2));
+            assert!(err.to_string().starts_with("line 2: "), "{err}");
+        }
+    }
+
+    #[test]
+    fn checker_reports_first_bad_read() {
+        let t = "{\"op\":\"write\",\"addr\":9,\"value\":4}\n{\"op\":\"read\",\"addr\":9,\"value\":4}\n\
+                 {\"op\":\"read\",\"addr\":8,\"value\":0}\n{\"op\":\"read\",\"addr\":9,\"value\":5}\n";
+        let err = check_stream(TraceReader::new(t.as_bytes(), 64)).unwrap_err();
+        assert_eq!(err.to_string(), "line 4: read of 0x9 returned 5, last written 4");
+        let good = check_stream(TraceReader::new(t.lines().take(3).collect::<Vec<_>>().join("\n").as_bytes(), 64)).unwrap();
+        assert_eq!(good, TraceStats { ops: 3, reads: 2, writes: 1, distinct_addrs: 2 });
+    }
+
+    #[test]
+    fn unwritten_read_must_be_zero() {
+        let mut c = Checker::new();
+        assert!(matches!(c.apply(1, &Op::read(3, 1)), Err(TraceError::Inconsistent { line: 1, addr: 3, .. })));
+        assert!(c.apply(1, &Op::read(3, 0)).is_ok());
+    }
+
+    #[test]
+    fn io_error_names_path() {
+        let err = TraceReader::open(Path::new("/nonexistent/t.jsonl"), 64).err().unwrap();
+        assert!(err.to_string().starts_with("/nonexistent/t.jsonl: "), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The checker agrees with a HashMap model on random traces, including forged reads.
+        #[test]
+        fn checker_matches_model(ops in proptest::collection::vec((any::<bool>(), 0u64..8, 0u64..4, any::<bool>()), 0..64)) {
+            let mut model: HashMap<u64, u64> = HashMap::new();
+            let mut c = Checker::new();
+            for (i, (is_write, addr, v, honest)) in ops.into_iter().enumerate() {
+                let cur = *model.get(&addr).unwrap_or(&0);
+                let op = if is_write { Op::write(addr, v) } else if honest { Op::read(addr, cur) } else { Op::read(addr, v) };
+                let expect_ok = is_write || honest || v == cur;
+                let r = c.apply(i + 1, &op);
+                prop_assert_eq!(r.is_ok(), expect_ok);
+                if !expect_ok {
+                    prop_assert_eq!(r.unwrap_err(), TraceError::Inconsistent { line: i + 1, addr, got: Word::from_u64(v), expected: Word::from_u64(cur) });
+                    break;
+                }
+                if is_write { model.insert(addr, v); }
+            }
+        }
+    }
+}
