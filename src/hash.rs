@@ -28,8 +28,16 @@ constants!(node2, U2, PoseidonConstants::new());
 constants!(node4, U4, PoseidonConstants::new());
 constants!(node8, U8, PoseidonConstants::new());
 constants!(node16, U16, PoseidonConstants::new());
-constants!(trace3, U3, PoseidonConstants::new_with_strength_and_type(Strength::Standard, HashType::ConstantLength(3)));
-constants!(wide2, U2, PoseidonConstants::new_with_strength_and_type(Strength::Standard, HashType::ConstantLength(2)));
+constants!(
+    trace3,
+    U3,
+    PoseidonConstants::new_with_strength_and_type(Strength::Standard, HashType::ConstantLength(3))
+);
+constants!(
+    wide2,
+    U2,
+    PoseidonConstants::new_with_strength_and_type(Strength::Standard, HashType::ConstantLength(2))
+);
 
 fn native<A: Arity<F>>(c: &PoseidonConstants<F, A>, preimage: &[F]) -> F {
     Poseidon::new_with_preimage(preimage, c).hash()
@@ -80,7 +88,10 @@ fn circuit<CS: ConstraintSystem<F>, A: Arity<F>>(
 }
 
 /// In-circuit Merkle node hash; the output is a linear combination (no extra constraint).
-pub fn hash_node_circuit<CS: ConstraintSystem<F>>(cs: &mut CS, children: Vec<Num<F>>) -> Result<Num<F>, SynthesisError> {
+pub fn hash_node_circuit<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    children: Vec<Num<F>>,
+) -> Result<Num<F>, SynthesisError> {
     match children.len() {
         2 => circuit(cs, node2(), children),
         4 => circuit(cs, node4(), children),
@@ -91,7 +102,12 @@ pub fn hash_node_circuit<CS: ConstraintSystem<F>>(cs: &mut CS, children: Vec<Num
 }
 
 /// In-circuit trace-hash link; `packed` must be `kind·2^64 + addr`.
-pub fn trace_hash_circuit<CS: ConstraintSystem<F>>(cs: &mut CS, h: Num<F>, packed: Num<F>, value: Num<F>) -> Result<Num<F>, SynthesisError> {
+pub fn trace_hash_circuit<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    h: Num<F>,
+    packed: Num<F>,
+    value: Num<F>,
+) -> Result<Num<F>, SynthesisError> {
     circuit(cs, trace3(), vec![h, packed, value])
 }
 
@@ -103,7 +119,9 @@ mod tests {
     use ff::PrimeField;
 
     fn alloc(cs: &mut TestConstraintSystem<F>, v: F, i: usize) -> Num<F> {
-        AllocatedNum::alloc(cs.namespace(|| format!("x{i}")), || Ok(v)).unwrap().into()
+        AllocatedNum::alloc(cs.namespace(|| format!("x{i}")), || Ok(v))
+            .unwrap()
+            .into()
     }
 
     #[test]
@@ -111,17 +129,29 @@ mod tests {
         for arity in ARITIES {
             let mut cs = TestConstraintSystem::<F>::new();
             let xs: Vec<F> = (0..arity).map(|i| F::from(i as u64 * 7 + 3)).collect();
-            let ins = xs.iter().enumerate().map(|(i, x)| alloc(&mut cs, *x, i)).collect();
+            let ins = xs
+                .iter()
+                .enumerate()
+                .map(|(i, x)| alloc(&mut cs, *x, i))
+                .collect();
             let out = hash_node_circuit(&mut cs, ins).unwrap();
             assert_eq!(out.get_value().unwrap(), hash_node(&xs), "arity {arity}");
             assert!(cs.is_satisfied());
         }
         let mut cs = TestConstraintSystem::<F>::new();
         let (h, addr, v) = (F::from(99), 0x3ffff0f2du64, F::from(5));
-        let ins: Vec<Num<F>> = [h, F::from_u128((1u128 << 64) | addr as u128), v].iter().enumerate().map(|(i, x)| alloc(&mut cs, *x, i)).collect();
-        let out = trace_hash_circuit(&mut cs, ins[0].clone(), ins[1].clone(), ins[2].clone()).unwrap();
+        let ins: Vec<Num<F>> = [h, F::from_u128((1u128 << 64) | addr as u128), v]
+            .iter()
+            .enumerate()
+            .map(|(i, x)| alloc(&mut cs, *x, i))
+            .collect();
+        let out =
+            trace_hash_circuit(&mut cs, ins[0].clone(), ins[1].clone(), ins[2].clone()).unwrap();
         assert_eq!(out.get_value().unwrap(), trace_hash_step(h, true, addr, v));
-        assert_ne!(trace_hash_step(h, true, addr, v), trace_hash_step(h, false, addr, v));
+        assert_ne!(
+            trace_hash_step(h, true, addr, v),
+            trace_hash_step(h, false, addr, v)
+        );
         assert!(cs.is_satisfied());
     }
 

@@ -5,11 +5,16 @@
 //! written), bound to the exact op stream by a Poseidon hash chain.
 #![deny(missing_docs)]
 
+pub mod cache;
+pub mod demo;
 pub mod hash;
 pub mod machine;
 pub mod merkle;
-pub mod trace;
+pub mod nova;
+pub mod pipeline;
+pub mod proof;
 pub mod step;
+pub mod trace;
 pub mod word;
 
 /// Primary engine of the folding cycle.

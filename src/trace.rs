@@ -49,11 +49,19 @@ pub struct Op {
 impl Op {
     /// A read of `value` at `addr`.
     pub fn read(addr: u64, value: impl Into<Word>) -> Self {
-        Op { kind: OpKind::Read, addr, value: value.into() }
+        Op {
+            kind: OpKind::Read,
+            addr,
+            value: value.into(),
+        }
     }
     /// A write of `value` at `addr`.
     pub fn write(addr: u64, value: impl Into<Word>) -> Self {
-        Op { kind: OpKind::Write, addr, value: value.into() }
+        Op {
+            kind: OpKind::Write,
+            addr,
+            value: value.into(),
+        }
     }
 }
 
@@ -168,7 +176,9 @@ fn parse_num(v: &Json, line: usize, field: &'static str) -> Result<Word, TraceEr
             Some(x) => Ok(Word::from_u64(x)),
             None if n.is_i64() => Err(bad(format!("negative number {n}"))),
             None if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0 && f > 0.0) => {
-                Err(bad(format!("{n} is too large for a JSON number; write it as a string")))
+                Err(bad(format!(
+                    "{n} is too large for a JSON number; write it as a string"
+                )))
             }
             None => Err(bad(format!("{n} is not a non-negative integer"))),
         },
@@ -179,23 +189,45 @@ fn parse_num(v: &Json, line: usize, field: &'static str) -> Result<Word, TraceEr
 
 /// Parse one trace line (already known to be non-blank) into an [`Op`].
 pub fn parse_line(text: &str, line: usize, word_bits: u32) -> Result<Op, TraceError> {
-    let json: Json = serde_json::from_str(text)
-        .map_err(|e| TraceError::Json { line, msg: e.to_string() })?;
-    let obj = json
-        .as_object()
-        .ok_or_else(|| TraceError::Json { line, msg: "expected a JSON object".into() })?;
-    let get = |field: &'static str| obj.get(field).ok_or(TraceError::MissingField { line, field });
+    let json: Json = serde_json::from_str(text).map_err(|e| TraceError::Json {
+        line,
+        msg: e.to_string(),
+    })?;
+    let obj = json.as_object().ok_or_else(|| TraceError::Json {
+        line,
+        msg: "expected a JSON object".into(),
+    })?;
+    let get = |field: &'static str| {
+        obj.get(field)
+            .ok_or(TraceError::MissingField { line, field })
+    };
     let kind = match get("op")? {
         Json::String(s) if s == "read" => OpKind::Read,
         Json::String(s) if s == "write" => OpKind::Write,
-        Json::String(s) => return Err(TraceError::UnknownOp { line, op: s.clone() }),
-        other => return Err(TraceError::UnknownOp { line, op: other.to_string() }),
+        Json::String(s) => {
+            return Err(TraceError::UnknownOp {
+                line,
+                op: s.clone(),
+            })
+        }
+        other => {
+            return Err(TraceError::UnknownOp {
+                line,
+                op: other.to_string(),
+            })
+        }
     };
     let addr_raw = get("addr")?;
     let addr = match parse_num(addr_raw, line, "addr") {
         Ok(a) => a,
-        Err(TraceError::BadNumber { msg, .. }) if msg.contains("too large") || msg.contains("256 bits") => {
-            return Err(TraceError::AddrOutOfRange { line, addr: addr_raw.to_string(), bits: 64 })
+        Err(TraceError::BadNumber { msg, .. })
+            if msg.contains("too large") || msg.contains("256 bits") =>
+        {
+            return Err(TraceError::AddrOutOfRange {
+                line,
+                addr: addr_raw.to_string(),
+                bits: 64,
+            })
         }
         Err(e) => return Err(e),
     };
@@ -206,7 +238,11 @@ pub fn parse_line(text: &str, line: usize, word_bits: u32) -> Result<Op, TraceEr
     })?;
     let value = parse_num(get("value")?, line, "value")?;
     if !value.fits(word_bits) {
-        return Err(TraceError::ValueTooWide { line, value: value.to_string(), bits: word_bits });
+        return Err(TraceError::ValueTooWide {
+            line,
+            value: value.to_string(),
+            bits: word_bits,
+        });
     }
     Ok(Op { kind, addr, value })
 }
@@ -237,7 +273,14 @@ impl TraceReader<BufReader<File>> {
 impl<R: BufRead> TraceReader<R> {
     /// Read a trace from any buffered reader.
     pub fn new(reader: R, word_bits: u32) -> Self {
-        TraceReader { reader, line: 0, word_bits, buf: String::new(), path: "<input>".into(), failed: false }
+        TraceReader {
+            reader,
+            line: 0,
+            word_bits,
+            buf: String::new(),
+            path: "<input>".into(),
+            failed: false,
+        }
     }
 }
 
@@ -274,11 +317,17 @@ impl<R: BufRead> Iterator for TraceReader<R> {
 
 /// Render one op as a trace line (without the newline).
 pub fn format_line(op: &Op) -> String {
-    format!("{{\"op\":\"{}\",\"addr\":{},\"value\":\"{}\"}}", op.kind, op.addr, op.value)
+    format!(
+        "{{\"op\":\"{}\",\"addr\":{},\"value\":\"{}\"}}",
+        op.kind, op.addr, op.value
+    )
 }
 
 /// Write ops as JSON Lines.
-pub fn write_jsonl<'a, W: Write>(mut w: W, ops: impl IntoIterator<Item = &'a Op>) -> std::io::Result<()> {
+pub fn write_jsonl<'a, W: Write>(
+    mut w: W,
+    ops: impl IntoIterator<Item = &'a Op>,
+) -> std::io::Result<()> {
     for op in ops {
         writeln!(w, "{}", format_line(op))?;
     }
@@ -328,7 +377,12 @@ impl Checker {
         match op.kind {
             OpKind::Read => {
                 if *cell != op.value {
-                    return Err(TraceError::Inconsistent { line, addr: op.addr, got: op.value, expected: *cell });
+                    return Err(TraceError::Inconsistent {
+                        line,
+                        addr: op.addr,
+                        got: op.value,
+                        expected: *cell,
+                    });
                 }
                 self.stats.reads += 1;
             }
@@ -343,12 +397,17 @@ impl Checker {
 
     /// Statistics so far.
     pub fn stats(&self) -> TraceStats {
-        TraceStats { distinct_addrs: self.mem.len() as u64, ..self.stats.clone() }
+        TraceStats {
+            distinct_addrs: self.mem.len() as u64,
+            ..self.stats.clone()
+        }
     }
 }
 
 /// Check a whole trace stream, returning its statistics or the first error.
-pub fn check_stream<I: Iterator<Item = Result<(usize, Op), TraceError>>>(ops: I) -> Result<TraceStats, TraceError> {
+pub fn check_stream<I: Iterator<Item = Result<(usize, Op), TraceError>>>(
+    ops: I,
+) -> Result<TraceStats, TraceError> {
     let mut c = Checker::new();
     for item in ops {
         let (line, op) = item?;
@@ -362,7 +421,9 @@ mod tests {
     use super::*;
 
     fn read_all(text: &str, bits: u32) -> Result<Vec<Op>, TraceError> {
-        TraceReader::new(text.as_bytes(), bits).map(|r| r.map(|(_, op)| op)).collect()
+        TraceReader::new(text.as_bytes(), bits)
+            .map(|r| r.map(|(_, op)| op))
+            .collect()
     }
 
     #[test]
@@ -381,34 +442,137 @@ mod tests {
         let ops = vec![
             Op::write(u64::MAX, u64::MAX),
             Op::read(0, 0),
-            Op { kind: OpKind::Write, addr: 5, value: Word([1, 2, 3, 4]) },
+            Op {
+                kind: OpKind::Write,
+                addr: 5,
+                value: Word([1, 2, 3, 4]),
+            },
         ];
         let mut buf = Vec::new();
         write_jsonl(&mut buf, &ops).unwrap();
-        assert_eq!(read_all(std::str::from_utf8(&buf).unwrap(), 256).unwrap(), ops);
+        assert_eq!(
+            read_all(std::str::from_utf8(&buf).unwrap(), 256).unwrap(),
+            ops
+        );
         // the 256-bit value is too wide for 64-bit words, on line 3
         let err = read_all(std::str::from_utf8(&buf).unwrap(), 64).unwrap_err();
-        assert!(matches!(err, TraceError::ValueTooWide { line: 3, bits: 64, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                TraceError::ValueTooWide {
+                    line: 3,
+                    bits: 64,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]
     fn malformed_lines_are_numbered() {
         let ok = "{\"op\":\"write\",\"addr\":1,\"value\":1}\n";
-        let cases: Vec<(&str, fn(&TraceError) -> bool)> = vec![
-            ("{not json", |e| matches!(e, TraceError::Json { line: 2, .. })),
+        type Case<'a> = (&'a str, fn(&TraceError) -> bool);
+        let cases: Vec<Case> = vec![
+            ("{not json", |e| {
+                matches!(e, TraceError::Json { line: 2, .. })
+            }),
             ("[1,2]", |e| matches!(e, TraceError::Json { line: 2, .. })),
-            ("{\"op\":\"jump\",\"addr\":1,\"value\":1}", |e| matches!(e, TraceError::UnknownOp { line: 2, op } if op == "jump")),
-            ("{\"op\":3,\"addr\":1,\"value\":1}", |e| matches!(e, TraceError::UnknownOp { line: 2, .. })),
-            ("{\"op\":\"read\",\"value\":1}", |e| matches!(e, TraceError::MissingField { line: 2, field: "addr" })),
-            ("{\"addr\":1,\"value\":1}", |e| matches!(e, TraceError::MissingField { line: 2, field: "op" })),
-            ("{\"op\":\"read\",\"addr\":1}", |e| matches!(e, TraceError::MissingField { line: 2, field: "value" })),
-            ("{\"op\":\"read\",\"addr\":\"18446744073709551616\",\"value\":0}", |e| matches!(e, TraceError::AddrOutOfRange { line: 2, .. })),
-            ("{\"op\":\"read\",\"addr\":18446744073709551616,\"value\":0}", |e| matches!(e, TraceError::AddrOutOfRange { line: 2, .. })),
-            ("{\"op\":\"read\",\"addr\":-1,\"value\":0}", |e| matches!(e, TraceError::BadNumber { line: 2, field: "addr", .. })),
-            ("{\"op\":\"read\",\"addr\":1.5,\"value\":0}", |e| matches!(e, TraceError::BadNumber { line: 2, field: "addr", .. })),
-            ("{\"op\":\"read\",\"addr\":\"0xzz\",\"value\":0}", |e| matches!(e, TraceError::BadNumber { line: 2, field: "addr", .. })),
-            ("{\"op\":\"read\",\"addr\":1,\"value\":\"18446744073709551616\"}", |e| matches!(e, TraceError::ValueTooWide { line: 2, bits: 64, .. })),
-            ("{\"op\":\"read\",\"addr\":1,\"value\":null}", |e| matches!(e, TraceError::BadNumber { line: 2, field: "value", .. })),
+            (
+                "{\"op\":\"jump\",\"addr\":1,\"value\":1}",
+                |e| matches!(e, TraceError::UnknownOp { line: 2, op } if op == "jump"),
+            ),
+            ("{\"op\":3,\"addr\":1,\"value\":1}", |e| {
+                matches!(e, TraceError::UnknownOp { line: 2, .. })
+            }),
+            ("{\"op\":\"read\",\"value\":1}", |e| {
+                matches!(
+                    e,
+                    TraceError::MissingField {
+                        line: 2,
+                        field: "addr"
+                    }
+                )
+            }),
+            ("{\"addr\":1,\"value\":1}", |e| {
+                matches!(
+                    e,
+                    TraceError::MissingField {
+                        line: 2,
+                        field: "op"
+                    }
+                )
+            }),
+            ("{\"op\":\"read\",\"addr\":1}", |e| {
+                matches!(
+                    e,
+                    TraceError::MissingField {
+                        line: 2,
+                        field: "value"
+                    }
+                )
+            }),
+            (
+                "{\"op\":\"read\",\"addr\":\"18446744073709551616\",\"value\":0}",
+                |e| matches!(e, TraceError::AddrOutOfRange { line: 2, .. }),
+            ),
+            (
+                "{\"op\":\"read\",\"addr\":18446744073709551616,\"value\":0}",
+                |e| matches!(e, TraceError::AddrOutOfRange { line: 2, .. }),
+            ),
+            ("{\"op\":\"read\",\"addr\":-1,\"value\":0}", |e| {
+                matches!(
+                    e,
+                    TraceError::BadNumber {
+                        line: 2,
+                        field: "addr",
+                        ..
+                    }
+                )
+            }),
+            ("{\"op\":\"read\",\"addr\":1.5,\"value\":0}", |e| {
+                matches!(
+                    e,
+                    TraceError::BadNumber {
+                        line: 2,
+                        field: "addr",
+                        ..
+                    }
+                )
+            }),
+            ("{\"op\":\"read\",\"addr\":\"0xzz\",\"value\":0}", |e| {
+                matches!(
+                    e,
+                    TraceError::BadNumber {
+                        line: 2,
+                        field: "addr",
+                        ..
+                    }
+                )
+            }),
+            (
+                "{\"op\":\"read\",\"addr\":1,\"value\":\"18446744073709551616\"}",
+                |e| {
+                    matches!(
+                        e,
+                        TraceError::ValueTooWide {
+                            line: 2,
+                            bits: 64,
+                            ..
+                        }
+                    )
+                },
+            ),
+            ("{\"op\":\"read\",\"addr\":1,\"value\":null}", |e| {
+                matches!(
+                    e,
+                    TraceError::BadNumber {
+                        line: 2,
+                        field: "value",
+                        ..
+                    }
+                )
+            }),
         ];
         for (bad, pred) in cases {
             let text = format!("{ok}{bad}\n{ok}");
@@ -424,22 +588,49 @@ mod tests {
         let t = "{\"op\":\"write\",\"addr\":9,\"value\":4}\n{\"op\":\"read\",\"addr\":9,\"value\":4}\n\
                  {\"op\":\"read\",\"addr\":8,\"value\":0}\n{\"op\":\"read\",\"addr\":9,\"value\":5}\n";
         let err = check_stream(TraceReader::new(t.as_bytes(), 64)).unwrap_err();
-        assert_eq!(err.to_string(), "line 4: read of 0x9 returned 5, last written 4");
-        let good = check_stream(TraceReader::new(t.lines().take(3).collect::<Vec<_>>().join("\n").as_bytes(), 64)).unwrap();
-        assert_eq!(good, TraceStats { ops: 3, reads: 2, writes: 1, distinct_addrs: 2 });
+        assert_eq!(
+            err.to_string(),
+            "line 4: read of 0x9 returned 5, last written 4"
+        );
+        let good = check_stream(TraceReader::new(
+            t.lines().take(3).collect::<Vec<_>>().join("\n").as_bytes(),
+            64,
+        ))
+        .unwrap();
+        assert_eq!(
+            good,
+            TraceStats {
+                ops: 3,
+                reads: 2,
+                writes: 1,
+                distinct_addrs: 2
+            }
+        );
     }
 
     #[test]
     fn unwritten_read_must_be_zero() {
         let mut c = Checker::new();
-        assert!(matches!(c.apply(1, &Op::read(3, 1)), Err(TraceError::Inconsistent { line: 1, addr: 3, .. })));
+        assert!(matches!(
+            c.apply(1, &Op::read(3, 1)),
+            Err(TraceError::Inconsistent {
+                line: 1,
+                addr: 3,
+                ..
+            })
+        ));
         assert!(c.apply(1, &Op::read(3, 0)).is_ok());
     }
 
     #[test]
     fn io_error_names_path() {
-        let err = TraceReader::open(Path::new("/nonexistent/t.jsonl"), 64).err().unwrap();
-        assert!(err.to_string().starts_with("/nonexistent/t.jsonl: "), "{err}");
+        let err = TraceReader::open(Path::new("/nonexistent/t.jsonl"), 64)
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().starts_with("/nonexistent/t.jsonl: "),
+            "{err}"
+        );
     }
 }
 

@@ -56,7 +56,14 @@ pub struct LayoutConfig {
 
 impl Default for LayoutConfig {
     fn default() -> Self {
-        LayoutConfig { anchor: 0x1000, stack_words: 256, registers: 16, readonly_words: 64, memory_words: 1 << 20, guard_words: 64 }
+        LayoutConfig {
+            anchor: 0x1000,
+            stack_words: 256,
+            registers: 16,
+            readonly_words: 64,
+            memory_words: 1 << 20,
+            guard_words: 64,
+        }
     }
 }
 
@@ -76,8 +83,17 @@ impl Layout {
                 continue;
             }
             let name = format!("{kind:?}").to_lowercase();
-            sections.push(Section { name, kind, base: at, words, writable: kind != SectionKind::ReadOnly });
-            at = at.checked_add(words).and_then(|a| a.checked_add(guard)).ok_or_else(overflow)?;
+            sections.push(Section {
+                name,
+                kind,
+                base: at,
+                words,
+                writable: kind != SectionKind::ReadOnly,
+            });
+            at = at
+                .checked_add(words)
+                .and_then(|a| a.checked_add(guard))
+                .ok_or_else(overflow)?;
         }
         Ok(Layout { sections })
     }
@@ -92,19 +108,35 @@ impl Layout {
     }
 
     fn total(c: &LayoutConfig) -> Option<u64> {
-        Self::specs(c).iter().filter(|s| s.1 > 0).try_fold(c.guard_words, |acc, s| acc.checked_add(s.1)?.checked_add(c.guard_words))
+        Self::specs(c)
+            .iter()
+            .filter(|s| s.1 > 0)
+            .try_fold(c.guard_words, |acc, s| {
+                acc.checked_add(s.1)?.checked_add(c.guard_words)
+            })
     }
 
     /// Head layout: stack, registers, read-only data, memory, upward from `anchor`.
     pub fn head(c: &LayoutConfig) -> Result<Self, MachineError> {
-        Self::total(c).and_then(|t| c.anchor.checked_add(t)).ok_or_else(|| MachineError::Layout("sections overflow the 64-bit address space".into()))?;
+        Self::total(c)
+            .and_then(|t| c.anchor.checked_add(t))
+            .ok_or_else(|| {
+                MachineError::Layout("sections overflow the 64-bit address space".into())
+            })?;
         Self::place(Self::specs(c), c.anchor, c.guard_words)
     }
 
     /// Tail layout: memory, read-only data, registers, stack, ending just below `anchor`.
     pub fn tail(c: &LayoutConfig) -> Result<Self, MachineError> {
-        let total = Self::total(c).ok_or_else(|| MachineError::Layout("sections overflow the 64-bit address space".into()))?;
-        let start = c.anchor.checked_sub(total).ok_or_else(|| MachineError::Layout(format!("tail layout of {total} words does not fit below {:#x}", c.anchor)))?;
+        let total = Self::total(c).ok_or_else(|| {
+            MachineError::Layout("sections overflow the 64-bit address space".into())
+        })?;
+        let start = c.anchor.checked_sub(total).ok_or_else(|| {
+            MachineError::Layout(format!(
+                "tail layout of {total} words does not fit below {:#x}",
+                c.anchor
+            ))
+        })?;
         let mut specs = Self::specs(c);
         specs.reverse();
         Self::place(specs, start, c.guard_words)

@@ -111,7 +111,15 @@ pub struct Machine {
 impl Machine {
     /// A machine with zeroed memory.
     pub fn new(word: WordSize, layout: Layout) -> Self {
-        Machine { word, layout, mem: HashMap::new(), sp: 0, time: 0, trace: Vec::new(), drained: 0 }
+        Machine {
+            word,
+            layout,
+            mem: HashMap::new(),
+            sp: 0,
+            time: 0,
+            trace: Vec::new(),
+            drained: 0,
+        }
     }
 
     /// Word size.
@@ -148,14 +156,20 @@ impl Machine {
 
     fn record(&mut self, op: Op) {
         self.time += 1;
-        self.trace.push(Record { time: self.time, op });
+        self.trace.push(Record {
+            time: self.time,
+            op,
+        });
     }
 
     fn check_value(&self, v: Word) -> Result<(), MachineError> {
         if v.fits(self.word.bits()) {
             Ok(())
         } else {
-            Err(MachineError::ValueTooWide { value: v, bits: self.word.bits() })
+            Err(MachineError::ValueTooWide {
+                value: v,
+                bits: self.word.bits(),
+            })
         }
     }
 
@@ -174,11 +188,25 @@ impl Machine {
     fn span(&self, byte_addr: u64, write: bool) -> Result<(u64, u64, Option<u64>), MachineError> {
         let wb = self.word.bytes();
         let (w0, off) = (byte_addr / wb, byte_addr % wb);
-        let words = if off == 0 { vec![w0] } else { vec![w0, w0.checked_add(1).ok_or(MachineError::OutOfBounds(byte_addr))?] };
+        let words = if off == 0 {
+            vec![w0]
+        } else {
+            vec![
+                w0,
+                w0.checked_add(1)
+                    .ok_or(MachineError::OutOfBounds(byte_addr))?,
+            ]
+        };
         for &w in &words {
-            let s = self.layout.section_of(w).ok_or(MachineError::OutOfBounds(byte_addr))?;
+            let s = self
+                .layout
+                .section_of(w)
+                .ok_or(MachineError::OutOfBounds(byte_addr))?;
             if write && !s.writable {
-                return Err(MachineError::ReadOnly { section: s.name.clone(), addr: byte_addr });
+                return Err(MachineError::ReadOnly {
+                    section: s.name.clone(),
+                    addr: byte_addr,
+                });
             }
         }
         Ok((off, w0, words.get(1).copied()))
@@ -206,7 +234,10 @@ impl Machine {
             return Ok(());
         };
         let (wb, o) = (self.word.bytes() as usize, off as usize);
-        let (mut b0, mut b1) = (self.read_word(w0).to_le_bytes(), self.read_word(w1).to_le_bytes());
+        let (mut b0, mut b1) = (
+            self.read_word(w0).to_le_bytes(),
+            self.read_word(w1).to_le_bytes(),
+        );
         let vb = value.to_le_bytes();
         b0[o..wb].copy_from_slice(&vb[..wb - o]);
         b1[..o].copy_from_slice(&vb[wb - o..wb]);
@@ -217,14 +248,20 @@ impl Machine {
 
     /// Byte address of the first byte of section `kind` (e.g. for addressing memory).
     pub fn section_base(&self, kind: SectionKind) -> Result<u64, MachineError> {
-        let s = self.layout.first(kind).ok_or_else(|| MachineError::Layout(format!("no {kind:?} section")))?;
+        let s = self
+            .layout
+            .first(kind)
+            .ok_or_else(|| MachineError::Layout(format!("no {kind:?} section")))?;
         Ok(s.base * self.word.bytes())
     }
 
     /// Push a word onto the stack.
     pub fn push(&mut self, value: Word) -> Result<(), MachineError> {
         self.check_value(value)?;
-        let s = self.layout.first(SectionKind::Stack).ok_or_else(|| MachineError::Layout("no stack section".into()))?;
+        let s = self
+            .layout
+            .first(SectionKind::Stack)
+            .ok_or_else(|| MachineError::Layout("no stack section".into()))?;
         if self.sp >= s.words {
             return Err(MachineError::StackOverflow(s.words));
         }
@@ -236,7 +273,10 @@ impl Machine {
 
     /// Pop the top word off the stack.
     pub fn pop(&mut self) -> Result<Word, MachineError> {
-        let s = self.layout.first(SectionKind::Stack).ok_or_else(|| MachineError::Layout("no stack section".into()))?;
+        let s = self
+            .layout
+            .first(SectionKind::Stack)
+            .ok_or_else(|| MachineError::Layout("no stack section".into()))?;
         if self.sp == 0 {
             return Err(MachineError::StackUnderflow);
         }
@@ -245,9 +285,15 @@ impl Machine {
     }
 
     fn reg_addr(&self, index: u64) -> Result<u64, MachineError> {
-        let s = self.layout.first(SectionKind::Registers).ok_or_else(|| MachineError::Layout("no register section".into()))?;
+        let s = self
+            .layout
+            .first(SectionKind::Registers)
+            .ok_or_else(|| MachineError::Layout("no register section".into()))?;
         if index >= s.words {
-            return Err(MachineError::BadRegister { index, count: s.words });
+            return Err(MachineError::BadRegister {
+                index,
+                count: s.words,
+            });
         }
         Ok(s.base + index)
     }

@@ -24,39 +24,76 @@ pub fn sub(a: &Num<F>, b: &Num<F>) -> Num<F> {
 }
 
 /// Allocate `a·b` (one constraint).
-pub fn mul<CS: ConstraintSystem<F>>(mut cs: CS, a: &Num<F>, b: &Num<F>) -> Result<Num<F>, SynthesisError> {
+pub fn mul<CS: ConstraintSystem<F>>(
+    mut cs: CS,
+    a: &Num<F>,
+    b: &Num<F>,
+) -> Result<Num<F>, SynthesisError> {
     let v = AllocatedNum::alloc(cs.namespace(|| "prod"), || {
-        Ok(a.get_value().ok_or(SynthesisError::AssignmentMissing)? * b.get_value().ok_or(SynthesisError::AssignmentMissing)?)
+        Ok(a.get_value().ok_or(SynthesisError::AssignmentMissing)?
+            * b.get_value().ok_or(SynthesisError::AssignmentMissing)?)
     })?;
-    cs.enforce(|| "a*b=prod", |_| a.lc(F::ONE), |_| b.lc(F::ONE), |lc| lc + v.get_variable());
+    cs.enforce(
+        || "a*b=prod",
+        |_| a.lc(F::ONE),
+        |_| b.lc(F::ONE),
+        |lc| lc + v.get_variable(),
+    );
     Ok(v.into())
 }
 
 /// Allocate a linear combination as a variable (one constraint), e.g. for a step output.
-pub fn alloc_num<CS: ConstraintSystem<F>>(mut cs: CS, a: &Num<F>) -> Result<AllocatedNum<F>, SynthesisError> {
-    let v = AllocatedNum::alloc(cs.namespace(|| "num"), || a.get_value().ok_or(SynthesisError::AssignmentMissing))?;
-    cs.enforce(|| "num=lc", |_| a.lc(F::ONE), |lc| lc + CS::one(), |lc| lc + v.get_variable());
+pub fn alloc_num<CS: ConstraintSystem<F>>(
+    mut cs: CS,
+    a: &Num<F>,
+) -> Result<AllocatedNum<F>, SynthesisError> {
+    let v = AllocatedNum::alloc(cs.namespace(|| "num"), || {
+        a.get_value().ok_or(SynthesisError::AssignmentMissing)
+    })?;
+    cs.enforce(
+        || "num=lc",
+        |_| a.lc(F::ONE),
+        |lc| lc + CS::one(),
+        |lc| lc + v.get_variable(),
+    );
     Ok(v)
 }
 
 /// Enforce `a == b` (one constraint).
 pub fn enforce_eq<CS: ConstraintSystem<F>>(mut cs: CS, a: &Num<F>, b: &Num<F>) {
-    cs.enforce(|| "a=b", |_| a.lc(F::ONE), |lc| lc + CS::one(), |_| b.lc(F::ONE));
+    cs.enforce(
+        || "a=b",
+        |_| a.lc(F::ONE),
+        |lc| lc + CS::one(),
+        |_| b.lc(F::ONE),
+    );
 }
 
 /// `cond ? a : b` (one constraint).
-pub fn select<CS: ConstraintSystem<F>>(mut cs: CS, cond: &Boolean, a: &Num<F>, b: &Num<F>) -> Result<Num<F>, SynthesisError> {
+pub fn select<CS: ConstraintSystem<F>>(
+    mut cs: CS,
+    cond: &Boolean,
+    a: &Num<F>,
+    b: &Num<F>,
+) -> Result<Num<F>, SynthesisError> {
     let c = add_bool::<CS>(Num::zero(), cond, F::ONE);
     let t = mul(cs.namespace(|| "sel"), &c, &sub(a, b))?;
     Ok(b.clone().add(&t))
 }
 
 /// Allocate `value` as exactly `n` boolean-constrained little-endian bits (a range check for free).
-pub fn alloc_bits<CS: ConstraintSystem<F>>(mut cs: CS, value: u64, n: u32) -> Result<Vec<Boolean>, SynthesisError> {
+pub fn alloc_bits<CS: ConstraintSystem<F>>(
+    mut cs: CS,
+    value: u64,
+    n: u32,
+) -> Result<Vec<Boolean>, SynthesisError> {
     (0..n)
         .map(|i| {
             let bit = n <= 64 && i < 64 && (value >> i) & 1 == 1;
-            Ok(Boolean::from(AllocatedBit::alloc(cs.namespace(|| format!("bit {i}")), Some(bit))?))
+            Ok(Boolean::from(AllocatedBit::alloc(
+                cs.namespace(|| format!("bit {i}")),
+                Some(bit),
+            )?))
         })
         .collect()
 }
@@ -74,7 +111,10 @@ pub fn bits_to_num<CS: ConstraintSystem<F>>(bits: &[Boolean]) -> Num<F> {
 
 /// One-hot selectors `e[p] = [position == p]` of a child position given by `bits` (little-endian;
 /// constant-false bits allowed). Costs one constraint per product of two or more allocated bits.
-pub fn one_hot<CS: ConstraintSystem<F>>(mut cs: CS, bits: &[Boolean]) -> Result<Vec<Num<F>>, SynthesisError> {
+pub fn one_hot<CS: ConstraintSystem<F>>(
+    mut cs: CS,
+    bits: &[Boolean],
+) -> Result<Vec<Num<F>>, SynthesisError> {
     let m = bits.len();
     let n = 1usize << m;
     // monomials: mono[S] = AND of bits in S
@@ -82,13 +122,25 @@ pub fn one_hot<CS: ConstraintSystem<F>>(mut cs: CS, bits: &[Boolean]) -> Result<
     for s in 1..n {
         let top = usize::BITS - 1 - s.leading_zeros();
         let rest = s & !(1 << top);
-        mono[s] = if rest == 0 { bits[top as usize].clone() } else { Boolean::and(cs.namespace(|| format!("mono {s}")), &mono[rest], &bits[top as usize])? };
+        mono[s] = if rest == 0 {
+            bits[top as usize].clone()
+        } else {
+            Boolean::and(
+                cs.namespace(|| format!("mono {s}")),
+                &mono[rest],
+                &bits[top as usize],
+            )?
+        };
     }
     // e_p = Σ_{S ⊇ p} (-1)^{|S \ p|} mono[S]
     Ok((0..n)
         .map(|p| {
             (0..n).filter(|s| s & p == p).fold(Num::zero(), |acc, s| {
-                let sign = if (s & !p).count_ones() % 2 == 0 { F::ONE } else { -F::ONE };
+                let sign = if (s & !p).count_ones() % 2 == 0 {
+                    F::ONE
+                } else {
+                    -F::ONE
+                };
                 add_bool::<CS>(acc, &mono[s], sign)
             })
         })
@@ -97,16 +149,29 @@ pub fn one_hot<CS: ConstraintSystem<F>>(mut cs: CS, bits: &[Boolean]) -> Result<
 
 /// The children of a node: `cur` inserted among `siblings` at the position `e` selects.
 /// Costs `2·(arity−2)+1` constraints; the last child is a free linear combination.
-pub fn place<CS: ConstraintSystem<F>>(mut cs: CS, e: &[Num<F>], cur: &Num<F>, siblings: &[Num<F>]) -> Result<Vec<Num<F>>, SynthesisError> {
+pub fn place<CS: ConstraintSystem<F>>(
+    mut cs: CS,
+    e: &[Num<F>],
+    cur: &Num<F>,
+    siblings: &[Num<F>],
+) -> Result<Vec<Num<F>>, SynthesisError> {
     let a = e.len();
     assert_eq!(siblings.len(), a - 1, "siblings per level");
     let mut slots = Vec::with_capacity(a);
     let mut prefix = Num::zero(); // Σ_{p<j} e_p
     for j in 0..a - 1 {
-        let t = mul(cs.namespace(|| format!("cur {j}")), &e[j], &sub(cur, &siblings[j]))?;
+        let t = mul(
+            cs.namespace(|| format!("cur {j}")),
+            &e[j],
+            &sub(cur, &siblings[j]),
+        )?;
         let mut slot = siblings[j].clone().add(&t);
         if j > 0 {
-            let u = mul(cs.namespace(|| format!("shift {j}")), &prefix, &sub(&siblings[j - 1], &siblings[j]))?;
+            let u = mul(
+                cs.namespace(|| format!("shift {j}")),
+                &prefix,
+                &sub(&siblings[j - 1], &siblings[j]),
+            )?;
             slot = slot.add(&u);
         }
         prefix = prefix.add(&e[j]);
@@ -119,7 +184,12 @@ pub fn place<CS: ConstraintSystem<F>>(mut cs: CS, e: &[Num<F>], cur: &Num<F>, si
 
 /// Root reached by hashing `leaf` up a path: per level the one-hot position selectors and the
 /// allocated siblings.
-pub fn merkle_root<CS: ConstraintSystem<F>>(mut cs: CS, leaf: &Num<F>, selectors: &[Vec<Num<F>>], siblings: &[Vec<Num<F>>]) -> Result<Num<F>, SynthesisError> {
+pub fn merkle_root<CS: ConstraintSystem<F>>(
+    mut cs: CS,
+    leaf: &Num<F>,
+    selectors: &[Vec<Num<F>>],
+    siblings: &[Vec<Num<F>>],
+) -> Result<Num<F>, SynthesisError> {
     let mut cur = leaf.clone();
     for (l, (e, s)) in selectors.iter().zip(siblings).enumerate() {
         let mut cs = cs.namespace(|| format!("level {l}"));
@@ -143,14 +213,33 @@ mod tests {
                 let bits = alloc_bits(cs.namespace(|| "bits"), pos as u64, m).unwrap();
                 let e = one_hot(cs.namespace(|| "e"), &bits).unwrap();
                 for (p, ep) in e.iter().enumerate() {
-                    assert_eq!(ep.get_value().unwrap(), if p == pos { F::ONE } else { F::ZERO });
+                    assert_eq!(
+                        ep.get_value().unwrap(),
+                        if p == pos { F::ONE } else { F::ZERO }
+                    );
                 }
-                let cur: Num<F> = AllocatedNum::alloc(cs.namespace(|| "cur"), || Ok(F::from(1000))).unwrap().into();
-                let sibs: Vec<Num<F>> = (0..a - 1).map(|i| AllocatedNum::alloc(cs.namespace(|| format!("s{i}")), || Ok(F::from(i as u64 + 1))).unwrap().into()).collect();
+                let cur: Num<F> = AllocatedNum::alloc(cs.namespace(|| "cur"), || Ok(F::from(1000)))
+                    .unwrap()
+                    .into();
+                let sibs: Vec<Num<F>> = (0..a - 1)
+                    .map(|i| {
+                        AllocatedNum::alloc(cs.namespace(|| format!("s{i}")), || {
+                            Ok(F::from(i as u64 + 1))
+                        })
+                        .unwrap()
+                        .into()
+                    })
+                    .collect();
                 let slots = place(cs.namespace(|| "place"), &e, &cur, &sibs).unwrap();
                 let mut expect: Vec<F> = (0..a - 1).map(|i| F::from(i as u64 + 1)).collect();
                 expect.insert(pos, F::from(1000));
-                assert_eq!(slots.iter().map(|s| s.get_value().unwrap()).collect::<Vec<_>>(), expect);
+                assert_eq!(
+                    slots
+                        .iter()
+                        .map(|s| s.get_value().unwrap())
+                        .collect::<Vec<_>>(),
+                    expect
+                );
                 assert!(cs.is_satisfied());
             }
         }
@@ -164,17 +253,30 @@ mod tests {
         bits.push(Boolean::constant(false));
         let before = cs.num_constraints();
         let e = one_hot(cs.namespace(|| "e"), &bits).unwrap();
-        assert_eq!(cs.num_constraints(), before, "no products with constant bits");
+        assert_eq!(
+            cs.num_constraints(),
+            before,
+            "no products with constant bits"
+        );
         assert_eq!(e[1].get_value().unwrap(), F::ONE);
-        assert_eq!(e.iter().filter(|x| x.get_value().unwrap() == F::ZERO).count(), 7);
+        assert_eq!(
+            e.iter()
+                .filter(|x| x.get_value().unwrap() == F::ZERO)
+                .count(),
+            7
+        );
     }
 
     #[test]
     fn select_and_mul_are_enforced() {
         let mut cs = TestConstraintSystem::<F>::new();
         let c = Boolean::from(AllocatedBit::alloc(cs.namespace(|| "c"), Some(true)).unwrap());
-        let a: Num<F> = AllocatedNum::alloc(cs.namespace(|| "a"), || Ok(F::from(3))).unwrap().into();
-        let b: Num<F> = AllocatedNum::alloc(cs.namespace(|| "b"), || Ok(F::from(4))).unwrap().into();
+        let a: Num<F> = AllocatedNum::alloc(cs.namespace(|| "a"), || Ok(F::from(3)))
+            .unwrap()
+            .into();
+        let b: Num<F> = AllocatedNum::alloc(cs.namespace(|| "b"), || Ok(F::from(4)))
+            .unwrap()
+            .into();
         let s = select(cs.namespace(|| "s"), &c, &a, &b).unwrap();
         assert_eq!(s.get_value().unwrap(), F::from(3));
         assert!(cs.is_satisfied());

@@ -53,11 +53,26 @@ impl MemoryStep {
     /// A step with placeholder witnesses, for shape synthesis (setup).
     pub fn blank(params: StepParams) -> Self {
         let levels = params.tree.levels();
-        let before = Opening { leaf: F::ZERO, siblings: vec![vec![F::ZERO; params.tree.arity - 1]; levels] };
-        let op = OpWitness { enabled: false, is_write: false, addr: 0, value: F::ZERO, before };
-        MemoryStep { params, ops: vec![op; params.ops_per_step] }
+        let before = Opening {
+            leaf: F::ZERO,
+            siblings: vec![vec![F::ZERO; params.tree.arity - 1]; levels],
+        };
+        let op = OpWitness {
+            enabled: false,
+            is_write: false,
+            addr: 0,
+            value: F::ZERO,
+            before,
+        };
+        MemoryStep {
+            params,
+            ops: vec![op; params.ops_per_step],
+        }
     }
 }
+
+/// In-circuit state `(root, op_count, trace_hash)` between ops.
+type State = (Num<F>, Num<F>, Num<F>);
 
 /// Per-op constraints; returns the new `(root, count, hash)`.
 fn synthesize_op<CS: ConstraintSystem<F>>(
@@ -67,31 +82,57 @@ fn synthesize_op<CS: ConstraintSystem<F>>(
     root: &Num<F>,
     count: &Num<F>,
     hash: &Num<F>,
-) -> Result<(Num<F>, Num<F>, Num<F>), SynthesisError> {
-    let en = Boolean::from(AllocatedBit::alloc(cs.namespace(|| "enabled"), Some(w.enabled))?);
-    let wr = Boolean::from(AllocatedBit::alloc(cs.namespace(|| "is_write"), Some(w.is_write))?);
+) -> Result<State, SynthesisError> {
+    let en = Boolean::from(AllocatedBit::alloc(
+        cs.namespace(|| "enabled"),
+        Some(w.enabled),
+    )?);
+    let wr = Boolean::from(AllocatedBit::alloc(
+        cs.namespace(|| "is_write"),
+        Some(w.is_write),
+    )?);
     // a write must be enabled (padding never changes memory)
-    cs.enforce(|| "write implies enabled", |_| wr.lc(CS::one(), F::ONE), |_| en.not().lc(CS::one(), F::ONE), |lc| lc);
+    cs.enforce(
+        || "write implies enabled",
+        |_| wr.lc(CS::one(), F::ONE),
+        |_| en.not().lc(CS::one(), F::ONE),
+        |lc| lc,
+    );
     let bits = alloc_bits(cs.namespace(|| "addr"), w.addr, p.addr_bits)?;
-    let old: Num<F> = AllocatedNum::alloc(cs.namespace(|| "old leaf"), || Ok(w.before.leaf))?.into();
+    let old: Num<F> =
+        AllocatedNum::alloc(cs.namespace(|| "old leaf"), || Ok(w.before.leaf))?.into();
     let value: Num<F> = AllocatedNum::alloc(cs.namespace(|| "value"), || Ok(w.value))?.into();
     // a read returns the old leaf
-    cs.enforce(|| "read value = old leaf", |_| wr.not().lc(CS::one(), F::ONE), |_| sub(&value, &old).lc(F::ONE), |lc| lc);
+    cs.enforce(
+        || "read value = old leaf",
+        |_| wr.not().lc(CS::one(), F::ONE),
+        |_| sub(&value, &old).lc(F::ONE),
+        |lc| lc,
+    );
 
     let m = p.bits_per_level() as usize;
     let mut selectors = Vec::with_capacity(p.levels());
     let mut siblings = Vec::with_capacity(p.levels());
     for l in 0..p.levels() {
-        let lb: Vec<Boolean> = (l * m..(l + 1) * m).map(|i| bits.get(i).cloned().unwrap_or(Boolean::constant(false))).collect();
+        let lb: Vec<Boolean> = (l * m..(l + 1) * m)
+            .map(|i| bits.get(i).cloned().unwrap_or(Boolean::constant(false)))
+            .collect();
         selectors.push(one_hot(cs.namespace(|| format!("sel {l}")), &lb)?);
-        let sib = w.before.siblings.get(l).ok_or(SynthesisError::Unsatisfiable)?;
+        let sib = w
+            .before
+            .siblings
+            .get(l)
+            .ok_or(SynthesisError::Unsatisfiable)?;
         if sib.len() != p.arity - 1 {
             return Err(SynthesisError::Unsatisfiable);
         }
         siblings.push(
             sib.iter()
                 .enumerate()
-                .map(|(j, s)| AllocatedNum::alloc(cs.namespace(|| format!("sib {l} {j}")), || Ok(*s)).map(Num::from))
+                .map(|(j, s)| {
+                    AllocatedNum::alloc(cs.namespace(|| format!("sib {l} {j}")), || Ok(*s))
+                        .map(Num::from)
+                })
                 .collect::<Result<Vec<_>, _>>()?,
         );
     }
@@ -106,7 +147,12 @@ fn synthesize_op<CS: ConstraintSystem<F>>(
     let new_count = add_bool::<CS>(count.clone(), &en, F::ONE);
     let two64 = F::from(u64::MAX) + F::ONE;
     let packed = add_bool::<CS>(bits_to_num::<CS>(&bits), &wr, two64);
-    let link = trace_hash_circuit(&mut cs.namespace(|| "trace hash"), hash.clone(), packed, value)?;
+    let link = trace_hash_circuit(
+        &mut cs.namespace(|| "trace hash"),
+        hash.clone(),
+        packed,
+        value,
+    )?;
     let new_hash = select(cs.namespace(|| "hash if enabled"), &en, &link, hash)?;
     Ok((new_root, new_count, new_hash))
 }
@@ -116,13 +162,28 @@ impl StepCircuit<F> for MemoryStep {
         3
     }
 
-    fn synthesize<CS: ConstraintSystem<F>>(&self, cs: &mut CS, z: &[AllocatedNum<F>]) -> Result<Vec<AllocatedNum<F>>, SynthesisError> {
+    fn synthesize<CS: ConstraintSystem<F>>(
+        &self,
+        cs: &mut CS,
+        z: &[AllocatedNum<F>],
+    ) -> Result<Vec<AllocatedNum<F>>, SynthesisError> {
         if z.len() != 3 || self.ops.len() != self.params.ops_per_step {
             return Err(SynthesisError::Unsatisfiable);
         }
-        let (mut root, mut count, mut hash): (Num<F>, Num<F>, Num<F>) = (z[0].clone().into(), z[1].clone().into(), z[2].clone().into());
+        let (mut root, mut count, mut hash): (Num<F>, Num<F>, Num<F>) = (
+            z[0].clone().into(),
+            z[1].clone().into(),
+            z[2].clone().into(),
+        );
         for (i, w) in self.ops.iter().enumerate() {
-            (root, count, hash) = synthesize_op(cs.namespace(|| format!("op {i}")), &self.params.tree, w, &root, &count, &hash)?;
+            (root, count, hash) = synthesize_op(
+                cs.namespace(|| format!("op {i}")),
+                &self.params.tree,
+                w,
+                &root,
+                &count,
+                &hash,
+            )?;
         }
         Ok(vec![
             alloc_num(cs.namespace(|| "out root"), &root)?,
@@ -135,7 +196,9 @@ impl StepCircuit<F> for MemoryStep {
 /// Number of constraints of the step circuit alone (without Nova's verifier circuit).
 pub fn step_constraints(params: StepParams) -> usize {
     let mut cs = bellpepper_core::test_cs::TestConstraintSystem::<F>::new();
-    let z: Vec<AllocatedNum<F>> = (0..3).map(|i| AllocatedNum::alloc(cs.namespace(|| format!("z{i}")), || Ok(F::ZERO)).unwrap()).collect();
+    let z: Vec<AllocatedNum<F>> = (0..3)
+        .map(|i| AllocatedNum::alloc(cs.namespace(|| format!("z{i}")), || Ok(F::ZERO)).unwrap())
+        .collect();
     let _ = MemoryStep::blank(params).synthesize(&mut cs, &z);
     cs.num_constraints()
 }

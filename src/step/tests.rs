@@ -7,13 +7,20 @@ use crate::trace::Op;
 use bellpepper_core::test_cs::TestConstraintSystem;
 
 fn params(addr_bits: u32, arity: usize, k: usize) -> StepParams {
-    StepParams { tree: TreeParams::new(addr_bits, arity).unwrap(), ops_per_step: k }
+    StepParams {
+        tree: TreeParams::new(addr_bits, arity).unwrap(),
+        ops_per_step: k,
+    }
 }
 
 /// Synthesize one step from state `z` and return the constraint system and outputs.
 fn run(step: &MemoryStep, z: [F; 3]) -> (TestConstraintSystem<F>, Vec<F>) {
     let mut cs = TestConstraintSystem::<F>::new();
-    let zs: Vec<AllocatedNum<F>> = z.iter().enumerate().map(|(i, v)| AllocatedNum::alloc(cs.namespace(|| format!("z{i}")), || Ok(*v)).unwrap()).collect();
+    let zs: Vec<AllocatedNum<F>> = z
+        .iter()
+        .enumerate()
+        .map(|(i, v)| AllocatedNum::alloc(cs.namespace(|| format!("z{i}")), || Ok(*v)).unwrap())
+        .collect();
     let out = step.synthesize(&mut cs, &zs).unwrap();
     let vals = out.iter().map(|o| o.get_value().unwrap()).collect();
     (cs, vals)
@@ -26,7 +33,11 @@ fn honest(p: StepParams, history: &[Op], ops: &[Op]) -> (MemoryState, [F; 3], Me
         st.apply(i + 1, op).unwrap();
     }
     let z = st.z();
-    let mut ws: Vec<OpWitness> = ops.iter().enumerate().map(|(i, op)| st.apply(100 + i, op).unwrap()).collect();
+    let mut ws: Vec<OpWitness> = ops
+        .iter()
+        .enumerate()
+        .map(|(i, op)| st.apply(100 + i, op).unwrap())
+        .collect();
     while ws.len() < p.ops_per_step {
         ws.push(st.padding());
     }
@@ -34,9 +45,21 @@ fn honest(p: StepParams, history: &[Op], ops: &[Op]) -> (MemoryState, [F; 3], Me
 }
 
 const HISTORY: [Op; 3] = [
-    Op { kind: crate::OpKind::Write, addr: 5, value: Word([9, 0, 0, 0]) },
-    Op { kind: crate::OpKind::Write, addr: 6, value: Word([10, 0, 0, 0]) },
-    Op { kind: crate::OpKind::Write, addr: 0, value: Word([1, 0, 0, 0]) },
+    Op {
+        kind: crate::OpKind::Write,
+        addr: 5,
+        value: Word([9, 0, 0, 0]),
+    },
+    Op {
+        kind: crate::OpKind::Write,
+        addr: 6,
+        value: Word([10, 0, 0, 0]),
+    },
+    Op {
+        kind: crate::OpKind::Write,
+        addr: 0,
+        value: Word([1, 0, 0, 0]),
+    },
 ];
 use crate::word::Word;
 
@@ -48,7 +71,12 @@ fn honest_steps_satisfy_and_match_native_state() {
         let ops = &ops[..k.min(3)];
         let (st, z, step) = honest(p, &HISTORY, ops);
         let (cs, out) = run(&step, z);
-        assert!(cs.is_satisfied(), "{:?}: {:?}", (bits, arity, k), cs.which_is_unsatisfied());
+        assert!(
+            cs.is_satisfied(),
+            "{:?}: {:?}",
+            (bits, arity, k),
+            cs.which_is_unsatisfied()
+        );
         assert_eq!(out, st.z().to_vec(), "circuit output = native state");
     }
 }
@@ -66,7 +94,10 @@ fn padding_changes_nothing_but_is_constrained() {
     forged.ops[1].is_write = true;
     forged.ops[1].value = F::from(77);
     let (cs, _) = run(&forged, z);
-    assert_eq!(cs.which_is_unsatisfied(), Some("op 1/write implies enabled"));
+    assert_eq!(
+        cs.which_is_unsatisfied(),
+        Some("op 1/write implies enabled")
+    );
 }
 
 #[test]
@@ -76,11 +107,17 @@ fn wrong_read_value_is_rejected() {
     let mut forged = step.clone();
     forged.ops[0].value = F::from(8);
     let (cs, _) = run(&forged, z);
-    assert_eq!(cs.which_is_unsatisfied(), Some("op 0/read value = old leaf"));
+    assert_eq!(
+        cs.which_is_unsatisfied(),
+        Some("op 0/read value = old leaf")
+    );
     // lying about the old leaf too moves the failure to the Merkle path
     forged.ops[0].before.leaf = F::from(8);
     let (cs, _) = run(&forged, z);
-    assert_eq!(cs.which_is_unsatisfied(), Some("op 0/old path reaches root/a=b"));
+    assert_eq!(
+        cs.which_is_unsatisfied(),
+        Some("op 0/old path reaches root/a=b")
+    );
 }
 
 #[test]
@@ -93,7 +130,10 @@ fn read_of_unwritten_cell_must_be_zero() {
     forged.ops[0].value = F::from(5);
     forged.ops[0].before.leaf = F::from(5);
     let (cs, _) = run(&forged, z);
-    assert_eq!(cs.which_is_unsatisfied(), Some("op 0/old path reaches root/a=b"));
+    assert_eq!(
+        cs.which_is_unsatisfied(),
+        Some("op 0/old path reaches root/a=b")
+    );
 }
 
 #[test]
@@ -104,7 +144,11 @@ fn wrong_sibling_is_rejected() {
         let mut forged = step.clone();
         forged.ops[0].before.siblings[level][0] += F::ONE;
         let (cs, _) = run(&forged, z);
-        assert_eq!(cs.which_is_unsatisfied(), Some("op 0/old path reaches root/a=b"), "level {level}");
+        assert_eq!(
+            cs.which_is_unsatisfied(),
+            Some("op 0/old path reaches root/a=b"),
+            "level {level}"
+        );
     }
 }
 
@@ -116,7 +160,10 @@ fn wrong_address_is_rejected() {
     let mut forged = step.clone();
     forged.ops[0].addr = 5;
     let (cs, _) = run(&forged, z);
-    assert_eq!(cs.which_is_unsatisfied(), Some("op 0/old path reaches root/a=b"));
+    assert_eq!(
+        cs.which_is_unsatisfied(),
+        Some("op 0/old path reaches root/a=b")
+    );
 }
 
 #[test]
@@ -126,14 +173,20 @@ fn address_bit_must_be_boolean() {
     let (mut cs, _) = run(&step, z);
     assert!(cs.is_satisfied());
     cs.set("op 0/addr/bit 1/boolean", F::from(2));
-    assert_eq!(cs.which_is_unsatisfied(), Some("op 0/addr/bit 1/boolean constraint"));
+    assert_eq!(
+        cs.which_is_unsatisfied(),
+        Some("op 0/addr/bit 1/boolean constraint")
+    );
 }
 
 #[test]
 fn kind_and_enable_bits_must_be_boolean() {
     let p = params(8, 2, 1);
     let (_, z, step) = honest(p, &HISTORY, &[Op::write(6, 11u64)]);
-    for (var, constraint) in [("op 0/is_write/boolean", "op 0/is_write/boolean constraint"), ("op 0/enabled/boolean", "op 0/enabled/boolean constraint")] {
+    for (var, constraint) in [
+        ("op 0/is_write/boolean", "op 0/is_write/boolean constraint"),
+        ("op 0/enabled/boolean", "op 0/enabled/boolean constraint"),
+    ] {
         let (mut cs, _) = run(&step, z);
         cs.set(var, F::from(3));
         assert_eq!(cs.which_is_unsatisfied(), Some(constraint));
@@ -146,14 +199,21 @@ fn wrong_root_input_is_rejected() {
     let (_, mut z, step) = honest(p, &HISTORY, &[Op::read(5, 9u64)]);
     z[0] += F::ONE;
     let (cs, _) = run(&step, z);
-    assert_eq!(cs.which_is_unsatisfied(), Some("op 0/old path reaches root/a=b"));
+    assert_eq!(
+        cs.which_is_unsatisfied(),
+        Some("op 0/old path reaches root/a=b")
+    );
 }
 
 #[test]
 fn outputs_are_bound() {
     let p = params(8, 4, 1);
     let (_, z, step) = honest(p, &HISTORY, &[Op::write(5, 12u64)]);
-    for (var, c) in [("out root/num/num", "out root/num=lc"), ("out count/num/num", "out count/num=lc"), ("out hash/num/num", "out hash/num=lc")] {
+    for (var, c) in [
+        ("out root/num/num", "out root/num=lc"),
+        ("out count/num/num", "out count/num=lc"),
+        ("out hash/num/num", "out hash/num=lc"),
+    ] {
         let (mut cs, _) = run(&step, z);
         cs.set(var, F::from(1234));
         assert_eq!(cs.which_is_unsatisfied(), Some(c));
@@ -161,7 +221,10 @@ fn outputs_are_bound() {
     // the trace-hash select is bound to the enable bit
     let (mut cs, _) = run(&step, z);
     cs.set("op 0/hash if enabled/sel/prod/num", F::from(1));
-    assert_eq!(cs.which_is_unsatisfied(), Some("op 0/hash if enabled/sel/a*b=prod"));
+    assert_eq!(
+        cs.which_is_unsatisfied(),
+        Some("op 0/hash if enabled/sel/a*b=prod")
+    );
 }
 
 #[test]
@@ -172,5 +235,9 @@ fn constraint_counts_per_arity() {
     let c8 = step_constraints(params(64, 8, 1));
     eprintln!("step constraints at depth 64: arity2 {c2}, arity4 {c4}, arity8 {c8}");
     assert!(c4 < c2 && c8 < c2);
-    assert_eq!(step_constraints(params(16, 4, 4)), 4 * (step_constraints(params(16, 4, 1)) - 3) + 3, "linear in k");
+    assert_eq!(
+        step_constraints(params(16, 4, 4)),
+        4 * (step_constraints(params(16, 4, 1)) - 3) + 3,
+        "linear in k"
+    );
 }

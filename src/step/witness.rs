@@ -7,7 +7,6 @@ use crate::merkle::{MerkleError, SparseMerkleTree, TreeParams};
 use crate::trace::{Checker, Op, OpKind, TraceError};
 use crate::word::Word;
 use crate::F;
-use ff::Field;
 
 /// Why an honest prover refuses an op.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -48,15 +47,30 @@ pub struct MemoryState {
 impl MemoryState {
     /// Empty memory.
     pub fn new(tree: TreeParams, word_bits: u32) -> Self {
-        MemoryState { tree: SparseMerkleTree::new(tree), checker: Checker::new(), word_bits, count: 0, hash: F::ZERO }
+        MemoryState {
+            tree: SparseMerkleTree::new(tree),
+            checker: Checker::new(),
+            word_bits,
+            count: 0,
+            hash: trace_hash_seed(word_bits),
+        }
     }
 
     /// Memory preloaded with an initial image (its root becomes the initial root).
-    pub fn with_image(tree: TreeParams, word_bits: u32, image: impl IntoIterator<Item = (u64, Word)>) -> Result<Self, WitnessError> {
+    pub fn with_image(
+        tree: TreeParams,
+        word_bits: u32,
+        image: impl IntoIterator<Item = (u64, Word)>,
+    ) -> Result<Self, WitnessError> {
         let mut s = Self::new(tree, word_bits);
         for (i, (addr, w)) in image.into_iter().enumerate() {
             s.check_value(i + 1, &w)?;
-            s.tree.update(addr, w.to_field(word_bits)).map_err(|source| WitnessError::Addr { index: i + 1, source })?;
+            s.tree
+                .update(addr, w.to_field(word_bits))
+                .map_err(|source| WitnessError::Addr {
+                    index: i + 1,
+                    source,
+                })?;
             s.checker.preload(addr, w);
         }
         Ok(s)
@@ -66,7 +80,11 @@ impl MemoryState {
         if value.fits(self.word_bits) {
             Ok(())
         } else {
-            Err(WitnessError::ValueTooWide { index, value: *value, bits: self.word_bits })
+            Err(WitnessError::ValueTooWide {
+                index,
+                value: *value,
+                bits: self.word_bits,
+            })
         }
     }
 
@@ -99,25 +117,55 @@ impl MemoryState {
     pub fn apply(&mut self, index: usize, op: &Op) -> Result<OpWitness, WitnessError> {
         self.check_value(index, &op.value)?;
         let params = *self.tree.params();
-        params.check_addr(op.addr).map_err(|source| WitnessError::Addr { index, source })?;
+        params
+            .check_addr(op.addr)
+            .map_err(|source| WitnessError::Addr { index, source })?;
         self.checker.apply(index, op)?;
         let value = op.value.to_field(self.word_bits);
         let is_write = op.kind == OpKind::Write;
-        let before = if is_write { self.tree.update(op.addr, value) } else { self.tree.open(op.addr) }
-            .map_err(|source| WitnessError::Addr { index, source })?;
+        let before = if is_write {
+            self.tree.update(op.addr, value)
+        } else {
+            self.tree.open(op.addr)
+        }
+        .map_err(|source| WitnessError::Addr { index, source })?;
         self.count += 1;
         self.hash = trace_hash_step(self.hash, is_write, op.addr, value);
-        Ok(OpWitness { enabled: true, is_write, addr: op.addr, value, before })
+        Ok(OpWitness {
+            enabled: true,
+            is_write,
+            addr: op.addr,
+            value,
+            before,
+        })
     }
 
     /// A padding slot: a masked read of address 0.
     pub fn padding(&self) -> OpWitness {
         let before = self.tree.open(0).expect("address 0 is always in range");
-        OpWitness { enabled: false, is_write: false, addr: 0, value: before.leaf, before }
+        OpWitness {
+            enabled: false,
+            is_write: false,
+            addr: 0,
+            value: before.leaf,
+            before,
+        }
     }
+}
+
+/// Start of the trace-hash chain: the word size, so the proven statement fixes it.
+pub fn trace_hash_seed(word_bits: u32) -> F {
+    F::from(word_bits as u64)
 }
 
 /// Trace hash of an op stream, computed natively (what a verifier with the trace recomputes).
 pub fn trace_hash_of<'a>(ops: impl IntoIterator<Item = &'a Op>, word_bits: u32) -> F {
-    ops.into_iter().fold(F::ZERO, |h, op| trace_hash_step(h, op.kind == OpKind::Write, op.addr, op.value.to_field(word_bits)))
+    ops.into_iter().fold(trace_hash_seed(word_bits), |h, op| {
+        trace_hash_step(
+            h,
+            op.kind == OpKind::Write,
+            op.addr,
+            op.value.to_field(word_bits),
+        )
+    })
 }
