@@ -1,0 +1,233 @@
+//! Proof-file tests: round trip, and rejection of flipped bytes in every region, truncation,
+//! foreign parameters and a mismatching trace.
+
+use foldmem::merkle::TreeParams;
+use foldmem::pipeline::{self, JobError, Keys};
+use foldmem::proof::{ProofFile, ProofFileError};
+use foldmem::step::StepParams;
+use foldmem::trace::TraceError;
+use foldmem::Op;
+use std::sync::OnceLock;
+
+fn step(k: usize) -> StepParams {
+    StepParams {
+        tree: TreeParams::new(10, 4).unwrap(),
+        ops_per_step: k,
+    }
+}
+
+fn keys(k: usize) -> &'static Keys {
+    static K2: OnceLock<Keys> = OnceLock::new();
+    static K1: OnceLock<Keys> = OnceLock::new();
+    let cell = if k == 2 { &K2 } else { &K1 };
+    cell.get_or_init(|| pipeline::keys(step(k), None).unwrap())
+}
+
+fn ops() -> Vec<Op> {
+    vec![
+        Op::write(1000, 5u64),
+        Op::read(1000, 5u64),
+        Op::write(3, 1u64),
+        Op::read(4, 0u64),
+        Op::read(3, 1u64),
+    ]
+}
+
+fn stream(ops: &[Op]) -> Vec<Result<(usize, Op), TraceError>> {
+    ops.iter()
+        .enumerate()
+        .map(|(i, o)| Ok((i + 1, *o)))
+        .collect()
+}
+
+fn proof() -> &'static (ProofFile, Vec<u8>) {
+    static P: OnceLock<(ProofFile, Vec<u8>)> = OnceLock::new();
+    P.get_or_init(|| {
+        let (f, _) = pipeline::prove_stream(keys(2), 64, stream(&ops()), |_| {}).unwrap();
+        let b = f.to_bytes();
+        (f, b)
+    })
+}
+
+fn verify_bytes(bytes: &[u8]) -> Result<(), JobError> {
+    let f = ProofFile::from_bytes(bytes)?;
+    pipeline::verify_proof(keys(2), &f, Some(stream(&ops())))
+}
+
+#[test]
+fn round_trip_verifies_with_and_without_trace() {
+    let (_, bytes) = proof();
+    verify_bytes(bytes).unwrap();
+    let f = ProofFile::from_bytes(bytes).unwrap();
+    pipeline::verify_proof(keys(2), &f, None::<Vec<_>>).unwrap();
+    assert!(
+        bytes.len() < 20_000,
+        "compressed proof is small: {}",
+        bytes.len()
+    );
+}
+
+#[test]
+fn flipped_bytes_in_every_region_are_rejected() {
+    let (f, bytes) = proof();
+    let header_len = bincode::serialized_size(&f.header).unwrap() as usize;
+    let outputs_len = bincode::serialized_size(&f.outputs).unwrap() as usize;
+    // header: every byte; outputs: every byte; SNARK body: a spread sample
+    let mut positions: Vec<usize> = (0..header_len + outputs_len).collect();
+    positions.extend((header_len + outputs_len..bytes.len()).step_by(173));
+    positions.push(bytes.len() - 1);
+    for pos in positions {
+        let mut b = bytes.clone();
+        b[pos] ^= 0x01;
+        let err = verify_bytes(&b).expect_err(&format!("flip at byte {pos} accepted"));
+        if pos < 8 {
+            assert_eq!(err.to_string(), ProofFileError::BadMagic.to_string());
+        } else if pos < 10 {
+            assert!(
+                matches!(err, JobError::ProofFile(ref m) if m.contains("version")),
+                "{pos}: {err}"
+            );
+        } else if pos < header_len + outputs_len {
+            assert!(
+                matches!(err, JobError::Invalid(_) | JobError::ProofFile(_)),
+                "{pos}: {err}"
+            );
+        } else {
+            assert!(
+                matches!(err, JobError::Invalid(_) | JobError::ProofFile(_)),
+                "{pos}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn truncated_files_are_typed_errors() {
+    let (_, bytes) = proof();
+    for len in [0, 5, 9, 40, 200, bytes.len() / 2, bytes.len() - 1] {
+        let err = ProofFile::from_bytes(&bytes[..len])
+            .err()
+            .unwrap_or_else(|| panic!("truncation to {len} accepted"));
+        match len {
+            0..=7 => assert_eq!(err, ProofFileError::BadMagic),
+            _ => assert!(matches!(err, ProofFileError::Corrupt(_)), "{len}: {err}"),
+        }
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(
+        matches!(
+            ProofFile::from_bytes(&longer),
+            Err(ProofFileError::Corrupt(_))
+        ),
+        "trailing bytes"
+    );
+}
+
+#[test]
+fn proof_under_other_params_is_rejected() {
+    let (f, _) = proof();
+    // the keys of another k refuse the header outright
+    let err = pipeline::verify_proof(keys(1), f, None::<Vec<_>>).unwrap_err();
+    assert!(
+        matches!(err, JobError::Invalid(ref m) if m.contains("keys are for")),
+        "{err}"
+    );
+    // a header rewritten to claim the other params (with their digest) fails in the SNARK
+    let mut forged = f.clone();
+    forged.header.step = step(1);
+    forged.header.params_digest = keys(1).digest();
+    let err = pipeline::verify_proof(keys(1), &forged, None::<Vec<_>>).unwrap_err();
+    assert!(
+        matches!(err, JobError::Invalid(ref m) if m.contains("does not verify")),
+        "{err}"
+    );
+    // a wrong digest with the right shape is caught before the SNARK
+    let mut forged = f.clone();
+    forged.header.params_digest[0] ^= 1;
+    let err = pipeline::verify_proof(keys(2), &forged, None::<Vec<_>>).unwrap_err();
+    assert!(
+        matches!(err, JobError::Invalid(ref m) if m.contains("digest")),
+        "{err}"
+    );
+}
+
+#[test]
+fn other_trace_is_rejected() {
+    let (f, _) = proof();
+    let mut other = ops();
+    other[2] = Op::write(3, 2u64);
+    other[4] = Op::read(3, 2u64);
+    let err = pipeline::verify_proof(keys(2), f, Some(stream(&other))).unwrap_err();
+    assert!(
+        matches!(err, JobError::Invalid(ref m) if m.contains("trace hash")),
+        "{err}"
+    );
+    let err = pipeline::verify_proof(keys(2), f, Some(stream(&ops()[..4]))).unwrap_err();
+    assert!(
+        matches!(err, JobError::Invalid(ref m) if m.contains("4 ops")),
+        "{err}"
+    );
+}
+
+#[test]
+fn tampered_outputs_are_rejected() {
+    use ff::Field;
+    let (f, _) = proof();
+    let mut t = f.clone();
+    t.outputs.initial_root += foldmem::F::ONE;
+    assert!(
+        matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("initial root"))
+    );
+    let mut t = f.clone();
+    t.outputs.final_root += foldmem::F::ONE;
+    assert!(
+        matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("final root"))
+    );
+    let mut t = f.clone();
+    t.outputs.op_count += 1;
+    assert!(
+        matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("op count"))
+    );
+    let mut t = f.clone();
+    t.outputs.word_bits = 32; // the word size seeds the trace hash, so it is part of the statement
+    assert!(
+        matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("does not verify"))
+    );
+    let mut t = f.clone();
+    t.outputs.trace_hash += foldmem::F::ONE;
+    assert!(
+        matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("trace hash"))
+    );
+}
+
+#[test]
+fn cache_round_trip_and_corruption() {
+    let dir = std::env::temp_dir().join(format!("foldmem-cache-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let s = step(1);
+    let a = pipeline::keys(s, Some(&dir)).unwrap();
+    assert!(!a.cached);
+    let b = pipeline::keys(s, Some(&dir)).unwrap();
+    assert!(b.cached, "second load comes from the cache");
+    assert_eq!(a.digest(), b.digest());
+    // corrupt the file: it is reported and regenerated, never trusted
+    let path = foldmem::cache::path(&dir, &s);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(foldmem::cache::load(&dir, &s)
+        .err()
+        .unwrap()
+        .contains("checksum"));
+    let c = pipeline::keys(s, Some(&dir)).unwrap();
+    assert!(!c.cached);
+    assert_eq!(c.digest(), a.digest());
+    std::fs::write(&path, b"garbage").unwrap();
+    assert!(foldmem::cache::load(&dir, &s)
+        .err()
+        .unwrap()
+        .contains("not a params cache"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
