@@ -62,7 +62,10 @@ impl TreeParams {
     /// Fails if `addr` has bits at or above `addr_bits`.
     pub fn check_addr(&self, addr: u64) -> Result<(), MerkleError> {
         if self.addr_bits < 64 && addr >> self.addr_bits != 0 {
-            return Err(MerkleError::AddrOutOfRange { addr, bits: self.addr_bits });
+            return Err(MerkleError::AddrOutOfRange {
+                addr,
+                bits: self.addr_bits,
+            });
         }
         Ok(())
     }
@@ -139,7 +142,11 @@ impl SparseMerkleTree {
     /// The empty (all-zero) tree.
     pub fn new(params: TreeParams) -> Self {
         let defaults = default_hashes(&params);
-        SparseMerkleTree { params, nodes: vec![HashMap::new(); params.levels() + 1], defaults }
+        SparseMerkleTree {
+            params,
+            nodes: vec![HashMap::new(); params.levels() + 1],
+            defaults,
+        }
     }
 
     /// Tree parameters.
@@ -153,7 +160,10 @@ impl SparseMerkleTree {
     }
 
     fn node(&self, level: usize, idx: u64) -> F {
-        self.nodes[level].get(&idx).copied().unwrap_or(self.defaults[level])
+        self.nodes[level]
+            .get(&idx)
+            .copied()
+            .unwrap_or(self.defaults[level])
     }
 
     /// Leaf at `addr` (0 if never set).
@@ -170,10 +180,16 @@ impl SparseMerkleTree {
             .map(|l| {
                 let idx = shr(addr, l as u32 * m);
                 let base = idx & !(a - 1);
-                (base..=base + (a - 1)).filter(|&j| j != idx).map(|j| self.node(l, j)).collect()
+                (base..=base + (a - 1))
+                    .filter(|&j| j != idx)
+                    .map(|j| self.node(l, j))
+                    .collect()
             })
             .collect();
-        Ok(Opening { leaf: self.get(addr), siblings })
+        Ok(Opening {
+            leaf: self.get(addr),
+            siblings,
+        })
     }
 
     /// Set the leaf at `addr`, returning the opening from before the update.
@@ -228,7 +244,11 @@ mod tests {
                 assert!(before.verify(&p, addr, dense_root(&p, &dense)));
                 assert_eq!(before.leaf, dense[addr as usize]);
                 dense[addr as usize] = v;
-                assert_eq!(t.root(), dense_root(&p, &dense), "bits {bits} arity {arity}");
+                assert_eq!(
+                    t.root(),
+                    dense_root(&p, &dense),
+                    "bits {bits} arity {arity}"
+                );
             }
             for addr in 0..(1u64 << bits) {
                 let o = t.open(addr).unwrap();
@@ -255,7 +275,10 @@ mod tests {
         let mut bad = o.clone();
         bad.leaf = F::from(6);
         assert!(!bad.verify(&p, 0x3ffff0f2d, t.root()));
-        assert!(!o.verify(&p, 0x3ffff0f2e, t.root()), "opening is bound to its address");
+        assert!(
+            !o.verify(&p, 0x3ffff0f2e, t.root()),
+            "opening is bound to its address"
+        );
     }
 
     #[test]
@@ -268,7 +291,13 @@ mod tests {
         let p16 = TreeParams::new(16, 8).unwrap();
         assert_eq!(p16.levels(), 6);
         let t16 = SparseMerkleTree::new(p16);
-        assert_eq!(t16.open(1 << 16).unwrap_err(), MerkleError::AddrOutOfRange { addr: 1 << 16, bits: 16 });
+        assert_eq!(
+            t16.open(1 << 16).unwrap_err(),
+            MerkleError::AddrOutOfRange {
+                addr: 1 << 16,
+                bits: 16
+            }
+        );
         assert_eq!(TreeParams::new(64, 3).unwrap_err(), MerkleError::Arity(3));
         assert_eq!(TreeParams::new(0, 2).unwrap_err(), MerkleError::AddrBits(0));
         assert_eq!(TreeParams::new(64, 8).unwrap().levels(), 22);

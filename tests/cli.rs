@@ -1,0 +1,317 @@
+//! CLI tests: `check`, `prove`, `verify` and `demo` through the real binary, with exit codes and
+//! one-line, line-numbered errors.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_foldmem"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("foldmem-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+/// A consistent trace with sparse 34-bit word addresses, from a seeded generator.
+fn realistic_trace(n: usize) -> String {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut mem: std::collections::HashMap<u64, u64> = Default::default();
+    let mut out = String::new();
+    let hot: Vec<u64> = (0..64).map(|i| 0x3_ffff_0000 + i * 37).collect();
+    for _ in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let addr = if x % 5 == 0 {
+            0x20_0000 + (x >> 20) % 4096
+        } else {
+            hot[(x >> 8) as usize % hot.len()]
+        };
+        if x % 3 == 0 {
+            let v = x >> 3;
+            mem.insert(addr, v);
+            out.push_str(&format!(
+                "{{\"op\":\"write\",\"addr\":{addr},\"value\":\"{v}\"}}\n"
+            ));
+        } else {
+            let v = mem.get(&addr).copied().unwrap_or(0);
+            out.push_str(&format!(
+                "{{\"op\":\"read\",\"addr\":\"{addr:#x}\",\"value\":{v}}}\n"
+            ));
+        }
+    }
+    out
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn field<'a>(out: &'a str, key: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+        .unwrap_or_else(|| panic!("no `{key}` in {out}"))
+}
+
+#[test]
+fn check_reports_stats_and_first_bad_line() {
+    let t = tmp("good.jsonl");
+    std::fs::write(&t, realistic_trace(4096)).unwrap();
+    let o = bin().arg("check").arg(&t).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(field(&out, "ops"), "4096");
+    assert_eq!(field(&out, "consistent"), "true");
+    let reads: u64 = field(&out, "reads").parse().unwrap();
+    let writes: u64 = field(&out, "writes").parse().unwrap();
+    assert_eq!(reads + writes, 4096);
+
+    // forge the read on line 57
+    let text = realistic_trace(4096);
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let idx = (56..).find(|&i| lines[i].contains("\"read\"")).unwrap();
+    let v: String = lines[idx]
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('}')
+        .to_string();
+    let forged = if v == "1" { "2" } else { "1" };
+    lines[idx] = lines[idx].replace(&format!(":{v}}}"), &format!(":{forged}}}"));
+    let b = tmp("bad.jsonl");
+    std::fs::write(&b, lines.join("\n")).unwrap();
+    let o = bin().arg("check").arg(&b).output().unwrap();
+    assert_eq!(o.status.code(), Some(4));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "one-line error: {err}");
+    assert!(
+        err.contains(&format!("line {}: read of 0x", idx + 1)),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("returned {forged}, last written {v}")),
+        "{err}"
+    );
+}
+
+#[test]
+fn malformed_input_classes_have_distinct_exit_codes() {
+    let bad = tmp("malformed.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"op\":\"write\",\"addr\":1,\"value\":1}\n{\"op\":\"jump\",\"addr\":1,\"value\":1}\n",
+    )
+    .unwrap();
+    let o = bin().arg("check").arg(&bad).output().unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("line 2: unknown op \"jump\""),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = bin()
+        .args(["check", "/nonexistent/x.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(6));
+
+    let o = bin()
+        .args(["check", "--word-bits", "48"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "usage error");
+
+    let junk = tmp("junk.proof");
+    std::fs::write(&junk, b"not a proof").unwrap();
+    let o = bin().arg("verify").arg(&junk).output().unwrap();
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("bad magic"), "{}", stderr(&o));
+
+    let o = bin()
+        .args([
+            "prove",
+            "--addr-bits",
+            "8",
+            "--arity",
+            "4",
+            "--no-cache",
+            "-o",
+        ])
+        .arg(tmp("x.proof"))
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    let o = bin()
+        .args(["prove", "--arity", "3", "-o"])
+        .arg(tmp("x.proof"))
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("arity 3"), "{}", stderr(&o));
+}
+
+#[test]
+fn prove_then_verify_small_depth() {
+    let t = tmp("p.jsonl");
+    let trace = realistic_trace(6)
+        .replace("0x3ffff", "0x3f")
+        .replace("0x20", "0x2");
+    // small depth: addresses must fit 24 bits
+    let trace: String = trace
+        .lines()
+        .enumerate()
+        .map(|(i, _)| {
+            if i % 2 == 0 {
+                format!(
+                    "{{\"op\":\"write\",\"addr\":{},\"value\":{}}}\n",
+                    1000 + i,
+                    i
+                )
+            } else {
+                format!(
+                    "{{\"op\":\"read\",\"addr\":{},\"value\":{}}}\n",
+                    999 + i,
+                    i - 1
+                )
+            }
+        })
+        .collect();
+    std::fs::write(&t, &trace).unwrap();
+    let p = tmp("p.proof");
+    let cache = tmp("cache");
+    let shape = ["--addr-bits", "24", "--arity", "8", "--ops-per-step", "2"];
+    let o = bin()
+        .arg("prove")
+        .arg(&t)
+        .args(shape)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .arg("-o")
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(field(&out, "ops"), "6");
+    assert_eq!(field(&out, "steps"), "3");
+    for key in [
+        "constraints_per_op",
+        "setup_s",
+        "fold_ops_per_s",
+        "compress_s",
+        "proof_bytes",
+    ] {
+        let v: f64 = field(&out, key).parse().unwrap();
+        assert!(v >= 0.0);
+    }
+    let o = bin()
+        .arg("verify")
+        .arg(&p)
+        .arg("--trace")
+        .arg(&t)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let vout = stdout(&o);
+    assert_eq!(field(&vout, "valid"), "true");
+    assert_eq!(field(&vout, "trace_hash"), field(&out, "trace_hash"));
+    assert_eq!(field(&vout, "final_root"), field(&out, "final_root"));
+
+    // flipped byte
+    let mut bytes = std::fs::read(&p).unwrap();
+    let n = bytes.len();
+    bytes[n - 100] ^= 0x10;
+    let f = tmp("flipped.proof");
+    std::fs::write(&f, &bytes).unwrap();
+    let o = bin()
+        .arg("verify")
+        .arg(&f)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        matches!(o.status.code(), Some(1) | Some(5)),
+        "{:?}",
+        o.status
+    );
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+
+    // truncated
+    std::fs::write(&f, &bytes[..n / 2]).unwrap();
+    let o = bin()
+        .arg("verify")
+        .arg(&f)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("corrupt proof file"), "{}", stderr(&o));
+
+    // another trace
+    let other = tmp("other.jsonl");
+    std::fs::write(
+        &other,
+        trace.replacen("\"value\":0}", "\"value\":7}", 1).replacen(
+            "\"value\":0}",
+            "\"value\":7}",
+            1,
+        ),
+    )
+    .unwrap();
+    let o = bin()
+        .arg("verify")
+        .arg(&p)
+        .arg("--trace")
+        .arg(&other)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("trace hash"), "{}", stderr(&o));
+}
+
+#[test]
+fn demo_runs_and_emits_a_provable_trace() {
+    let t = tmp("demo.jsonl");
+    let o = bin()
+        .args([
+            "demo",
+            "--words",
+            "3",
+            "--ops",
+            "9",
+            "--addr-bits",
+            "40",
+            "--arity",
+            "4",
+            "--ops-per-step",
+            "3",
+            "--no-cache",
+            "--emit-trace",
+        ])
+        .arg(&t)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(field(&out, "valid"), "true");
+    assert_eq!(field(&out, "ops"), "9");
+    let o = bin().arg("check").arg(&t).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(field(&stdout(&o), "ops"), "9");
+}
