@@ -39,6 +39,54 @@ constants!(
     PoseidonConstants::new_with_strength_and_type(Strength::Standard, HashType::ConstantLength(2))
 );
 
+constants!(
+    chain16,
+    U16,
+    PoseidonConstants::new_with_strength_and_type(Strength::Standard, HashType::ConstantLength(16))
+);
+constants!(
+    challenge4,
+    U4,
+    PoseidonConstants::new_with_strength_and_type(Strength::Standard, HashType::ConstantLength(4))
+);
+
+/// Field elements absorbed per chain-hash call (arity 16, one slot carries the chain value).
+pub const CHAIN_RATE: usize = 15;
+
+/// Chain hash: absorbs `elems` into `h` in blocks of [`CHAIN_RATE`], the last block zero-padded.
+pub fn chain_absorb(mut h: F, elems: &[F]) -> F {
+    for block in elems.chunks(CHAIN_RATE) {
+        let mut pre = Vec::with_capacity(16);
+        pre.push(h);
+        pre.extend_from_slice(block);
+        pre.resize(16, F::ZERO);
+        h = native(chain16(), &pre);
+    }
+    h
+}
+
+/// In-circuit [`chain_absorb`].
+pub fn chain_absorb_circuit<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    h: Num<F>,
+    elems: Vec<Num<F>>,
+) -> Result<Num<F>, SynthesisError> {
+    let mut h = h;
+    for (i, block) in elems.chunks(CHAIN_RATE).enumerate() {
+        let mut pre = Vec::with_capacity(16);
+        pre.push(h);
+        pre.extend_from_slice(block);
+        pre.resize(16, Num::zero());
+        h = circuit(&mut cs.namespace(|| format!("block {i}")), chain16(), pre)?;
+    }
+    Ok(h)
+}
+
+/// Fiat–Shamir challenge number `index` from three transcript hashes.
+pub fn challenge(a: F, b: F, c: F, index: u64) -> F {
+    native(challenge4(), &[a, b, c, F::from(index)])
+}
+
 fn native<A: Arity<F>>(c: &PoseidonConstants<F, A>, preimage: &[F]) -> F {
     Poseidon::new_with_preimage(preimage, c).hash()
 }
@@ -153,6 +201,28 @@ mod tests {
             trace_hash_step(h, false, addr, v)
         );
         assert!(cs.is_satisfied());
+    }
+
+    #[test]
+    fn chain_circuit_matches_native() {
+        let xs: Vec<F> = (0..37).map(|i| F::from(i * 3 + 1)).collect();
+        let mut cs = TestConstraintSystem::<F>::new();
+        let ins: Vec<Num<F>> = xs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| alloc(&mut cs, *x, i))
+            .collect();
+        let out = chain_absorb_circuit(&mut cs, Num::zero(), ins).unwrap();
+        assert_eq!(out.get_value().unwrap(), chain_absorb(F::ZERO, &xs));
+        assert!(cs.is_satisfied());
+        assert_ne!(
+            chain_absorb(F::ZERO, &xs[..15]),
+            chain_absorb(F::ZERO, &xs[..16])
+        );
+        assert_ne!(
+            challenge(F::ONE, F::ZERO, F::ZERO, 1),
+            challenge(F::ONE, F::ZERO, F::ZERO, 2)
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod hash;
 pub mod machine;
 pub mod merkle;
 pub mod nova;
+pub mod offline;
 pub mod pipeline;
 pub mod proof;
 pub mod step;

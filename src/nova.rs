@@ -26,16 +26,31 @@ pub type C2 = TrivialCircuit<F2>;
 pub type S1 = arecibo::spartan::snark::RelaxedR1CSSNARK<E1, ipa_pc::EvaluationEngine<E1>>;
 /// Spartan over IPA, secondary.
 pub type S2 = arecibo::spartan::snark::RelaxedR1CSSNARK<E2, ipa_pc::EvaluationEngine<E2>>;
+/// Nova public parameters for primary step circuit `C`.
+pub type Params<C> = arecibo::PublicParams<E1, E2, C, C2>;
+/// Folded proof for step circuit `C`.
+pub type Recursive<C> = arecibo::RecursiveSNARK<E1, E2, C, C2>;
+/// Compressed proof for step circuit `C`.
+pub type Compressed<C> = arecibo::CompressedSNARK<E1, E2, C, C2, S1, S2>;
+/// Compression prover key for step circuit `C`.
+pub type Pk<C> = arecibo::ProverKey<E1, E2, C, C2, S1, S2>;
+/// Compression verifier key for step circuit `C`.
+pub type Vk<C> = arecibo::VerifierKey<E1, E2, C, C2, S1, S2>;
 /// Nova public parameters of the Merkle step circuit.
-pub type NovaParams = arecibo::PublicParams<E1, E2, C1, C2>;
+pub type NovaParams = Params<C1>;
 /// The folded (uncompressed) proof.
-pub type RecursiveProof = arecibo::RecursiveSNARK<E1, E2, C1, C2>;
+pub type RecursiveProof = Recursive<C1>;
 /// Compressed proof.
-pub type CompressedProof = arecibo::CompressedSNARK<E1, E2, C1, C2, S1, S2>;
+pub type CompressedProof = Compressed<C1>;
 /// Compression prover key.
-pub type ProverKey = arecibo::ProverKey<E1, E2, C1, C2, S1, S2>;
+pub type ProverKey = Pk<C1>;
 /// Compression verifier key.
-pub type VerifierKey = arecibo::VerifierKey<E1, E2, C1, C2, S1, S2>;
+pub type VerifierKey = Vk<C1>;
+
+/// Public parameters for any primary step circuit, from a blank instance of it.
+pub fn setup_circuit<C: arecibo::traits::circuit::StepCircuit<F>>(blank: &C) -> Params<C> {
+    Params::<C>::setup(blank, &C2::default(), &*S1::ck_floor(), &*S2::ck_floor())
+}
 
 /// What a proof claims: memory went from `initial_root` to `final_root` through `op_count` ops
 /// whose hash chain is `trace_hash`.

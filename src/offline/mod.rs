@@ -1,0 +1,381 @@
+//! Offline memory checking (Blum et al.) folded with Nova: a few hundred constraints per op,
+//! independent of the memory size.
+//!
+//! # Construction
+//! Every op at time `t` (1-based) carries the previous value `pv` and time `pt` of its address.
+//! Op slots add `(a, pv, pt)` to the read set and `(a, v, t)` to the write set, enforce
+//! `pt < t` (`t − 1 − pt` is a 64-bit number) and, for reads, `v = pv`. After the ops, audit
+//! slots list every touched address in strictly increasing order (`a − last − 1` is a 64-bit
+//! number, `last` starting at −1) with its final value `vf` and time `tf`: they add the initial
+//! `(a, 0, 0)` to the write set and `(a, vf, tf)` to the read set. Sets are fingerprinted as
+//! `Π (γ − (a + α·v + α²·t))`. The memory is consistent iff `RS = WS` as multisets.
+//!
+//! # Soundness (what is bound before the challenges)
+//! The challenges are Fiat–Shamir outputs `γ = H(T, P, A, 1)`, `α = H(T, P, A, 2)` of three
+//! Poseidon chains the circuit computes over *every* value a slot feeds into the fingerprints:
+//! `T` over `(a, v, kind + 2·enabled)` of op slots (this is the public trace hash), `P` over
+//! `(pv, pt)` of all slots, `A` over `(a, v, kind + 2·enabled)` of audit slots. `γ, α` ride in the
+//! folded state unchanged from `z0` to `z_n`, and the verifier recomputes them from the final
+//! chains in `z_n`: a proof only verifies if the challenges are the hash of the very tuples they
+//! fingerprint. Changing any tuple changes the chains and hence the challenges (a fresh random
+//! oracle query), so a prover cannot choose tuples after the challenges; each attempt at a bad
+//! multiset passes the fingerprint check with probability at most `2·slots/|F|`. This single
+//! pass replaces the two-pass scheme (hash, then re-absorb and fingerprint) at half the cost:
+//! the binding comes from the final equality check, not from the order of computation.
+//!
+//! Given `RS = WS`: every op's `(a, pv, pt)` equals a write-set tuple with time `pt < t`, and
+//! times of op tuples are distinct, so each address's tuples form one chain from its initial
+//! `(a, 0, 0)` — exactly one, because audited addresses are distinct — through each op in time
+//! order to the final tuple: every read returns the last value written, or 0. An address used
+//! by an op but not audited would leave its first op's read tuple unmatched. The verifier checks
+//! the last audited address is below 2^64, so all audited addresses are distinct 64-bit numbers.
+//! A disabled (padding) slot absorbs `enabled = 0` into the chains, so padding cannot hide a
+//! real op, and the verifier pads the op list to whole steps with zero tuples when it recomputes
+//! `T` from a trace.
+//!
+//! # Streaming
+//! The challenges depend on the whole trace, so this prover buffers the ops of one segment (the
+//! whole trace) before folding; memory is O(trace). Carrying memory between segments through a
+//! Merkle root is a follow-up.
+
+mod circuit;
+#[cfg(test)]
+mod tests;
+
+pub use circuit::{z, OfflineStep, Slot, RANGE_BITS};
+
+use crate::hash::{chain_absorb, challenge};
+use crate::nova::{setup_circuit, Compressed, Params, Pk, Recursive, Vk, C2, F2};
+use crate::step::witness::trace_hash_seed;
+use crate::trace::{Checker, Op, OpKind};
+use crate::F;
+use arecibo::errors::NovaError;
+use ff::Field;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Public parameters of the offline backend.
+pub type OfflineParams = Params<OfflineStep>;
+/// Folded proof.
+pub type OfflineRecursive = Recursive<OfflineStep>;
+/// Compressed proof.
+pub type OfflineCompressed = Compressed<OfflineStep>;
+/// Compression prover key.
+pub type OfflinePk = Pk<OfflineStep>;
+/// Compression verifier key.
+pub type OfflineVk = Vk<OfflineStep>;
+
+/// Parameters for `k` slots per step.
+pub fn setup(ops_per_step: usize) -> OfflineParams {
+    setup_circuit(&OfflineStep::blank(ops_per_step))
+}
+
+/// What an offline proof claims.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfflineOutputs {
+    /// Number of ops.
+    pub op_count: u64,
+    /// Trace hash (chain `T`, seeded with the word size).
+    pub trace_hash: F,
+    /// Word size in bits.
+    pub word_bits: u32,
+    /// Chain `P` over previous values and times.
+    pub prev_hash: F,
+    /// Chain `A` over audit tuples.
+    pub audit_hash: F,
+    /// Common value of the read- and write-set fingerprints.
+    pub fingerprint: F,
+    /// Number of distinct addresses touched.
+    pub audit_count: u64,
+    /// Largest touched address (`None` if no op).
+    pub last_addr: Option<u64>,
+}
+
+impl OfflineOutputs {
+    /// Challenges `(γ, α)` derived from the chains.
+    pub fn challenges(&self) -> (F, F) {
+        (
+            challenge(self.trace_hash, self.prev_hash, self.audit_hash, 1),
+            challenge(self.trace_hash, self.prev_hash, self.audit_hash, 2),
+        )
+    }
+
+    /// Initial state.
+    pub fn z0(&self) -> Vec<F> {
+        let (g, a) = self.challenges();
+        vec![
+            F::ZERO,
+            trace_hash_seed(self.word_bits),
+            F::ZERO,
+            F::ZERO,
+            F::ONE,
+            F::ONE,
+            F::ZERO,
+            -F::ONE,
+            F::ZERO,
+            g,
+            a,
+        ]
+    }
+
+    /// Final state the proof must reach.
+    pub fn zn(&self) -> Vec<F> {
+        let (g, a) = self.challenges();
+        let last = self.last_addr.map(F::from).unwrap_or(-F::ONE);
+        vec![
+            F::ONE,
+            self.trace_hash,
+            self.prev_hash,
+            self.audit_hash,
+            self.fingerprint,
+            self.fingerprint,
+            F::from(self.op_count),
+            last,
+            F::from(self.audit_count),
+            g,
+            a,
+        ]
+    }
+
+    /// Number of folding steps: op steps then at least one audit step.
+    pub fn num_steps(&self, k: usize) -> usize {
+        self.op_count.div_ceil(k as u64) as usize
+            + (self.audit_count.div_ceil(k as u64) as usize).max(1)
+    }
+}
+
+/// X-chain elements of an op slot.
+fn op_elems(op: &Op, word_bits: u32) -> [F; 3] {
+    [
+        F::from(op.addr),
+        op.value.to_field(word_bits),
+        F::from(2 + (op.kind == OpKind::Write) as u64),
+    ]
+}
+
+/// Trace hash of an op stream for `k` slots per step (what a verifier with the trace recomputes).
+pub fn trace_hash(ops: impl IntoIterator<Item = Op>, word_bits: u32, k: usize) -> (u64, F) {
+    let mut h = trace_hash_seed(word_bits);
+    let mut n = 0u64;
+    let mut block = Vec::with_capacity(3 * k);
+    for op in ops {
+        block.extend(op_elems(&op, word_bits));
+        n += 1;
+        if block.len() == 3 * k {
+            h = chain_absorb(h, &block);
+            block.clear();
+        }
+    }
+    if !block.is_empty() {
+        block.resize(3 * k, F::ZERO);
+        h = chain_absorb(h, &block);
+    }
+    (n, h)
+}
+
+/// Everything the prover derives from a trace before folding.
+pub struct OfflineWitness {
+    /// Steps in order (op steps, then audit steps).
+    pub steps: Vec<OfflineStep>,
+    /// Claimed outputs.
+    pub outputs: OfflineOutputs,
+}
+
+/// Build the witness for a (checked) op list; refuses an inconsistent trace with the first bad
+/// op's index (1-based).
+pub fn witness(
+    ops: &[Op],
+    word_bits: u32,
+    k: usize,
+) -> Result<OfflineWitness, crate::trace::TraceError> {
+    let mut checker = Checker::new();
+    let mut last: BTreeMap<u64, (F, u64)> = BTreeMap::new(); // addr -> (value, time)
+    let mut steps = Vec::new();
+    let mut slots = Vec::with_capacity(k);
+    for (i, op) in ops.iter().enumerate() {
+        checker.apply(i + 1, op)?;
+        let t = i as u64 + 1;
+        let v = op.value.to_field(word_bits);
+        let (pv, pt) = last.get(&op.addr).copied().unwrap_or((F::ZERO, 0));
+        last.insert(op.addr, (v, t));
+        slots.push(Slot {
+            enabled: true,
+            is_write: op.kind == OpKind::Write,
+            addr: F::from(op.addr),
+            value: v,
+            prev_value: pv,
+            prev_time: F::from(pt),
+            gap: t - 1 - pt,
+        });
+        if slots.len() == k {
+            steps.push(OfflineStep {
+                ops_per_step: k,
+                audit: false,
+                slots: std::mem::take(&mut slots),
+            });
+        }
+    }
+    if !slots.is_empty() {
+        slots.resize(k, Slot::padding(false));
+        steps.push(OfflineStep {
+            ops_per_step: k,
+            audit: false,
+            slots: std::mem::take(&mut slots),
+        });
+    }
+    let mut prev_addr: Option<u64> = None;
+    for (&a, &(vf, tf)) in &last {
+        let gap = match prev_addr {
+            None => a,
+            Some(p) => a - p - 1,
+        };
+        prev_addr = Some(a);
+        slots.push(Slot {
+            enabled: true,
+            is_write: true,
+            addr: F::from(a),
+            value: F::ZERO,
+            prev_value: vf,
+            prev_time: F::from(tf),
+            gap,
+        });
+        if slots.len() == k {
+            steps.push(OfflineStep {
+                ops_per_step: k,
+                audit: true,
+                slots: std::mem::take(&mut slots),
+            });
+        }
+    }
+    if !slots.is_empty() || last.is_empty() {
+        slots.resize(k, Slot::padding(true));
+        steps.push(OfflineStep {
+            ops_per_step: k,
+            audit: true,
+            slots,
+        });
+    }
+    // chains
+    let (mut t_h, mut p_h, mut a_h) = (trace_hash_seed(word_bits), F::ZERO, F::ZERO);
+    for s in &steps {
+        let x: Vec<F> = s
+            .slots
+            .iter()
+            .flat_map(|sl| {
+                [
+                    sl.addr,
+                    sl.value,
+                    F::from(sl.is_write as u64 + 2 * sl.enabled as u64),
+                ]
+            })
+            .collect();
+        let y: Vec<F> = s
+            .slots
+            .iter()
+            .flat_map(|sl| [sl.prev_value, sl.prev_time])
+            .collect();
+        if s.audit {
+            a_h = chain_absorb(a_h, &x);
+        } else {
+            t_h = chain_absorb(t_h, &x);
+        }
+        p_h = chain_absorb(p_h, &y);
+    }
+    let mut outputs = OfflineOutputs {
+        op_count: ops.len() as u64,
+        trace_hash: t_h,
+        word_bits,
+        prev_hash: p_h,
+        audit_hash: a_h,
+        fingerprint: F::ONE,
+        audit_count: last.len() as u64,
+        last_addr: prev_addr,
+    };
+    outputs.fingerprint = fingerprint(&steps, &outputs);
+    Ok(OfflineWitness { steps, outputs })
+}
+
+/// Read-set fingerprint the circuit reaches (equal to the write set's for a consistent trace).
+fn fingerprint(steps: &[OfflineStep], o: &OfflineOutputs) -> F {
+    let (g, a) = o.challenges();
+    steps
+        .iter()
+        .flat_map(|s| s.slots.iter())
+        .filter(|s| s.enabled)
+        .fold(F::ONE, |acc, s| {
+            acc * (g - (s.addr + a * s.prev_value + a * a * s.prev_time))
+        })
+}
+
+/// Fold the witness's steps.
+pub fn fold(pp: &OfflineParams, w: &OfflineWitness) -> Result<OfflineRecursive, NovaError> {
+    fold_from(pp, &w.steps, &w.outputs.z0())
+}
+
+/// Fold `steps` from an explicit `z0` (a forging prover in tests may pass any).
+pub fn fold_from(
+    pp: &OfflineParams,
+    steps: &[OfflineStep],
+    z0: &[F],
+) -> Result<OfflineRecursive, NovaError> {
+    let c2 = C2::default();
+    let mut snark = OfflineRecursive::new(pp, &steps[0], &c2, z0, &[F2::ZERO])?;
+    for s in steps {
+        // the first call only advances the counter past the step `new` synthesized
+        snark.prove_step(pp, s, &c2)?;
+    }
+    Ok(snark)
+}
+
+fn check_outputs(o: &OfflineOutputs, zn: &[F]) -> Result<(), crate::nova::VerifyError> {
+    use crate::nova::VerifyError;
+    if o.op_count >= 1 << 40 {
+        return Err(VerifyError::OutputMismatch("op count (at most 2^40 ops)"));
+    }
+    if zn != o.zn().as_slice() {
+        return Err(VerifyError::OutputMismatch("final state"));
+    }
+    Ok(())
+}
+
+/// Verify a folded offline proof against claimed outputs.
+pub fn verify_folded(
+    pp: &OfflineParams,
+    k: usize,
+    snark: &OfflineRecursive,
+    o: &OfflineOutputs,
+) -> Result<(), crate::nova::VerifyError> {
+    let (zn, _) = snark
+        .verify(pp, o.num_steps(k), &o.z0(), &[F2::ZERO])
+        .map_err(|e| crate::nova::VerifyError::Snark(e.to_string()))?;
+    check_outputs(o, &zn)
+}
+
+/// Verify a compressed offline proof against claimed outputs.
+pub fn verify_compressed(
+    vk: &OfflineVk,
+    k: usize,
+    snark: &OfflineCompressed,
+    o: &OfflineOutputs,
+) -> Result<(), crate::nova::VerifyError> {
+    let (zn, _) = snark
+        .verify(vk, o.num_steps(k), &o.z0(), &[F2::ZERO])
+        .map_err(|e| crate::nova::VerifyError::Snark(e.to_string()))?;
+    check_outputs(o, &zn)
+}
+
+/// Step-circuit constraints (without Nova's verifier circuit).
+pub fn step_constraints(k: usize) -> usize {
+    let mut cs = bellpepper_core::test_cs::TestConstraintSystem::<F>::new();
+    let zs: Vec<bellpepper_core::num::AllocatedNum<F>> = (0..z::ARITY)
+        .map(|i| {
+            bellpepper_core::num::AllocatedNum::alloc(
+                bellpepper_core::ConstraintSystem::namespace(&mut cs, || format!("z{i}")),
+                || Ok(F::ZERO),
+            )
+            .unwrap()
+        })
+        .collect();
+    let _ = arecibo::traits::circuit::StepCircuit::synthesize(&OfflineStep::blank(k), &mut cs, &zs);
+    cs.num_constraints()
+}
