@@ -2,22 +2,37 @@
 //! validated on load (format, shape, checksum, recomputed params digest); an unusable file is
 //! reported and regenerated, never trusted.
 
-use crate::nova::{NovaParams, ProverKey, VerifierKey};
-use crate::proof::{f_to_bytes, FORMAT_VERSION};
-use crate::step::StepParams;
+use crate::nova::{Params, Pk, Vk};
+use crate::proof::{f_to_bytes, Shape, FORMAT_VERSION};
+use crate::F;
+use arecibo::traits::circuit::StepCircuit;
 use bincode::Options;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 const MAGIC: [u8; 8] = *b"FMPARAMS";
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Payload {
-    step: StepParams,
+/// Cached keys of a step circuit: parameters, prover key, verifier key.
+pub type KeySet<C> = (Params<C>, Pk<C>, Vk<C>);
+
+#[derive(serde::Deserialize)]
+#[serde(bound = "")]
+struct Payload<C: StepCircuit<F>> {
+    shape: Shape,
     digest: [u8; 32],
-    pp: NovaParams,
-    pk: ProverKey,
-    vk: VerifierKey,
+    pp: Params<C>,
+    pk: Pk<C>,
+    vk: Vk<C>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(bound = "")]
+struct PayloadRef<'a, C: StepCircuit<F>> {
+    shape: &'a Shape,
+    digest: [u8; 32],
+    pp: &'a Params<C>,
+    pk: &'a Pk<C>,
+    vk: &'a Vk<C>,
 }
 
 fn codec() -> impl Options {
@@ -35,19 +50,13 @@ fn checksum(bytes: &[u8]) -> u64 {
 }
 
 /// Cache file path for a shape.
-pub fn path(dir: &Path, step: &StepParams) -> PathBuf {
-    dir.join(format!(
-        "nova-a{}-r{}-k{}-v{}.params",
-        step.tree.addr_bits, step.tree.arity, step.ops_per_step, FORMAT_VERSION
-    ))
+pub fn path(dir: &Path, shape: &Shape) -> PathBuf {
+    dir.join(format!("{}-v{}.params", shape.cache_name(), FORMAT_VERSION))
 }
 
 /// Load cached keys: `Ok(None)` if absent, `Err` if present but unusable.
-pub fn load(
-    dir: &Path,
-    step: &StepParams,
-) -> Result<Option<(NovaParams, ProverKey, VerifierKey)>, String> {
-    let p = path(dir, step);
+pub fn load<C: StepCircuit<F>>(dir: &Path, shape: &Shape) -> Result<Option<KeySet<C>>, String> {
+    let p = path(dir, shape);
     let bytes = match fs::read(&p) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -64,11 +73,12 @@ pub fn load(
     if checksum(body) != sum {
         return bad("checksum mismatch (corrupt file)");
     }
-    let payload: Payload = match std::panic::catch_unwind(|| codec().deserialize::<Payload>(body)) {
-        Ok(Ok(p)) => p,
-        _ => return bad("undecodable content"),
-    };
-    if payload.step != *step {
+    let payload: Payload<C> =
+        match std::panic::catch_unwind(|| codec().deserialize::<Payload<C>>(body)) {
+            Ok(Ok(p)) => p,
+            _ => return bad("undecodable content"),
+        };
+    if payload.shape != *shape {
         return bad("parameters are for another shape");
     }
     if f_to_bytes(&payload.pp.digest()) != payload.digest {
@@ -78,25 +88,17 @@ pub fn load(
 }
 
 /// Store keys for a shape (atomically: write then rename).
-pub fn store(
+pub fn store<C: StepCircuit<F>>(
     dir: &Path,
-    step: &StepParams,
-    pp: &NovaParams,
-    pk: &ProverKey,
-    vk: &VerifierKey,
+    shape: &Shape,
+    pp: &Params<C>,
+    pk: &Pk<C>,
+    vk: &Vk<C>,
 ) -> Result<(), String> {
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    #[derive(serde::Serialize)]
-    struct PayloadRef<'a> {
-        step: &'a StepParams,
-        digest: [u8; 32],
-        pp: &'a NovaParams,
-        pk: &'a ProverKey,
-        vk: &'a VerifierKey,
-    }
     let body = codec()
         .serialize(&PayloadRef {
-            step,
+            shape,
             digest: f_to_bytes(&pp.digest()),
             pp,
             pk,
@@ -107,7 +109,7 @@ pub fn store(
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&checksum(&body).to_le_bytes());
     out.extend_from_slice(&body);
-    let p = path(dir, step);
+    let p = path(dir, shape);
     let tmp = p.with_extension(format!("tmp{}", std::process::id()));
     fs::write(&tmp, &out).map_err(|e| format!("{}: {e}", tmp.display()))?;
     fs::rename(&tmp, &p).map_err(|e| format!("{}: {e}", p.display()))

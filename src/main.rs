@@ -4,9 +4,10 @@ use clap::{Args, Parser, Subcommand};
 use foldmem::demo;
 use foldmem::merkle::TreeParams;
 use foldmem::pipeline::{self, JobError, Keys};
-use foldmem::proof::{Backend, ProofFile};
+use foldmem::proof::{Backend, ProofFile, Shape};
 use foldmem::step::StepParams;
-use foldmem::trace::{self, TraceReader};
+use foldmem::trace::{self, TraceError, TraceReader};
+use foldmem::Op;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -39,7 +40,7 @@ enum Cmd {
         #[arg(short, long)]
         output: PathBuf,
         #[command(flatten)]
-        shape: Shape,
+        shape: ShapeArgs,
         /// Word size in bits (32, 64 or 256).
         #[arg(long, default_value_t = 64, value_parser = word_bits)]
         word_bits: u32,
@@ -68,24 +69,24 @@ enum Cmd {
         #[arg(long)]
         emit_trace: Option<PathBuf>,
         #[command(flatten)]
-        shape: Shape,
+        shape: ShapeArgs,
         #[command(flatten)]
         common: Common,
     },
 }
 
 #[derive(Args, Clone, Copy)]
-struct Shape {
+struct ShapeArgs {
     /// Proving backend.
     #[arg(long, value_enum, default_value_t = Backend::Nova)]
     backend: Backend,
-    /// Memory ops folded per step.
-    #[arg(long, default_value_t = 4)]
-    ops_per_step: usize,
-    /// Address width in bits (memory of 2^N words), 1..=64.
+    /// Memory ops folded per step [default: 4 for nova, 128 for nova-offline].
+    #[arg(long)]
+    ops_per_step: Option<usize>,
+    /// Address width in bits (memory of 2^N words), 1..=64 (nova backend).
     #[arg(long, default_value_t = 64)]
     addr_bits: u32,
-    /// Merkle tree arity (2, 4, 8 or 16).
+    /// Merkle tree arity: 2, 4, 8 or 16 (nova backend).
     #[arg(long, default_value_t = 8)]
     arity: usize,
 }
@@ -110,19 +111,27 @@ fn word_bits(s: &str) -> Result<u32, String> {
     }
 }
 
-impl Shape {
-    fn step(&self) -> Result<StepParams, JobError> {
-        let tree = TreeParams::new(self.addr_bits, self.arity)
-            .map_err(|e| JobError::Input(e.to_string()))?;
-        if self.ops_per_step == 0 || self.ops_per_step > 1024 {
+impl ShapeArgs {
+    fn shape(&self) -> Result<Shape, JobError> {
+        let k = self.ops_per_step.unwrap_or(match self.backend {
+            Backend::Nova => 4,
+            Backend::NovaOffline => 128,
+        });
+        if k == 0 || k > 4096 {
             return Err(JobError::Input(format!(
-                "--ops-per-step must be in 1..=1024, got {}",
-                self.ops_per_step
+                "--ops-per-step must be in 1..=4096, got {k}"
             )));
         }
-        Ok(StepParams {
-            tree,
-            ops_per_step: self.ops_per_step,
+        Ok(match self.backend {
+            Backend::Nova => {
+                let tree = TreeParams::new(self.addr_bits, self.arity)
+                    .map_err(|e| JobError::Input(e.to_string()))?;
+                Shape::Merkle(StepParams {
+                    tree,
+                    ops_per_step: k,
+                })
+            }
+            Backend::NovaOffline => Shape::Offline { ops_per_step: k },
         })
     }
 }
@@ -136,19 +145,19 @@ impl Common {
         }
     }
 
-    fn spinner(&self, msg: &'static str) -> ProgressBar {
-        if self.quiet || !std::io::stderr().is_terminal() {
-            return ProgressBar::hidden();
-        }
-        let pb = ProgressBar::new_spinner().with_message(msg);
-        pb.enable_steady_tick(std::time::Duration::from_millis(120));
-        pb
+    fn show_progress(&self) -> bool {
+        !self.quiet && std::io::stderr().is_terminal()
     }
 
-    fn keys(&self, step: StepParams) -> Result<Keys, JobError> {
-        let pb = self.spinner("setting up parameters");
-        let cache = self.cache();
-        let k = pipeline::keys(step, cache.as_deref());
+    fn keys(&self, shape: Shape) -> Result<Keys, JobError> {
+        let pb = if self.show_progress() {
+            let pb = ProgressBar::new_spinner().with_message("setting up parameters");
+            pb.enable_steady_tick(std::time::Duration::from_millis(120));
+            pb
+        } else {
+            ProgressBar::hidden()
+        };
+        let k = pipeline::keys(shape, self.cache().as_deref());
         pb.finish_and_clear();
         k
     }
@@ -165,6 +174,7 @@ fn trace_reader(
     TraceReader::open(path, word_bits).map_err(JobError::from)
 }
 
+/// Prefix input errors with the file they came from.
 fn with_path(path: &Path, e: JobError) -> JobError {
     match e {
         JobError::Input(m) => JobError::Input(format!("{}: {m}", path.display())),
@@ -176,13 +186,11 @@ fn with_path(path: &Path, e: JobError) -> JobError {
 fn prove_and_report(
     keys: &Keys,
     word_bits: u32,
-    ops: impl IntoIterator<Item = Result<(usize, foldmem::Op), trace::TraceError>>,
+    ops: impl IntoIterator<Item = Result<(usize, Op), TraceError>>,
     total: Option<u64>,
     common: &Common,
 ) -> Result<ProofFile, JobError> {
-    let pb = if common.quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
+    let pb = if common.show_progress() {
         let pb = total
             .map(ProgressBar::new)
             .unwrap_or_else(ProgressBar::new_spinner);
@@ -191,15 +199,19 @@ fn prove_and_report(
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         pb
+    } else {
+        ProgressBar::hidden()
     };
     let (file, r) = pipeline::prove_stream(keys, word_bits, ops, |n| pb.set_position(n))?;
     pb.finish_and_clear();
     kv("backend", file.header.backend);
     kv("ops", r.ops);
     kv("steps", r.steps);
-    kv("ops_per_step", keys.step.ops_per_step);
-    kv("addr_bits", keys.step.tree.addr_bits);
-    kv("arity", keys.step.tree.arity);
+    kv("ops_per_step", keys.shape.ops_per_step());
+    if let Shape::Merkle(s) = keys.shape {
+        kv("addr_bits", s.tree.addr_bits);
+        kv("arity", s.tree.arity);
+    }
     kv(
         "constraints_per_op",
         format!("{:.0}", keys.constraints_per_op()),
@@ -213,10 +225,7 @@ fn prove_and_report(
     );
     kv("compress_s", format!("{:.2}", r.compress_s));
     kv("proof_bytes", r.proof_bytes);
-    for (k, v) in pipeline::outputs_lines(&file.outputs)
-        .into_iter()
-        .filter(|(k, _)| k != "ops")
-    {
+    for (k, v) in file.output_lines().into_iter().filter(|(k, _)| k != "ops") {
         kv(&k, v);
     }
     Ok(file)
@@ -234,20 +243,16 @@ fn verify_and_report(
     trace: Option<&Path>,
     common: &Common,
 ) -> Result<(), JobError> {
-    let keys = common.keys(proof.header.step)?;
+    let keys = common.keys(proof.header.shape)?;
     let t = Instant::now();
     match trace {
-        Some(p) => pipeline::verify_proof(
-            &keys,
-            proof,
-            Some(trace_reader(p, proof.outputs.word_bits)?),
-        )
-        .map_err(|e| with_path(p, e))?,
+        Some(p) => pipeline::verify_proof(&keys, proof, Some(trace_reader(p, proof.word_bits())?))
+            .map_err(|e| with_path(p, e))?,
         None => pipeline::verify_proof(&keys, proof, None::<Vec<_>>)?,
     }
     kv("valid", true);
     kv("backend", proof.header.backend);
-    for (k, v) in pipeline::outputs_lines(&proof.outputs) {
+    for (k, v) in proof.output_lines() {
         kv(&k, v);
     }
     kv("setup_s", format!("{:.2}", keys.setup_s));
@@ -276,17 +281,15 @@ fn run(cli: Cli) -> Result<(), JobError> {
             word_bits,
             common,
         } => {
-            let step = shape.step()?;
+            let shape = shape.shape()?;
             // count lines for the progress bar only when it is shown
-            let total = (!common.quiet && std::io::stderr().is_terminal())
-                .then(|| {
-                    std::fs::read_to_string(&trace)
-                        .ok()
-                        .map(|s| s.lines().filter(|l| !l.trim().is_empty()).count() as u64)
-                })
-                .flatten();
+            let total = common
+                .show_progress()
+                .then(|| std::fs::read_to_string(&trace).ok())
+                .flatten()
+                .map(|s| s.lines().filter(|l| !l.trim().is_empty()).count() as u64);
             let reader = trace_reader(&trace, word_bits)?;
-            let keys = common.keys(step)?;
+            let keys = common.keys(shape)?;
             let file = prove_and_report(&keys, word_bits, reader, total, &common)
                 .map_err(|e| with_path(&trace, e))?;
             std::fs::write(&output, file.to_bytes())
@@ -298,10 +301,7 @@ fn run(cli: Cli) -> Result<(), JobError> {
             proof,
             trace,
             common,
-        } => {
-            let file = read_proof(&proof)?;
-            verify_and_report(&file, trace.as_deref(), &common)
-        }
+        } => verify_and_report(&read_proof(&proof)?, trace.as_deref(), &common),
         Cmd::Demo {
             words,
             ops,
@@ -309,7 +309,7 @@ fn run(cli: Cli) -> Result<(), JobError> {
             shape,
             common,
         } => {
-            let step = shape.step()?;
+            let shape = shape.shape()?;
             let m = demo::insertion_sort(words, 0x5eed)
                 .map_err(|e| JobError::Internal(e.to_string()))?;
             let mut all = m.ops();
@@ -317,31 +317,20 @@ fn run(cli: Cli) -> Result<(), JobError> {
                 all.truncate(n);
             }
             if let Some(p) = &emit_trace {
-                let f = std::fs::File::create(p)
-                    .map_err(|e| JobError::Io(format!("{}: {e}", p.display())))?;
-                trace::write_jsonl(std::io::BufWriter::new(f), &all)
-                    .map_err(|e| JobError::Io(format!("{}: {e}", p.display())))?;
+                let io = |e: std::io::Error| JobError::Io(format!("{}: {e}", p.display()));
+                let f = std::fs::File::create(p).map_err(io)?;
+                trace::write_jsonl(std::io::BufWriter::new(f), &all).map_err(io)?;
             }
             kv(
                 "program",
                 format!("insertion sort of {words} words (memory, registers, stack)"),
             );
-            let keys = common.keys(step)?;
-            let file = prove_and_report(
-                &keys,
-                64,
-                all.iter().enumerate().map(|(i, op)| Ok((i + 1, *op))),
-                Some(all.len() as u64),
-                &common,
-            )?;
-            let bytes = file.to_bytes();
-            let decoded = ProofFile::from_bytes(&bytes)?;
+            let keys = common.keys(shape)?;
+            let stream = || all.iter().enumerate().map(|(i, op)| Ok((i + 1, *op)));
+            let file = prove_and_report(&keys, 64, stream(), Some(all.len() as u64), &common)?;
+            let decoded = ProofFile::from_bytes(&file.to_bytes())?;
             let t = Instant::now();
-            pipeline::verify_proof(
-                &keys,
-                &decoded,
-                Some(all.iter().enumerate().map(|(i, op)| Ok((i + 1, *op)))),
-            )?;
+            pipeline::verify_proof(&keys, &decoded, Some(stream()))?;
             kv("verify_s", format!("{:.3}", t.elapsed().as_secs_f64()));
             kv("valid", true);
             if let Some(p) = emit_trace {

@@ -2,14 +2,17 @@
 //! cache), proving a trace stream into a [`ProofFile`], and verifying one.
 
 use crate::hash::trace_hash_step;
-use crate::nova::{
-    self, NovaParams, NovaProver, ProveError, ProverKey, PublicOutputs, VerifierKey,
+use crate::nova::{self, NovaProver, ProveError, VerifyError};
+use crate::offline::{self, OfflineStep};
+use crate::proof::{
+    f_to_bytes, Body, Header, ProofFile, ProofFileError, Shape, FORMAT_VERSION, MAGIC,
 };
-use crate::proof::{f_to_bytes, Backend, Header, ProofFile, ProofFileError, FORMAT_VERSION, MAGIC};
 use crate::step::witness::MemoryState;
-use crate::step::StepParams;
+use crate::step::MemoryStep;
 use crate::trace::{Op, OpKind, TraceError};
 use crate::F;
+use arecibo::traits::circuit::StepCircuit;
+use ff::Field;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use thiserror::Error;
@@ -78,16 +81,20 @@ impl From<ProveError> for JobError {
     }
 }
 
+/// Parameters and compression keys of one backend.
+pub enum KeySet {
+    /// Merkle backend.
+    Merkle(crate::cache::KeySet<MemoryStep>),
+    /// Offline backend.
+    Offline(crate::cache::KeySet<OfflineStep>),
+}
+
 /// Public parameters with their compression keys.
 pub struct Keys {
     /// Shape they were made for.
-    pub step: StepParams,
-    /// Nova public parameters.
-    pub pp: NovaParams,
-    /// Spartan prover key.
-    pub pk: ProverKey,
-    /// Spartan verifier key.
-    pub vk: VerifierKey,
+    pub shape: Shape,
+    /// The keys.
+    pub set: KeySet,
     /// Seconds spent generating or loading them.
     pub setup_s: f64,
     /// True if they came from the cache.
@@ -97,47 +104,68 @@ pub struct Keys {
 impl Keys {
     /// Digest of the public parameters.
     pub fn digest(&self) -> [u8; 32] {
-        f_to_bytes(&self.pp.digest())
+        match &self.set {
+            KeySet::Merkle((pp, _, _)) => f_to_bytes(&pp.digest()),
+            KeySet::Offline((pp, _, _)) => f_to_bytes(&pp.digest()),
+        }
+    }
+    /// Primary-circuit constraints (Nova verifier circuit included).
+    pub fn primary_constraints(&self) -> usize {
+        match &self.set {
+            KeySet::Merkle((pp, _, _)) => pp.num_constraints().0,
+            KeySet::Offline((pp, _, _)) => pp.num_constraints().0,
+        }
     }
     /// Primary-circuit constraints per memory op (Nova verifier circuit included).
     pub fn constraints_per_op(&self) -> f64 {
-        self.pp.num_constraints().0 as f64 / self.step.ops_per_step as f64
+        self.primary_constraints() as f64 / self.shape.ops_per_step() as f64
     }
 }
 
-/// Generate (or load from `cache_dir`) parameters and keys for `step`.
-pub fn keys(step: StepParams, cache_dir: Option<&Path>) -> Result<Keys, JobError> {
-    let t = Instant::now();
+fn load_or_setup<C: StepCircuit<F>>(
+    shape: &Shape,
+    cache_dir: Option<&Path>,
+    setup: impl FnOnce() -> nova::Params<C>,
+) -> Result<(crate::cache::KeySet<C>, bool), JobError> {
     if let Some(dir) = cache_dir {
-        match crate::cache::load(dir, &step) {
-            Ok(Some((pp, pk, vk))) => {
-                return Ok(Keys {
-                    step,
-                    pp,
-                    pk,
-                    vk,
-                    setup_s: t.elapsed().as_secs_f64(),
-                    cached: true,
-                })
-            }
+        match crate::cache::load::<C>(dir, shape) {
+            Ok(Some(set)) => return Ok((set, true)),
             Ok(None) => {}
             Err(e) => tracing::warn!("ignoring unusable params cache: {e}; regenerating"),
         }
     }
-    let pp = nova::setup(step);
-    let (pk, vk) = nova::compression_keys(&pp).map_err(|e| JobError::Internal(e.to_string()))?;
+    let pp = setup();
+    let (pk, vk) =
+        nova::Compressed::<C>::setup(&pp).map_err(|e| JobError::Internal(e.to_string()))?;
     if let Some(dir) = cache_dir {
-        if let Err(e) = crate::cache::store(dir, &step, &pp, &pk, &vk) {
+        if let Err(e) = crate::cache::store(dir, shape, &pp, &pk, &vk) {
             tracing::warn!("could not write params cache: {e}");
         }
     }
+    Ok(((pp, pk, vk), false))
+}
+
+/// Generate (or load from `cache_dir`) parameters and keys for `shape`.
+pub fn keys(shape: Shape, cache_dir: Option<&Path>) -> Result<Keys, JobError> {
+    let t = Instant::now();
+    let (set, cached) = match shape {
+        Shape::Merkle(step) => {
+            let (s, c) = load_or_setup(&shape, cache_dir, || nova::setup(step))?;
+            (KeySet::Merkle(s), c)
+        }
+        Shape::Offline { ops_per_step } => {
+            if ops_per_step == 0 {
+                return Err(JobError::Input("ops per step must be positive".into()));
+            }
+            let (s, c) = load_or_setup(&shape, cache_dir, || offline::setup(ops_per_step))?;
+            (KeySet::Offline(s), c)
+        }
+    };
     Ok(Keys {
-        step,
-        pp,
-        pk,
-        vk,
+        shape,
+        set,
         setup_s: t.elapsed().as_secs_f64(),
-        cached: false,
+        cached,
     })
 }
 
@@ -159,7 +187,7 @@ pub struct ProveReport {
     pub ops: u64,
     /// Folding steps.
     pub steps: usize,
-    /// Seconds folding.
+    /// Seconds folding (offline: including witness generation).
     pub fold_s: f64,
     /// Seconds compressing.
     pub compress_s: f64,
@@ -167,8 +195,12 @@ pub struct ProveReport {
     pub proof_bytes: usize,
 }
 
+fn internal(e: impl std::fmt::Display) -> JobError {
+    JobError::Internal(e.to_string())
+}
+
 /// Prove an op stream (`(index, op)` pairs, e.g. from a [`crate::trace::TraceReader`]).
-/// `on_op` is called after each accepted op (for progress display).
+/// `on_op` is called with the number of ops proven so far (for progress display).
 pub fn prove_stream<I>(
     keys: &Keys,
     word_bits: u32,
@@ -178,38 +210,96 @@ pub fn prove_stream<I>(
 where
     I: IntoIterator<Item = Result<(usize, Op), TraceError>>,
 {
-    let state = MemoryState::new(keys.step.tree, word_bits);
-    let mut prover = NovaProver::with_state(&keys.pp, keys.step, state);
     let t = Instant::now();
-    for item in ops {
-        let (index, op) = item?;
-        prover.push(index, &op)?;
-        on_op(prover.op_count());
-    }
-    let folded = prover.finish()?;
-    let fold_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let snark = nova::compress(&keys.pp, &keys.pk, &folded.snark)
-        .map_err(|e| JobError::Internal(e.to_string()))?;
-    let compress_s = t.elapsed().as_secs_f64();
+    let (body, ops_n, steps, fold_s, compress_s) = match &keys.set {
+        KeySet::Merkle((pp, pk, _)) => {
+            let Shape::Merkle(step) = keys.shape else {
+                unreachable!("merkle keys have a merkle shape")
+            };
+            let mut prover =
+                NovaProver::with_state(pp, step, MemoryState::new(step.tree, word_bits));
+            for item in ops {
+                let (index, op) = item?;
+                prover.push(index, &op)?;
+                on_op(prover.op_count());
+            }
+            let folded = prover.finish()?;
+            let fold_s = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let snark = nova::compress(pp, pk, &folded.snark).map_err(internal)?;
+            let n = folded.outputs.op_count;
+            (
+                Body::Merkle {
+                    outputs: folded.outputs,
+                    snark,
+                },
+                n,
+                folded.num_steps,
+                fold_s,
+                t.elapsed().as_secs_f64(),
+            )
+        }
+        KeySet::Offline((pp, pk, _)) => {
+            let k = keys.shape.ops_per_step();
+            // the challenges depend on the whole segment: check and buffer it first
+            let mut checker = crate::trace::Checker::new();
+            let mut all = Vec::new();
+            for item in ops {
+                let (index, op) = item?;
+                if !op.value.fits(word_bits) {
+                    return Err(JobError::Input(format!(
+                        "line {index}: value {} does not fit in a {word_bits}-bit word",
+                        op.value
+                    )));
+                }
+                checker.apply(index, &op)?;
+                all.push(op);
+            }
+            let w = offline::witness(&all, word_bits, k)?;
+            let mut snark = None;
+            let c2 = nova::C2::default();
+            let z0 = w.outputs.z0();
+            for (i, s) in w.steps.iter().enumerate() {
+                let r: &mut offline::OfflineRecursive = match &mut snark {
+                    None => snark.insert(
+                        offline::OfflineRecursive::new(pp, s, &c2, &z0, &[nova::F2::ZERO])
+                            .map_err(internal)?,
+                    ),
+                    Some(r) => r,
+                };
+                r.prove_step(pp, s, &c2).map_err(internal)?;
+                on_op((((i + 1) * k) as u64).min(w.outputs.op_count));
+            }
+            let folded = snark.expect("at least one step");
+            let fold_s = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let snark = nova::Compressed::prove(pp, pk, &folded).map_err(internal)?;
+            (
+                Body::Offline {
+                    outputs: w.outputs,
+                    snark,
+                },
+                w.outputs.op_count,
+                w.steps.len(),
+                fold_s,
+                t.elapsed().as_secs_f64(),
+            )
+        }
+    };
     let header = Header {
         magic: MAGIC,
         version: FORMAT_VERSION,
-        backend: Backend::Nova,
-        step: keys.step,
+        backend: keys.shape.backend(),
+        shape: keys.shape,
         params_digest: keys.digest(),
     };
-    let file = ProofFile {
-        header,
-        outputs: folded.outputs,
-        snark,
-    };
+    let file = ProofFile { header, body };
     let proof_bytes = file.to_bytes().len();
     Ok((
         file,
         ProveReport {
-            ops: folded.outputs.op_count,
-            steps: folded.num_steps,
+            ops: ops_n,
+            steps,
             fold_s,
             compress_s,
             proof_bytes,
@@ -224,10 +314,10 @@ where
     I: IntoIterator<Item = Result<(usize, Op), TraceError>>,
 {
     let h = &proof.header;
-    if h.step != keys.step {
+    if h.shape != keys.shape {
         return Err(JobError::Invalid(format!(
             "proof is for {:?}, keys are for {:?}",
-            h.step, keys.step
+            h.shape, keys.shape
         )));
     }
     if h.params_digest != keys.digest() {
@@ -235,35 +325,60 @@ where
             "params digest in the proof does not match the parameters".into(),
         ));
     }
-    let word_bits = proof.outputs.word_bits;
+    let word_bits = proof.word_bits();
     if !crate::trace::WORD_BITS.contains(&word_bits) {
         return Err(JobError::Invalid(format!(
             "unsupported word size {word_bits}"
         )));
     }
-    let empty = MemoryState::new(keys.step.tree, word_bits).z()[0];
-    if proof.outputs.initial_root != empty {
-        return Err(JobError::Invalid(
-            "initial root is not the empty memory's root".into(),
-        ));
-    }
+    let k = keys.shape.ops_per_step();
     let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        nova::verify_compressed(&keys.vk, h.step.ops_per_step, &proof.snark, &proof.outputs)
+        match (&keys.set, &proof.body) {
+            (KeySet::Merkle((_, _, vk)), Body::Merkle { outputs, snark }) => {
+                let Shape::Merkle(step) = keys.shape else {
+                    unreachable!("merkle keys have a merkle shape")
+                };
+                if outputs.initial_root != MemoryState::new(step.tree, word_bits).z()[0] {
+                    return Err(VerifyError::Snark(
+                        "initial root is not the empty memory's root".into(),
+                    ));
+                }
+                nova::verify_compressed(vk, k, snark, outputs)
+            }
+            (KeySet::Offline((_, _, vk)), Body::Offline { outputs, snark }) => {
+                offline::verify_compressed(vk, k, snark, outputs)
+            }
+            _ => Err(VerifyError::Snark(
+                "proof body does not match the backend".into(),
+            )),
+        }
     }));
     match res {
         Ok(Ok(())) => {}
+        Ok(Err(VerifyError::Snark(m))) if m.starts_with("initial root") => {
+            return Err(JobError::Invalid(m))
+        }
         Ok(Err(e)) => return Err(JobError::Invalid(e.to_string())),
         Err(_) => return Err(JobError::Invalid("malformed SNARK".into())),
     }
     if let Some(trace) = trace {
-        let (n, hash) = trace_summary(trace, word_bits)?;
-        if n != proof.outputs.op_count {
+        let (n, hash) = match keys.shape {
+            Shape::Merkle(_) => trace_summary(trace, word_bits)?,
+            Shape::Offline { ops_per_step } => {
+                let ops: Vec<Op> = trace
+                    .into_iter()
+                    .map(|r| r.map(|(_, op)| op))
+                    .collect::<Result<_, _>>()?;
+                offline::trace_hash(ops, word_bits, ops_per_step)
+            }
+        };
+        if n != proof.op_count() {
             return Err(JobError::Invalid(format!(
                 "trace has {n} ops, proof covers {}",
-                proof.outputs.op_count
+                proof.op_count()
             )));
         }
-        if hash != proof.outputs.trace_hash {
+        if hash != proof.trace_hash() {
             return Err(JobError::Invalid(
                 "trace hash of the given trace differs from the proof's".into(),
             ));
@@ -272,7 +387,7 @@ where
     Ok(())
 }
 
-/// Op count and trace hash of an op stream.
+/// Op count and Merkle-backend trace hash of an op stream.
 pub fn trace_summary<I>(trace: I, word_bits: u32) -> Result<(u64, F), JobError>
 where
     I: IntoIterator<Item = Result<(usize, Op), TraceError>>,
@@ -290,16 +405,4 @@ where
         n += 1;
     }
     Ok((n, hash))
-}
-
-/// Claimed outputs in display form.
-pub fn outputs_lines(o: &PublicOutputs) -> Vec<(String, String)> {
-    use crate::proof::f_hex;
-    vec![
-        ("initial_root".into(), f_hex(&o.initial_root)),
-        ("final_root".into(), f_hex(&o.final_root)),
-        ("ops".into(), o.op_count.to_string()),
-        ("trace_hash".into(), f_hex(&o.trace_hash)),
-        ("word_bits".into(), o.word_bits.to_string()),
-    ]
 }

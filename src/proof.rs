@@ -3,6 +3,7 @@
 //! corrupt or truncated file is a typed [`ProofFileError`].
 
 use crate::nova::{CompressedProof, PublicOutputs};
+use crate::offline::{OfflineCompressed, OfflineOutputs};
 use crate::step::StepParams;
 use crate::F;
 use bincode::Options;
@@ -20,16 +21,77 @@ pub const MAX_PROOF_BYTES: u64 = 64 << 20;
 /// Proving backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 pub enum Backend {
-    /// Nova over the Merkle step circuit.
+    /// Nova over the Merkle step circuit (online memory checking).
     Nova,
+    /// Nova over the offline memory-checking circuit (multiset fingerprints).
+    NovaOffline,
 }
 
 impl std::fmt::Display for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Backend::Nova => "nova",
+            Backend::NovaOffline => "nova-offline",
         })
     }
+}
+
+/// Circuit shape of a backend: what the parameters are generated for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Shape {
+    /// Merkle step circuit.
+    Merkle(StepParams),
+    /// Offline step circuit with `ops_per_step` slots.
+    Offline {
+        /// Slots per step.
+        ops_per_step: usize,
+    },
+}
+
+impl Shape {
+    /// Backend this shape belongs to.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Shape::Merkle(_) => Backend::Nova,
+            Shape::Offline { .. } => Backend::NovaOffline,
+        }
+    }
+    /// Ops per folding step.
+    pub fn ops_per_step(&self) -> usize {
+        match self {
+            Shape::Merkle(s) => s.ops_per_step,
+            Shape::Offline { ops_per_step } => *ops_per_step,
+        }
+    }
+    /// Name used for cache files.
+    pub fn cache_name(&self) -> String {
+        match self {
+            Shape::Merkle(s) => format!(
+                "nova-a{}-r{}-k{}",
+                s.tree.addr_bits, s.tree.arity, s.ops_per_step
+            ),
+            Shape::Offline { ops_per_step } => format!("nova-offline-k{ops_per_step}"),
+        }
+    }
+}
+
+/// Backend-specific claim and SNARK.
+#[derive(Clone, Serialize, Deserialize)]
+pub enum Body {
+    /// Merkle backend.
+    Merkle {
+        /// Claimed outputs.
+        outputs: PublicOutputs,
+        /// Compressed SNARK.
+        snark: CompressedProof,
+    },
+    /// Offline backend.
+    Offline {
+        /// Claimed outputs.
+        outputs: OfflineOutputs,
+        /// Compressed SNARK.
+        snark: OfflineCompressed,
+    },
 }
 
 /// Everything a verifier needs to rebuild the parameters and check the claim.
@@ -41,8 +103,8 @@ pub struct Header {
     pub version: u16,
     /// Backend that produced the proof.
     pub backend: Backend,
-    /// Step-circuit shape (address bits, arity, ops per step).
-    pub step: StepParams,
+    /// Circuit shape the parameters were generated for.
+    pub shape: Shape,
     /// Digest of the public parameters the proof was made with.
     pub params_digest: [u8; 32],
 }
@@ -52,10 +114,48 @@ pub struct Header {
 pub struct ProofFile {
     /// Header.
     pub header: Header,
-    /// Claimed public outputs.
-    pub outputs: PublicOutputs,
-    /// The compressed SNARK.
-    pub snark: CompressedProof,
+    /// Claim and SNARK.
+    pub body: Body,
+}
+
+impl ProofFile {
+    /// Number of ops the proof covers.
+    pub fn op_count(&self) -> u64 {
+        match &self.body {
+            Body::Merkle { outputs, .. } => outputs.op_count,
+            Body::Offline { outputs, .. } => outputs.op_count,
+        }
+    }
+    /// Trace hash the proof is bound to.
+    pub fn trace_hash(&self) -> F {
+        match &self.body {
+            Body::Merkle { outputs, .. } => outputs.trace_hash,
+            Body::Offline { outputs, .. } => outputs.trace_hash,
+        }
+    }
+    /// Word size of the trace.
+    pub fn word_bits(&self) -> u32 {
+        match &self.body {
+            Body::Merkle { outputs, .. } => outputs.word_bits,
+            Body::Offline { outputs, .. } => outputs.word_bits,
+        }
+    }
+    /// Claimed outputs as `key: value` pairs for display.
+    pub fn output_lines(&self) -> Vec<(String, String)> {
+        let mut v = Vec::new();
+        if let Body::Merkle { outputs, .. } = &self.body {
+            v.push(("initial_root".into(), f_hex(&outputs.initial_root)));
+            v.push(("final_root".into(), f_hex(&outputs.final_root)));
+        }
+        v.push(("ops".into(), self.op_count().to_string()));
+        v.push(("trace_hash".into(), f_hex(&self.trace_hash())));
+        v.push(("word_bits".into(), self.word_bits().to_string()));
+        if let Body::Offline { outputs, .. } = &self.body {
+            v.push(("distinct_addrs".into(), outputs.audit_count.to_string()));
+            v.push(("fingerprint".into(), f_hex(&outputs.fingerprint)));
+        }
+        v
+    }
 }
 
 /// A proof file that cannot be used.
@@ -123,7 +223,21 @@ impl ProofFile {
         }
         let decoded = std::panic::catch_unwind(|| codec().deserialize::<ProofFile>(bytes));
         match decoded {
-            Ok(Ok(p)) => Ok(p),
+            Ok(Ok(p)) => {
+                let consistent = p.header.backend == p.header.shape.backend()
+                    && matches!(
+                        (&p.header.shape, &p.body),
+                        (Shape::Merkle(_), Body::Merkle { .. })
+                            | (Shape::Offline { .. }, Body::Offline { .. })
+                    );
+                if consistent {
+                    Ok(p)
+                } else {
+                    Err(ProofFileError::Corrupt(
+                        "backend, shape and body disagree".into(),
+                    ))
+                }
+            }
             Ok(Err(e)) => Err(ProofFileError::Corrupt(e.to_string())),
             Err(_) => Err(ProofFileError::Corrupt("undecodable content".into())),
         }

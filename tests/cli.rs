@@ -315,3 +315,94 @@ fn demo_runs_and_emits_a_provable_trace() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(field(&stdout(&o), "ops"), "9");
 }
+
+#[test]
+fn offline_backend_full_size_prove_verify_and_reject() {
+    // default shape (k = 128) on the demo program's trace
+    let t = tmp("offline.jsonl");
+    let o = bin()
+        .args([
+            "demo",
+            "--words",
+            "12",
+            "--backend",
+            "nova-offline",
+            "--no-cache",
+            "--emit-trace",
+        ])
+        .arg(&t)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(field(&out, "backend"), "nova-offline");
+    assert_eq!(field(&out, "valid"), "true");
+    let cpo: f64 = field(&out, "constraints_per_op").parse().unwrap();
+    assert!(cpo <= 500.0, "offline constraints per op {cpo}");
+
+    let p = tmp("offline.proof");
+    let cache = tmp("offline-cache");
+    let o = bin()
+        .args([
+            "prove",
+            "--backend",
+            "nova-offline",
+            "--ops-per-step",
+            "16",
+            "--cache-dir",
+        ])
+        .arg(&cache)
+        .arg("-o")
+        .arg(&p)
+        .arg(&t)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = bin()
+        .arg("verify")
+        .arg(&p)
+        .arg("--trace")
+        .arg(&t)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(field(&stdout(&o), "backend"), "nova-offline");
+
+    let mut bytes = std::fs::read(&p).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0x04;
+    let f = tmp("offline-flipped.proof");
+    std::fs::write(&f, &bytes).unwrap();
+    let o = bin()
+        .arg("verify")
+        .arg(&f)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(o.status.code(), Some(1) | Some(5)),
+        "{:?} {}",
+        o.status,
+        stderr(&o)
+    );
+
+    // a trace with one value changed is not the proven one
+    let text = std::fs::read_to_string(&t).unwrap();
+    let other = tmp("offline-other.jsonl");
+    let last = text.lines().last().unwrap().to_string();
+    let changed: String = text.lines().map(|l| if l == last { l.replace("\"read\"", "\"write\"") } else { l.to_string() } + "\n").collect();
+    std::fs::write(&other, changed).unwrap();
+    let o = bin()
+        .arg("verify")
+        .arg(&p)
+        .arg("--trace")
+        .arg(&other)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}

@@ -169,7 +169,7 @@ fn depth_64_end_to_end_on_the_demo_program() {
         tree: default_tree(64),
         ops_per_step: 4,
     };
-    let keys = foldmem::pipeline::keys(step, None).unwrap();
+    let keys = foldmem::pipeline::keys(foldmem::proof::Shape::Merkle(step), None).unwrap();
     let stream = || {
         ops.iter()
             .enumerate()
@@ -178,10 +178,13 @@ fn depth_64_end_to_end_on_the_demo_program() {
     };
     let (file, report) = foldmem::pipeline::prove_stream(&keys, 64, stream(), |_| {}).unwrap();
     assert_eq!(report.steps, 2);
-    assert_eq!(file.outputs.op_count, 7);
+    assert_eq!(file.op_count(), 7);
     let decoded = foldmem::proof::ProofFile::from_bytes(&file.to_bytes()).unwrap();
     foldmem::pipeline::verify_proof(&keys, &decoded, Some(stream())).unwrap();
     let mut t = decoded.clone();
-    t.outputs.final_root = t.outputs.initial_root;
+    let foldmem::proof::Body::Merkle { outputs, .. } = &mut t.body else {
+        panic!("merkle body")
+    };
+    outputs.final_root = outputs.initial_root;
     assert!(foldmem::pipeline::verify_proof(&keys, &t, None::<Vec<_>>).is_err());
 }

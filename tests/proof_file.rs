@@ -3,17 +3,18 @@
 
 use foldmem::merkle::TreeParams;
 use foldmem::pipeline::{self, JobError, Keys};
-use foldmem::proof::{ProofFile, ProofFileError};
+use foldmem::proof::{Body, ProofFile, ProofFileError, Shape};
+use foldmem::step::MemoryStep;
 use foldmem::step::StepParams;
 use foldmem::trace::TraceError;
 use foldmem::Op;
 use std::sync::OnceLock;
 
-fn step(k: usize) -> StepParams {
-    StepParams {
+fn step(k: usize) -> Shape {
+    Shape::Merkle(StepParams {
         tree: TreeParams::new(10, 4).unwrap(),
         ops_per_step: k,
-    }
+    })
 }
 
 fn keys(k: usize) -> &'static Keys {
@@ -21,6 +22,20 @@ fn keys(k: usize) -> &'static Keys {
     static K1: OnceLock<Keys> = OnceLock::new();
     let cell = if k == 2 { &K2 } else { &K1 };
     cell.get_or_init(|| pipeline::keys(step(k), None).unwrap())
+}
+
+fn merkle_outputs(f: &ProofFile) -> foldmem::nova::PublicOutputs {
+    match &f.body {
+        Body::Merkle { outputs, .. } => *outputs,
+        _ => panic!("merkle proof expected"),
+    }
+}
+
+fn outputs_mut(f: &mut ProofFile) -> &mut foldmem::nova::PublicOutputs {
+    match &mut f.body {
+        Body::Merkle { outputs, .. } => outputs,
+        _ => panic!("merkle proof expected"),
+    }
 }
 
 fn ops() -> Vec<Op> {
@@ -71,8 +86,8 @@ fn round_trip_verifies_with_and_without_trace() {
 fn flipped_bytes_in_every_region_are_rejected() {
     let (f, bytes) = proof();
     let header_len = bincode::serialized_size(&f.header).unwrap() as usize;
-    let outputs_len = bincode::serialized_size(&f.outputs).unwrap() as usize;
-    // header: every byte; outputs: every byte; SNARK body: a spread sample
+    let outputs_len = 4 + bincode::serialized_size(&merkle_outputs(f)).unwrap() as usize; // body tag + outputs
+                                                                                          // header: every byte; outputs: every byte; SNARK body: a spread sample
     let mut positions: Vec<usize> = (0..header_len + outputs_len).collect();
     positions.extend((header_len + outputs_len..bytes.len()).step_by(173));
     positions.push(bytes.len() - 1);
@@ -135,7 +150,7 @@ fn proof_under_other_params_is_rejected() {
     );
     // a header rewritten to claim the other params (with their digest) fails in the SNARK
     let mut forged = f.clone();
-    forged.header.step = step(1);
+    forged.header.shape = step(1);
     forged.header.params_digest = keys(1).digest();
     let err = pipeline::verify_proof(keys(1), &forged, None::<Vec<_>>).unwrap_err();
     assert!(
@@ -175,27 +190,27 @@ fn tampered_outputs_are_rejected() {
     use ff::Field;
     let (f, _) = proof();
     let mut t = f.clone();
-    t.outputs.initial_root += foldmem::F::ONE;
+    outputs_mut(&mut t).initial_root += foldmem::F::ONE;
     assert!(
         matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("initial root"))
     );
     let mut t = f.clone();
-    t.outputs.final_root += foldmem::F::ONE;
+    outputs_mut(&mut t).final_root += foldmem::F::ONE;
     assert!(
         matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("final root"))
     );
     let mut t = f.clone();
-    t.outputs.op_count += 1;
+    outputs_mut(&mut t).op_count += 1;
     assert!(
         matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("op count"))
     );
     let mut t = f.clone();
-    t.outputs.word_bits = 32; // the word size seeds the trace hash, so it is part of the statement
+    outputs_mut(&mut t).word_bits = 32; // the word size seeds the trace hash, so it is part of the statement
     assert!(
         matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("does not verify"))
     );
     let mut t = f.clone();
-    t.outputs.trace_hash += foldmem::F::ONE;
+    outputs_mut(&mut t).trace_hash += foldmem::F::ONE;
     assert!(
         matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("trace hash"))
     );
@@ -217,7 +232,7 @@ fn cache_round_trip_and_corruption() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0xff;
     std::fs::write(&path, &bytes).unwrap();
-    assert!(foldmem::cache::load(&dir, &s)
+    assert!(foldmem::cache::load::<MemoryStep>(&dir, &s)
         .err()
         .unwrap()
         .contains("checksum"));
@@ -225,7 +240,7 @@ fn cache_round_trip_and_corruption() {
     assert!(!c.cached);
     assert_eq!(c.digest(), a.digest());
     std::fs::write(&path, b"garbage").unwrap();
-    assert!(foldmem::cache::load(&dir, &s)
+    assert!(foldmem::cache::load::<MemoryStep>(&dir, &s)
         .err()
         .unwrap()
         .contains("not a params cache"));
