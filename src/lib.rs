@@ -5,6 +5,7 @@
 //! written), bound to the exact op stream by a Poseidon hash chain.
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod cache;
 pub mod demo;
 pub mod hash;

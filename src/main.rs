@@ -57,6 +57,18 @@ enum Cmd {
         #[command(flatten)]
         common: Common,
     },
+    /// Benchmark every backend on the same traces; print a markdown table, write JSON and SVG.
+    Bench {
+        /// Smaller traces (a few minutes on 2 cores).
+        #[arg(long)]
+        quick: bool,
+        /// JSON output file.
+        #[arg(long, default_value = "bench.json")]
+        out: PathBuf,
+        /// SVG plot of per-op time against memory size.
+        #[arg(long, default_value = "bench.svg")]
+        svg: PathBuf,
+    },
     /// Run the built-in program, prove its memory trace, verify, and print a summary.
     Demo {
         /// Number of words the built-in insertion sort sorts.
@@ -295,6 +307,35 @@ fn run(cli: Cli) -> Result<(), JobError> {
             std::fs::write(&output, file.to_bytes())
                 .map_err(|e| JobError::Io(format!("{}: {e}", output.display())))?;
             kv("proof", output.display());
+            Ok(())
+        }
+        Cmd::Bench { quick, out, svg } => {
+            let settings = if quick {
+                foldmem::bench::Settings::QUICK
+            } else {
+                foldmem::bench::Settings::FULL
+            };
+            let t = Instant::now();
+            let rows = foldmem::bench::run(settings, |r| {
+                eprintln!(
+                    "{}: {:.2} ops/s, {:.0} constraints/op",
+                    r.name, r.fold_ops_per_s, r.constraints_per_op
+                )
+            })?;
+            let io = |p: &Path, e: std::io::Error| JobError::Io(format!("{}: {e}", p.display()));
+            let json = serde_json::json!({
+                "date": std::process::Command::new("date").arg("-u").arg("+%Y-%m-%d").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()),
+                "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+                "quick": quick,
+                "rows": rows,
+            });
+            std::fs::write(&out, serde_json::to_string_pretty(&json).expect("json"))
+                .map_err(|e| io(&out, e))?;
+            std::fs::write(&svg, foldmem::bench::svg(&rows)).map_err(|e| io(&svg, e))?;
+            print!("{}", foldmem::bench::markdown(&rows));
+            kv("bench_s", format!("{:.1}", t.elapsed().as_secs_f64()));
+            kv("json", out.display());
+            kv("svg", svg.display());
             Ok(())
         }
         Cmd::Verify {
