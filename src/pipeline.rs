@@ -75,6 +75,9 @@ impl From<ProveError> for JobError {
         use crate::step::witness::WitnessError;
         match e {
             ProveError::Witness(WitnessError::Inconsistent(t)) => t.into(),
+            ProveError::Witness(w @ WitnessError::Encoding { .. }) => {
+                JobError::Internal(w.to_string())
+            }
             ProveError::Witness(w) => JobError::Input(w.to_string()),
             ProveError::Nova(n) => JobError::Internal(n.to_string()),
         }

@@ -1,7 +1,7 @@
 //! 256-bit little-endian machine words, their parsing and their field encoding.
 
 use crate::F;
-use ff::PrimeField;
+use ff::{Field, PrimeField};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -116,10 +116,14 @@ impl Word {
     }
 
     /// The field element a memory leaf holds for this word: the value itself for words of at most
-    /// 128 bits, `Poseidon(lo, hi)` (a distinct domain) for wider words.
+    /// 128 bits, `Poseidon(lo, hi)` (a distinct domain) for wider words — except that the zero
+    /// word is always 0, the leaf of never-written memory (finding a nonzero word that hashes to
+    /// 0 is a Poseidon preimage).
     pub fn to_field(&self, word_bits: u32) -> F {
         if word_bits <= 128 {
             F::from_u128(self.lo())
+        } else if *self == Word::ZERO {
+            F::ZERO
         } else {
             crate::merkle::hash_wide_word(self.lo(), self.hi())
         }

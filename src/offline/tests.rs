@@ -216,3 +216,15 @@ fn constraints_per_slot() {
     );
     assert!(per(40) < 300.0, "slot cost stays a few hundred constraints");
 }
+
+#[test]
+fn wide_words_and_unwritten_reads_satisfy() {
+    use crate::word::Word;
+    let ops = vec![
+        Op::write(4688, Word([u64::MAX, 1, 2, 3])),
+        Op::read(4689, Word::ZERO),
+        Op::read(4688, Word([u64::MAX, 1, 2, 3])),
+    ];
+    let w = witness(&ops, 256, K).unwrap();
+    assert_eq!(run(&w.steps, w.outputs.z0()).unwrap(), w.outputs.zn());
+}

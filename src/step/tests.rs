@@ -241,3 +241,25 @@ fn constraint_counts_per_arity() {
         "linear in k"
     );
 }
+
+#[test]
+fn wide_words_satisfy() {
+    let p = params(24, 8, 5);
+    let mut st = MemoryState::new(p.tree, 256);
+    let ops = [
+        Op::write(0x1040, Word([u64::MAX, 1, 2, 3])),
+        Op::read(0x1040, Word([u64::MAX, 1, 2, 3])),
+        Op::write(0x1041, Word([7, 0, 0, 1 << 63])),
+        Op::read(0x1041, Word([7, 0, 0, 1 << 63])),
+        Op::read(0x1042, Word::ZERO), // never written: the zero word's leaf is the empty leaf
+    ];
+    let z = st.z();
+    let ws: Vec<OpWitness> = ops
+        .iter()
+        .enumerate()
+        .map(|(i, op)| st.apply(i + 1, op).unwrap())
+        .collect();
+    let (cs, out) = run(&MemoryStep { params: p, ops: ws }, z);
+    assert!(cs.is_satisfied(), "{:?}", cs.which_is_unsatisfied());
+    assert_eq!(out, st.z().to_vec());
+}

@@ -22,6 +22,12 @@ pub enum WitnessError {
         /// Cause.
         source: MerkleError,
     },
+    /// Internal invariant: a read the checker accepted has a leaf that differs from its value.
+    #[error("op {index}: leaf encoding disagrees with the word-level check (internal error)")]
+    Encoding {
+        /// 1-based op index (or trace line).
+        index: usize,
+    },
     /// Value wider than the word size.
     #[error("op {index}: value {value} does not fit in a {bits}-bit word")]
     ValueTooWide {
@@ -129,6 +135,10 @@ impl MemoryState {
             self.tree.open(op.addr)
         }
         .map_err(|source| WitnessError::Addr { index, source })?;
+        if !is_write && before.leaf != value {
+            // the checker accepted the read, so the leaf encoding must agree with it
+            return Err(WitnessError::Encoding { index });
+        }
         self.count += 1;
         self.hash = trace_hash_step(self.hash, is_write, op.addr, value);
         Ok(OpWitness {
