@@ -1,0 +1,96 @@
+//! Criterion benchmarks: native Merkle update, one fold step per backend, compression, verify.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use ff::Field;
+use foldmem::bench::synthetic_trace;
+use foldmem::merkle::{SparseMerkleTree, TreeParams};
+use foldmem::nova::{self, NovaProver};
+use foldmem::step::StepParams;
+use foldmem::F;
+use std::time::Duration;
+
+fn merkle_update(c: &mut Criterion) {
+    for arity in [2, 4, 8] {
+        let p = TreeParams::new(64, arity).unwrap();
+        let mut t = SparseMerkleTree::new(p);
+        let mut a = 1u64;
+        c.bench_function(&format!("merkle update depth64 arity{arity}"), |b| {
+            b.iter(|| {
+                a = a.wrapping_mul(6364136223846793005).wrapping_add(1);
+                t.update(a, F::ONE).unwrap()
+            })
+        });
+    }
+}
+
+fn fold_merkle(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fold merkle");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    for (bits, k) in [(16, 1), (64, 1), (64, 4)] {
+        let step = StepParams {
+            tree: TreeParams::new(bits, 8).unwrap(),
+            ops_per_step: k,
+        };
+        let pp = nova::setup(step);
+        let ops = synthetic_trace(4 * k, bits, 1);
+        g.bench_function(format!("addr{bits} k{k} (4 steps)"), |b| {
+            b.iter(|| {
+                let mut p = NovaProver::new(&pp, step, 64);
+                for (i, op) in ops.iter().enumerate() {
+                    p.push(i + 1, op).unwrap();
+                }
+                p.finish().unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+fn fold_offline(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fold offline");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    for k in [32, 128] {
+        let pp = foldmem::offline::setup(k);
+        let ops = synthetic_trace(4 * k, 64, 1);
+        g.bench_function(format!("k{k} ({} ops)", ops.len()), |b| {
+            b.iter(|| {
+                let w = foldmem::offline::witness(&ops, 64, k).unwrap();
+                foldmem::offline::fold(&pp, &w).unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+fn compress_verify(c: &mut Criterion) {
+    let mut g = c.benchmark_group("compression");
+    g.sample_size(10).measurement_time(Duration::from_secs(60));
+    let step = StepParams {
+        tree: TreeParams::new(32, 8).unwrap(),
+        ops_per_step: 2,
+    };
+    let pp = nova::setup(step);
+    let (pk, vk) = nova::compression_keys(&pp).unwrap();
+    let mut p = NovaProver::new(&pp, step, 64);
+    for (i, op) in synthetic_trace(4, 32, 2).iter().enumerate() {
+        p.push(i + 1, op).unwrap();
+    }
+    let folded = p.finish().unwrap();
+    g.bench_function("merkle addr32 k2 prove", |b| {
+        b.iter(|| nova::compress(&pp, &pk, &folded.snark).unwrap())
+    });
+    let snark = nova::compress(&pp, &pk, &folded.snark).unwrap();
+    g.bench_function("merkle addr32 k2 verify", |b| {
+        b.iter(|| nova::verify_compressed(&vk, 2, &snark, &folded.outputs).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    merkle_update,
+    fold_merkle,
+    fold_offline,
+    compress_verify
+);
+criterion_main!(benches);
