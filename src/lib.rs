@@ -3,6 +3,23 @@
 //! A [`machine::Machine`] (or any zkVM) emits a stream of word-level [`trace::Op`]s; the Nova
 //! prover folds them into a proof that every read returned the last value written (0 if never
 //! written), bound to the exact op stream by a Poseidon hash chain.
+//!
+//! ```
+//! use foldmem::{merkle::TreeParams, nova, step::StepParams, Op};
+//!
+//! // a 2^16-word memory, 2 ops per folding step
+//! let step = StepParams { tree: TreeParams::new(16, 8).unwrap(), ops_per_step: 2 };
+//! let pp = nova::setup(step);
+//! let mut prover = nova::NovaProver::new(&pp, step, 64);
+//! for (i, op) in [Op::write(7, 42u64), Op::read(7, 42u64), Op::read(9, 0u64)].iter().enumerate() {
+//!     prover.push(i + 1, op).unwrap(); // folds every 2 ops as they arrive
+//! }
+//! // an inconsistent op is refused before anything is folded
+//! assert!(prover.push(4, &Op::read(7, 41u64)).is_err());
+//! let proof = prover.finish().unwrap();
+//! nova::verify_folded(&pp, 2, &proof.snark, &proof.outputs).unwrap();
+//! assert_eq!(proof.outputs.op_count, 3);
+//! ```
 #![deny(missing_docs)]
 
 pub mod bench;
