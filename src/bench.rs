@@ -8,7 +8,7 @@ use crate::pipeline::{self, Keys};
 use crate::proof::{ProofFile, Shape};
 use crate::step::gadgets::{alloc_bits, alloc_num, bits_to_num, mul, one_hot, sub};
 use crate::step::StepParams;
-use crate::trace::{Op, OpKind};
+use crate::trace::Op;
 use crate::F;
 use arecibo::traits::circuit::{StepCircuit, TrivialCircuit};
 use bellpepper_core::boolean::{AllocatedBit, Boolean};
@@ -212,7 +212,7 @@ impl StepCircuit<F> for WholeMemoryStep {
         let m = 1usize << self.log_m;
         let wr = Boolean::from(AllocatedBit::alloc(
             cs.namespace(|| "is_write"),
-            Some(self.op.kind == OpKind::Write),
+            Some(self.op.kind.is_write()),
         )?);
         let bits = alloc_bits(cs.namespace(|| "addr"), self.op.addr, self.log_m)?;
         let e = one_hot(cs.namespace(|| "select"), &bits)?;

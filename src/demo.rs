@@ -61,7 +61,7 @@ pub fn insertion_sort(n: usize, seed: u64) -> Result<Machine, MachineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{check_stream, OpKind};
+    use crate::trace::check_stream;
 
     #[test]
     fn demo_trace_is_consistent_and_uses_every_section() {
@@ -78,8 +78,6 @@ mod tests {
             assert!(ops.iter().any(|o| s.contains(o.addr)), "{kind:?} is used");
         }
         assert!(ops.iter().all(|o| o.addr < 1 << 34), "34-bit addresses");
-        assert!(ops
-            .iter()
-            .any(|o| o.kind == OpKind::Write && o.addr >= 1 << 33));
+        assert!(ops.iter().any(|o| o.kind.is_write() && o.addr >= 1 << 33));
     }
 }

@@ -9,7 +9,7 @@ use crate::proof::{
 };
 use crate::step::witness::MemoryState;
 use crate::step::MemoryStep;
-use crate::trace::{Op, OpKind, TraceError};
+use crate::trace::{Op, TraceError};
 use crate::F;
 use arecibo::traits::circuit::StepCircuit;
 use ff::Field;
@@ -401,7 +401,7 @@ where
         let (_, op) = item?;
         hash = trace_hash_step(
             hash,
-            op.kind == OpKind::Write,
+            op.kind.is_write(),
             op.addr,
             op.value.to_field(word_bits),
         );

@@ -17,6 +17,11 @@ pub enum OpKind {
     Read,
     /// Stores a value at the address.
     Write,
+    /// Stack push: a write at the stack pointer's address (the stack discipline is enforced by
+    /// the SuperNova backend; the other backends prove it as a write).
+    Push,
+    /// Stack pop: a read at the address below the stack pointer.
+    Pop,
 }
 
 impl OpKind {
@@ -25,6 +30,23 @@ impl OpKind {
         match self {
             OpKind::Read => "read",
             OpKind::Write => "write",
+            OpKind::Push => "push",
+            OpKind::Pop => "pop",
+        }
+    }
+
+    /// True for kinds that store a value (write, push).
+    pub fn is_write(&self) -> bool {
+        matches!(self, OpKind::Write | OpKind::Push)
+    }
+
+    /// Opcode bound into trace hashes: read 0, write 1, push 2, pop 3.
+    pub fn opcode(&self) -> u64 {
+        match self {
+            OpKind::Read => 0,
+            OpKind::Write => 1,
+            OpKind::Push => 2,
+            OpKind::Pop => 3,
         }
     }
 }
@@ -94,7 +116,7 @@ pub enum TraceError {
         field: &'static str,
     },
     /// `op` is not a known operation.
-    #[error("line {line}: unknown op {op:?} (expected \"read\" or \"write\")")]
+    #[error("line {line}: unknown op {op:?} (expected \"read\", \"write\", \"push\" or \"pop\")")]
     UnknownOp {
         /// Line number.
         line: usize,
@@ -204,6 +226,8 @@ pub fn parse_line(text: &str, line: usize, word_bits: u32) -> Result<Op, TraceEr
     let kind = match get("op")? {
         Json::String(s) if s == "read" => OpKind::Read,
         Json::String(s) if s == "write" => OpKind::Write,
+        Json::String(s) if s == "push" => OpKind::Push,
+        Json::String(s) if s == "pop" => OpKind::Pop,
         Json::String(s) => {
             return Err(TraceError::UnknownOp {
                 line,
@@ -375,7 +399,7 @@ impl Checker {
     pub fn apply(&mut self, line: usize, op: &Op) -> Result<(), TraceError> {
         let cell = self.mem.entry(op.addr).or_insert(Word::ZERO);
         match op.kind {
-            OpKind::Read => {
+            OpKind::Read | OpKind::Pop => {
                 if *cell != op.value {
                     return Err(TraceError::Inconsistent {
                         line,
@@ -386,7 +410,7 @@ impl Checker {
                 }
                 self.stats.reads += 1;
             }
-            OpKind::Write => {
+            OpKind::Write | OpKind::Push => {
                 *cell = op.value;
                 self.stats.writes += 1;
             }
@@ -440,6 +464,16 @@ mod tests {
     #[test]
     fn round_trip() {
         let ops = vec![
+            Op {
+                kind: OpKind::Push,
+                addr: 9,
+                value: Word::from_u64(3),
+            },
+            Op {
+                kind: OpKind::Pop,
+                addr: 9,
+                value: Word::from_u64(3),
+            },
             Op::write(u64::MAX, u64::MAX),
             Op::read(0, 0),
             Op {
@@ -454,13 +488,13 @@ mod tests {
             read_all(std::str::from_utf8(&buf).unwrap(), 256).unwrap(),
             ops
         );
-        // the 256-bit value is too wide for 64-bit words, on line 3
+        // the 256-bit value is too wide for 64-bit words, on line 5
         let err = read_all(std::str::from_utf8(&buf).unwrap(), 64).unwrap_err();
         assert!(
             matches!(
                 err,
                 TraceError::ValueTooWide {
-                    line: 3,
+                    line: 5,
                     bits: 64,
                     ..
                 }

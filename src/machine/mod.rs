@@ -6,7 +6,7 @@ mod layout;
 
 pub use layout::{Layout, LayoutConfig, Section, SectionKind};
 
-use crate::trace::Op;
+use crate::trace::{Op, OpKind};
 use crate::word::Word;
 use std::collections::HashMap;
 use thiserror::Error;
@@ -267,7 +267,12 @@ impl Machine {
         }
         let a = s.base + self.sp;
         self.sp += 1;
-        self.write_word(a, value);
+        self.mem.insert(a, value);
+        self.record(Op {
+            kind: OpKind::Push,
+            addr: a,
+            value,
+        });
         Ok(())
     }
 
@@ -281,7 +286,14 @@ impl Machine {
             return Err(MachineError::StackUnderflow);
         }
         self.sp -= 1;
-        Ok(self.read_word(s.base + self.sp))
+        let a = s.base + self.sp;
+        let v = self.mem.get(&a).copied().unwrap_or(Word::ZERO);
+        self.record(Op {
+            kind: OpKind::Pop,
+            addr: a,
+            value: v,
+        });
+        Ok(v)
     }
 
     fn reg_addr(&self, index: u64) -> Result<u64, MachineError> {

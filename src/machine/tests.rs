@@ -157,8 +157,22 @@ fn stack_bounds() {
     }
     assert_eq!(m.pop(), Err(MachineError::StackUnderflow));
     let stack = m.layout().first(SectionKind::Stack).unwrap().base;
-    assert_eq!(m.trace()[0].op, Op::write(stack, 10u64));
-    assert_eq!(m.trace().last().unwrap().op, Op::read(stack, 10u64));
+    assert_eq!(
+        m.trace()[0].op,
+        Op {
+            kind: OpKind::Push,
+            addr: stack,
+            value: Word::from_u64(10)
+        }
+    );
+    assert_eq!(
+        m.trace().last().unwrap().op,
+        Op {
+            kind: OpKind::Pop,
+            addr: stack,
+            value: Word::from_u64(10)
+        }
+    );
     consistent(&m);
 }
 

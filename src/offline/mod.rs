@@ -47,7 +47,7 @@ pub use circuit::{z, OfflineStep, Slot, RANGE_BITS};
 use crate::hash::{chain_absorb, challenge};
 use crate::nova::{setup_circuit, Compressed, Params, Pk, Recursive, Vk, C2, F2};
 use crate::step::witness::trace_hash_seed;
-use crate::trace::{Checker, Op, OpKind};
+use crate::trace::{Checker, Op};
 use crate::F;
 use arecibo::errors::NovaError;
 use ff::Field;
@@ -149,7 +149,7 @@ fn op_elems(op: &Op, word_bits: u32) -> [F; 3] {
     [
         F::from(op.addr),
         op.value.to_field(word_bits),
-        F::from(2 + (op.kind == OpKind::Write) as u64),
+        F::from(2 + op.kind.is_write() as u64),
     ]
 }
 
@@ -200,7 +200,7 @@ pub fn witness(
         last.insert(op.addr, (v, t));
         slots.push(Slot {
             enabled: true,
-            is_write: op.kind == OpKind::Write,
+            is_write: op.kind.is_write(),
             addr: F::from(op.addr),
             value: v,
             prev_value: pv,

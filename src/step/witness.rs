@@ -4,7 +4,7 @@
 use super::OpWitness;
 use crate::hash::trace_hash_step;
 use crate::merkle::{MerkleError, SparseMerkleTree, TreeParams};
-use crate::trace::{Checker, Op, OpKind, TraceError};
+use crate::trace::{Checker, Op, TraceError};
 use crate::word::Word;
 use crate::F;
 
@@ -128,7 +128,7 @@ impl MemoryState {
             .map_err(|source| WitnessError::Addr { index, source })?;
         self.checker.apply(index, op)?;
         let value = op.value.to_field(self.word_bits);
-        let is_write = op.kind == OpKind::Write;
+        let is_write = op.kind.is_write();
         let before = if is_write {
             self.tree.update(op.addr, value)
         } else {
@@ -171,11 +171,6 @@ pub fn trace_hash_seed(word_bits: u32) -> F {
 /// Trace hash of an op stream, computed natively (what a verifier with the trace recomputes).
 pub fn trace_hash_of<'a>(ops: impl IntoIterator<Item = &'a Op>, word_bits: u32) -> F {
     ops.into_iter().fold(trace_hash_seed(word_bits), |h, op| {
-        trace_hash_step(
-            h,
-            op.kind == OpKind::Write,
-            op.addr,
-            op.value.to_field(word_bits),
-        )
+        trace_hash_step(h, op.kind.is_write(), op.addr, op.value.to_field(word_bits))
     })
 }
