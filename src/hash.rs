@@ -108,10 +108,15 @@ pub fn hash_wide_word(lo: u128, hi: u128) -> F {
     native(wide2(), &[F::from_u128(lo), F::from_u128(hi)])
 }
 
-/// One link of the trace-hash chain: `Poseidon(h, kind·2^64 + addr, value)`.
+/// One link of the trace-hash chain: `Poseidon(h, kind·2^64 + addr, value)` (kind 1 = write).
 pub fn trace_hash_step(h: F, is_write: bool, addr: u64, value: F) -> F {
+    trace_hash_step_op(h, is_write as u64, addr, value)
+}
+
+/// Trace-hash link with an opcode (read 0, write 1, push 2, pop 3): `Poseidon(h, opcode·2^64 + addr, value)`.
+pub fn trace_hash_step_op(h: F, opcode: u64, addr: u64, value: F) -> F {
     use ff::PrimeField;
-    let packed = F::from_u128(((is_write as u128) << 64) | addr as u128);
+    let packed = F::from_u128(((opcode as u128) << 64) | addr as u128);
     native(trace3(), &[h, packed, value])
 }
 

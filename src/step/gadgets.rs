@@ -199,6 +199,61 @@ pub fn merkle_root<CS: ConstraintSystem<F>>(
     Ok(cur)
 }
 
+/// An allocated Merkle path: per-level one-hot position selectors and siblings. Old and new
+/// leaves of one access hash up the same path.
+pub struct Path {
+    /// `selectors[l][p] = [position at level l == p]`.
+    pub selectors: Vec<Vec<Num<F>>>,
+    /// `siblings[l]`: the other `arity − 1` children at level `l`.
+    pub siblings: Vec<Vec<Num<F>>>,
+}
+
+impl Path {
+    /// Allocate the path of the address given by `bits` (little-endian, exactly `addr_bits`)
+    /// with witness `siblings` (`levels × (arity − 1)`).
+    pub fn alloc<CS: ConstraintSystem<F>>(
+        mut cs: CS,
+        p: &crate::merkle::TreeParams,
+        bits: &[Boolean],
+        siblings: &[Vec<F>],
+    ) -> Result<Self, SynthesisError> {
+        if siblings.len() != p.levels() || siblings.iter().any(|s| s.len() != p.arity - 1) {
+            return Err(SynthesisError::Unsatisfiable);
+        }
+        let m = p.bits_per_level() as usize;
+        let mut path = Path {
+            selectors: Vec::with_capacity(p.levels()),
+            siblings: Vec::with_capacity(p.levels()),
+        };
+        for (l, sib) in siblings.iter().enumerate() {
+            let lb: Vec<Boolean> = (l * m..(l + 1) * m)
+                .map(|i| bits.get(i).cloned().unwrap_or(Boolean::constant(false)))
+                .collect();
+            path.selectors
+                .push(one_hot(cs.namespace(|| format!("sel {l}")), &lb)?);
+            path.siblings.push(
+                sib.iter()
+                    .enumerate()
+                    .map(|(j, s)| {
+                        AllocatedNum::alloc(cs.namespace(|| format!("sib {l} {j}")), || Ok(*s))
+                            .map(Num::from)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
+        }
+        Ok(path)
+    }
+
+    /// Root reached from `leaf` along this path.
+    pub fn root<CS: ConstraintSystem<F>>(
+        &self,
+        cs: CS,
+        leaf: &Num<F>,
+    ) -> Result<Num<F>, SynthesisError> {
+        merkle_root(cs, leaf, &self.selectors, &self.siblings)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -110,39 +110,11 @@ fn synthesize_op<CS: ConstraintSystem<F>>(
         |lc| lc,
     );
 
-    let m = p.bits_per_level() as usize;
-    let mut selectors = Vec::with_capacity(p.levels());
-    let mut siblings = Vec::with_capacity(p.levels());
-    for l in 0..p.levels() {
-        let lb: Vec<Boolean> = (l * m..(l + 1) * m)
-            .map(|i| bits.get(i).cloned().unwrap_or(Boolean::constant(false)))
-            .collect();
-        selectors.push(one_hot(cs.namespace(|| format!("sel {l}")), &lb)?);
-        let sib = w
-            .before
-            .siblings
-            .get(l)
-            .ok_or(SynthesisError::Unsatisfiable)?;
-        if sib.len() != p.arity - 1 {
-            return Err(SynthesisError::Unsatisfiable);
-        }
-        siblings.push(
-            sib.iter()
-                .enumerate()
-                .map(|(j, s)| {
-                    AllocatedNum::alloc(cs.namespace(|| format!("sib {l} {j}")), || Ok(*s))
-                        .map(Num::from)
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        );
-    }
-    if w.before.siblings.len() != p.levels() {
-        return Err(SynthesisError::Unsatisfiable);
-    }
-    let old_root = merkle_root(cs.namespace(|| "old path"), &old, &selectors, &siblings)?;
+    let path = Path::alloc(&mut cs, p, &bits, &w.before.siblings)?;
+    let old_root = path.root(cs.namespace(|| "old path"), &old)?;
     enforce_eq(cs.namespace(|| "old path reaches root"), &old_root, root);
     // new leaf = value (for a read, value = old leaf, so the root is unchanged)
-    let new_root = merkle_root(cs.namespace(|| "new path"), &value, &selectors, &siblings)?;
+    let new_root = path.root(cs.namespace(|| "new path"), &value)?;
 
     let new_count = add_bool::<CS>(count.clone(), &en, F::ONE);
     let two64 = F::from(u64::MAX) + F::ONE;

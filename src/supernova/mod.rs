@@ -1,0 +1,355 @@
+//! SuperNova backend: one circuit per opcode (read, write, push, pop) dispatched by the program
+//! counter, so a read pays for one Merkle path and a write for two.
+//!
+//! State `z = [root, op_count, trace_hash, sp]` (arecibo threads the program counter). Each
+//! circuit absorbs its own opcode (a constant) into the trace hash
+//! `Poseidon(h, opcode·2^64 + addr, value)`, so the sequence of circuits used is bound to the op
+//! stream: a write proven by the read circuit hashes as a read and no longer matches the trace.
+//! Each circuit outputs the next program counter (constrained to a valid opcode; the next step
+//! must then be that opcode's circuit, which arecibo enforces). Push and pop take their address
+//! from the stack pointer: push writes `stack_base + sp` with `sp < 2^stack_log_depth` and
+//! increments it; pop requires `sp ≥ 1`, decrements it and reads `stack_base + sp`.
+
+mod circuit;
+#[cfg(test)]
+mod tests;
+
+pub use circuit::{OpCircuit, Opcode, SnWitness};
+
+use crate::hash::trace_hash_step_op;
+use crate::merkle::TreeParams;
+use crate::nova::{VerifyError, S2};
+use crate::step::witness::{trace_hash_seed, MemoryState, WitnessError};
+use crate::trace::{Op, OpKind};
+use crate::{E1, E2, F};
+use arecibo::provider::ipa_pc;
+use arecibo::supernova::error::SuperNovaError;
+use arecibo::supernova::{NonUniformCircuit, PublicParams, RecursiveSNARK};
+use arecibo::traits::circuit_supernova::TrivialSecondaryCircuit;
+use arecibo::traits::snark::BatchedRelaxedR1CSSNARKTrait;
+use arecibo::traits::Engine;
+use ff::Field;
+use serde::{Deserialize, Serialize};
+
+/// Secondary circuit.
+pub type Sc2 = TrivialSecondaryCircuit<<E2 as Engine>::Scalar>;
+/// Batched Spartan over IPA for the primary circuits.
+pub type Sb1 = arecibo::spartan::batched::BatchedRelaxedR1CSSNARK<E1, ipa_pc::EvaluationEngine<E1>>;
+/// SuperNova public parameters.
+pub type SnParams = PublicParams<E1, E2, OpCircuit, Sc2>;
+/// Folded SuperNova proof.
+pub type SnRecursive = RecursiveSNARK<E1, E2>;
+/// Compressed SuperNova proof.
+pub type SnCompressed = arecibo::supernova::snark::CompressedSNARK<E1, E2, OpCircuit, Sc2, Sb1, S2>;
+/// Compression prover key.
+pub type SnPk = arecibo::supernova::snark::ProverKey<E1, E2, OpCircuit, Sc2, Sb1, S2>;
+/// Compression verifier key.
+pub type SnVk = arecibo::supernova::snark::VerifierKey<E1, E2, OpCircuit, Sc2, Sb1, S2>;
+
+/// Shape of the SuperNova circuits: memory tree and stack section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SnShape {
+    /// Memory tree.
+    pub tree: TreeParams,
+    /// Word address of the stack's first slot.
+    pub stack_base: u64,
+    /// The stack holds at most `2^stack_log_depth` words.
+    pub stack_log_depth: u32,
+}
+
+/// The four opcode circuits as arecibo's non-uniform circuit.
+#[derive(Clone, Debug)]
+pub struct Isa {
+    /// Shape.
+    pub shape: SnShape,
+    /// Opcode of the first step.
+    pub first: Opcode,
+}
+
+impl NonUniformCircuit<E1, E2, OpCircuit, Sc2> for Isa {
+    fn num_circuits(&self) -> usize {
+        4
+    }
+    fn primary_circuit(&self, index: usize) -> OpCircuit {
+        OpCircuit::blank(
+            self.shape,
+            Opcode::from_index(index).unwrap_or(Opcode::Read),
+        )
+    }
+    fn secondary_circuit(&self) -> Sc2 {
+        Sc2::default()
+    }
+    fn initial_circuit_index(&self) -> usize {
+        self.first as usize
+    }
+}
+
+/// Public parameters for a shape.
+pub fn setup(shape: SnShape) -> SnParams {
+    SnParams::setup(
+        &Isa {
+            shape,
+            first: Opcode::Read,
+        },
+        &*Sb1::ck_floor(),
+        &*<S2 as arecibo::traits::snark::RelaxedR1CSSNARKTrait<E2>>::ck_floor(),
+    )
+}
+
+/// Constraints of each opcode circuit (read, write, push, pop) without the verifier circuit.
+pub fn opcode_constraints(shape: SnShape) -> [usize; 4] {
+    [Opcode::Read, Opcode::Write, Opcode::Push, Opcode::Pop]
+        .map(|o| circuit::constraints(&OpCircuit::blank(shape, o)))
+}
+
+/// What a SuperNova proof claims.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnOutputs {
+    /// Root of the (empty) memory before the first op.
+    pub initial_root: F,
+    /// Root after the last op.
+    pub final_root: F,
+    /// Number of ops.
+    pub op_count: u64,
+    /// Trace hash (opcodes bound), seeded with the word size.
+    pub trace_hash: F,
+    /// Stack pointer after the last op.
+    pub final_sp: u64,
+    /// Word size in bits.
+    pub word_bits: u32,
+}
+
+impl SnOutputs {
+    /// Initial state.
+    pub fn z0(&self) -> Vec<F> {
+        vec![
+            self.initial_root,
+            F::ZERO,
+            trace_hash_seed(self.word_bits),
+            F::ZERO,
+        ]
+    }
+    /// Final state.
+    pub fn zn(&self) -> Vec<F> {
+        vec![
+            self.final_root,
+            F::from(self.op_count),
+            self.trace_hash,
+            F::from(self.final_sp),
+        ]
+    }
+}
+
+/// SuperNova trace hash of an op stream (what a verifier with the trace recomputes).
+pub fn trace_hash(ops: impl IntoIterator<Item = Op>, word_bits: u32) -> (u64, F) {
+    let mut n = 0;
+    let h = ops.into_iter().fold(trace_hash_seed(word_bits), |h, op| {
+        n += 1;
+        trace_hash_step_op(h, op.kind.opcode(), op.addr, op.value.to_field(word_bits))
+    });
+    (n, h)
+}
+
+/// Why the SuperNova prover refuses an op.
+#[derive(Debug, thiserror::Error)]
+pub enum SnError {
+    /// Inconsistent read, address out of range, value too wide.
+    #[error(transparent)]
+    Witness(#[from] WitnessError),
+    /// Push/pop that breaks the stack discipline.
+    #[error("line {line}: {msg}")]
+    Stack {
+        /// 1-based line or op index.
+        line: usize,
+        /// What is wrong.
+        msg: String,
+    },
+    /// An empty trace (SuperNova needs at least one step).
+    #[error("the SuperNova backend needs at least one op")]
+    Empty,
+    /// arecibo failed.
+    #[error("folding failed: {0}")]
+    Nova(String),
+}
+
+fn nova_err(e: SuperNovaError) -> SnError {
+    SnError::Nova(format!("{e:?}"))
+}
+
+/// Streaming SuperNova prover; each op is folded once the next op's opcode is known (one op of
+/// look-ahead for the program counter).
+pub struct SnProver<'a> {
+    pp: &'a SnParams,
+    shape: SnShape,
+    state: MemoryState,
+    sp: u64,
+    hash: F,
+    initial_root: F,
+    pending: Option<(Opcode, SnWitness, Vec<F>)>,
+    snark: Option<SnRecursive>,
+    steps: usize,
+}
+
+impl<'a> SnProver<'a> {
+    /// A prover over an empty memory.
+    pub fn new(pp: &'a SnParams, shape: SnShape, word_bits: u32) -> Self {
+        let state = MemoryState::new(shape.tree, word_bits);
+        let initial_root = state.z()[0];
+        SnProver {
+            pp,
+            shape,
+            sp: 0,
+            hash: trace_hash_seed(word_bits),
+            state,
+            initial_root,
+            pending: None,
+            snark: None,
+            steps: 0,
+        }
+    }
+
+    fn z(&self) -> Vec<F> {
+        let z = self.state.z();
+        vec![z[0], z[1], self.hash, F::from(self.sp)]
+    }
+
+    /// Check and queue one op; folds the previous one.
+    pub fn push(&mut self, line: usize, op: &Op) -> Result<(), SnError> {
+        let stack_err = |msg: String| SnError::Stack { line, msg };
+        let depth = 1u64 << self.shape.stack_log_depth;
+        let sp_before = self.sp;
+        match op.kind {
+            OpKind::Push => {
+                if self.sp >= depth {
+                    return Err(stack_err(format!("push past the stack depth {depth}")));
+                }
+                if op.addr != self.shape.stack_base + self.sp {
+                    return Err(stack_err(format!(
+                        "push to {:#x}, but the stack pointer is at {:#x}",
+                        op.addr,
+                        self.shape.stack_base + self.sp
+                    )));
+                }
+            }
+            OpKind::Pop => {
+                if self.sp == 0 {
+                    return Err(stack_err("pop from an empty stack".into()));
+                }
+                if op.addr != self.shape.stack_base + self.sp - 1 {
+                    return Err(stack_err(format!(
+                        "pop from {:#x}, but the stack top is {:#x}",
+                        op.addr,
+                        self.shape.stack_base + self.sp - 1
+                    )));
+                }
+            }
+            _ => {}
+        }
+        let z_before = self.z();
+        let w = self.state.apply(line, op)?;
+        self.hash = trace_hash_step_op(self.hash, op.kind.opcode(), op.addr, w.value);
+        match op.kind {
+            OpKind::Push => self.sp += 1,
+            OpKind::Pop => self.sp -= 1,
+            _ => {}
+        }
+        let opcode = Opcode::of(op.kind);
+        let witness = SnWitness {
+            op: w,
+            sp: sp_before,
+            next_pc: 0,
+        };
+        if let Some((prev_op, mut prev_w, prev_z)) = self.pending.take() {
+            prev_w.next_pc = opcode as u64;
+            self.fold(prev_op, prev_w, &prev_z)?;
+        }
+        self.pending = Some((opcode, witness, z_before));
+        Ok(())
+    }
+
+    fn fold(&mut self, opcode: Opcode, w: SnWitness, z_before: &[F]) -> Result<(), SnError> {
+        let c = OpCircuit {
+            shape: self.shape,
+            opcode,
+            w,
+        };
+        let c2 = Sc2::default();
+        match &mut self.snark {
+            None => {
+                let isa = Isa {
+                    shape: self.shape,
+                    first: opcode,
+                };
+                let mut s = SnRecursive::new(
+                    self.pp,
+                    &isa,
+                    &c,
+                    &c2,
+                    z_before,
+                    &[<E2 as Engine>::Scalar::ZERO],
+                )
+                .map_err(nova_err)?;
+                s.prove_step(self.pp, &c, &c2).map_err(nova_err)?;
+                self.snark = Some(s);
+            }
+            Some(s) => s.prove_step(self.pp, &c, &c2).map_err(nova_err)?,
+        }
+        self.steps += 1;
+        Ok(())
+    }
+
+    /// Ops accepted so far.
+    pub fn op_count(&self) -> u64 {
+        self.state.op_count()
+    }
+
+    /// Fold the last op and return the proof with its claimed outputs.
+    pub fn finish(mut self) -> Result<(SnRecursive, SnOutputs), SnError> {
+        let (opcode, w, z) = self.pending.take().ok_or(SnError::Empty)?;
+        self.fold(opcode, w, &z)?;
+        let z = self.z();
+        let outputs = SnOutputs {
+            initial_root: self.initial_root,
+            final_root: z[0],
+            op_count: self.state.op_count(),
+            trace_hash: z[2],
+            final_sp: self.sp,
+            word_bits: self.state.word_bits(),
+        };
+        Ok((self.snark.expect("folded"), outputs))
+    }
+}
+
+fn check_zn(zn: &[F], o: &SnOutputs) -> Result<(), VerifyError> {
+    let want = o.zn();
+    for (i, name) in ["final root", "op count", "trace hash", "stack pointer"]
+        .into_iter()
+        .enumerate()
+    {
+        if zn.get(i) != Some(&want[i]) {
+            return Err(VerifyError::OutputMismatch(name));
+        }
+    }
+    Ok(())
+}
+
+/// Verify a folded SuperNova proof.
+pub fn verify_folded(pp: &SnParams, snark: &SnRecursive, o: &SnOutputs) -> Result<(), VerifyError> {
+    let (zn, _) = snark
+        .verify(pp, &o.z0(), &[<E2 as Engine>::Scalar::ZERO])
+        .map_err(|e| VerifyError::Snark(format!("{e:?}")))?;
+    check_zn(&zn, o)
+}
+
+/// Verify a compressed SuperNova proof.
+pub fn verify_compressed(
+    pp: &SnParams,
+    vk: &SnVk,
+    snark: &SnCompressed,
+    o: &SnOutputs,
+) -> Result<(), VerifyError> {
+    let (zn, _) = snark
+        .verify(pp, vk, &o.z0(), &[<E2 as Engine>::Scalar::ZERO])
+        .map_err(|e| VerifyError::Snark(format!("{e:?}")))?;
+    check_zn(&zn, o)
+}
