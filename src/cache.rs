@@ -2,38 +2,14 @@
 //! validated on load (format, shape, checksum, recomputed params digest); an unusable file is
 //! reported and regenerated, never trusted.
 
-use crate::nova::{Params, Pk, Vk};
-use crate::proof::{f_to_bytes, Shape, FORMAT_VERSION};
-use crate::F;
-use arecibo::traits::circuit::StepCircuit;
+use crate::proof::{Shape, FORMAT_VERSION};
 use bincode::Options;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 const MAGIC: [u8; 8] = *b"FMPARAMS";
-
-/// Cached keys of a step circuit: parameters, prover key, verifier key.
-pub type KeySet<C> = (Params<C>, Pk<C>, Vk<C>);
-
-#[derive(serde::Deserialize)]
-#[serde(bound = "")]
-struct Payload<C: StepCircuit<F>> {
-    shape: Shape,
-    digest: [u8; 32],
-    pp: Params<C>,
-    pk: Pk<C>,
-    vk: Vk<C>,
-}
-
-#[derive(serde::Serialize)]
-#[serde(bound = "")]
-struct PayloadRef<'a, C: StepCircuit<F>> {
-    shape: &'a Shape,
-    digest: [u8; 32],
-    pp: &'a Params<C>,
-    pk: &'a Pk<C>,
-    vk: &'a Vk<C>,
-}
 
 fn codec() -> impl Options {
     bincode::DefaultOptions::new()
@@ -54,8 +30,13 @@ pub fn path(dir: &Path, shape: &Shape) -> PathBuf {
     dir.join(format!("{}-v{}.params", shape.cache_name(), FORMAT_VERSION))
 }
 
-/// Load cached keys: `Ok(None)` if absent, `Err` if present but unusable.
-pub fn load<C: StepCircuit<F>>(dir: &Path, shape: &Shape) -> Result<Option<KeySet<C>>, String> {
+/// Load cached keys `T` for `shape`: `Ok(None)` if absent, `Err` if present but unusable.
+/// `digest` recomputes the parameters' digest, which must equal the stored one.
+pub fn load<T: DeserializeOwned>(
+    dir: &Path,
+    shape: &Shape,
+    digest: impl Fn(&T) -> [u8; 32],
+) -> Result<Option<T>, String> {
     let p = path(dir, shape);
     let bytes = match fs::read(&p) {
         Ok(b) => b,
@@ -67,43 +48,35 @@ pub fn load<C: StepCircuit<F>>(dir: &Path, shape: &Shape) -> Result<Option<KeySe
         return bad("not a params cache file");
     }
     let (sum, body) = (
-        u64::from_le_bytes(bytes[8..16].try_into().unwrap()),
+        u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")),
         &bytes[16..],
     );
     if checksum(body) != sum {
         return bad("checksum mismatch (corrupt file)");
     }
-    let payload: Payload<C> =
-        match std::panic::catch_unwind(|| codec().deserialize::<Payload<C>>(body)) {
-            Ok(Ok(p)) => p,
-            _ => return bad("undecodable content"),
-        };
-    if payload.shape != *shape {
+    let decoded = std::panic::catch_unwind(|| codec().deserialize::<(Shape, [u8; 32], T)>(body));
+    let Ok(Ok((stored_shape, stored_digest, keys))) = decoded else {
+        return bad("undecodable content");
+    };
+    if stored_shape != *shape {
         return bad("parameters are for another shape");
     }
-    if f_to_bytes(&payload.pp.digest()) != payload.digest {
+    if digest(&keys) != stored_digest {
         return bad("params digest mismatch");
     }
-    Ok(Some((payload.pp, payload.pk, payload.vk)))
+    Ok(Some(keys))
 }
 
 /// Store keys for a shape (atomically: write then rename).
-pub fn store<C: StepCircuit<F>>(
+pub fn store<T: Serialize>(
     dir: &Path,
     shape: &Shape,
-    pp: &Params<C>,
-    pk: &Pk<C>,
-    vk: &Vk<C>,
+    keys: &T,
+    digest: [u8; 32],
 ) -> Result<(), String> {
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let body = codec()
-        .serialize(&PayloadRef {
-            shape,
-            digest: f_to_bytes(&pp.digest()),
-            pp,
-            pk,
-            vk,
-        })
+        .serialize(&(shape, digest, keys))
         .map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(body.len() + 16);
     out.extend_from_slice(&MAGIC);

@@ -4,6 +4,11 @@
 use crate::machine::{Layout, LayoutConfig, Machine, MachineError, SectionKind, WordSize};
 use crate::word::Word;
 
+/// First word address of the demo machine's layout (34-bit addresses, like a real heap).
+pub const ANCHOR: u64 = 0x3_ffff_0000;
+/// Word address of the demo machine's stack (after one guard buffer of the default layout).
+pub const STACK_BASE: u64 = ANCHOR + 64;
+
 /// Registers used by the program.
 const R_I: u64 = 0;
 const R_J: u64 = 1;
@@ -15,7 +20,7 @@ const R_TMP: u64 = 3;
 pub fn insertion_sort(n: usize, seed: u64) -> Result<Machine, MachineError> {
     // 34-bit word addresses, like a real program's heap
     let cfg = LayoutConfig {
-        anchor: 0x3_ffff_0000,
+        anchor: ANCHOR,
         ..LayoutConfig::default()
     };
     let mut m = Machine::new(WordSize::W64, Layout::head(&cfg)?);
@@ -78,6 +83,15 @@ mod tests {
             assert!(ops.iter().any(|o| s.contains(o.addr)), "{kind:?} is used");
         }
         assert!(ops.iter().all(|o| o.addr < 1 << 34), "34-bit addresses");
+        assert_eq!(
+            m.layout().first(SectionKind::Stack).unwrap().base,
+            STACK_BASE
+        );
+        assert_eq!(
+            m.layout().first(SectionKind::Stack).unwrap().words,
+            1 << 8,
+            "stack depth 2^8"
+        );
         assert!(ops.iter().any(|o| o.kind.is_write() && o.addr >= 1 << 33));
     }
 }

@@ -6,6 +6,7 @@ use foldmem::merkle::TreeParams;
 use foldmem::pipeline::{self, JobError, Keys};
 use foldmem::proof::{Backend, ProofFile, Shape};
 use foldmem::step::StepParams;
+use foldmem::supernova::SnShape;
 use foldmem::trace::{self, TraceError, TraceReader};
 use foldmem::Op;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -98,9 +99,21 @@ struct ShapeArgs {
     /// Address width in bits (memory of 2^N words), 1..=64 (nova backend).
     #[arg(long, default_value_t = 64)]
     addr_bits: u32,
-    /// Merkle tree arity: 2, 4, 8 or 16 (nova backend).
+    /// Merkle tree arity: 2, 4, 8 or 16 (nova, supernova backends).
     #[arg(long, default_value_t = 8)]
     arity: usize,
+    /// Word address of the stack's first slot (supernova backend; default: the demo machine's).
+    #[arg(long, default_value_t = demo::STACK_BASE, value_parser = parse_u64)]
+    stack_base: u64,
+    /// The stack holds at most 2^N words (supernova backend).
+    #[arg(long, default_value_t = 8)]
+    stack_log_depth: u32,
+}
+
+fn parse_u64(s: &str) -> Result<u64, String> {
+    foldmem::Word::parse(s)?
+        .to_u64()
+        .ok_or_else(|| format!("{s} does not fit in 64 bits"))
 }
 
 #[derive(Args, Clone)]
@@ -128,6 +141,7 @@ impl ShapeArgs {
         let k = self.ops_per_step.unwrap_or(match self.backend {
             Backend::Nova => 4,
             Backend::NovaOffline => 128,
+            Backend::Supernova => 1,
         });
         if k == 0 || k > 4096 {
             return Err(JobError::Input(format!(
@@ -144,6 +158,26 @@ impl ShapeArgs {
                 })
             }
             Backend::NovaOffline => Shape::Offline { ops_per_step: k },
+            Backend::Supernova => {
+                if k != 1 {
+                    return Err(JobError::Input(
+                        "the supernova backend folds one op per step (--ops-per-step 1)".into(),
+                    ));
+                }
+                if self.stack_log_depth > 64 {
+                    return Err(JobError::Input(format!(
+                        "--stack-log-depth must be at most 64, got {}",
+                        self.stack_log_depth
+                    )));
+                }
+                let tree = TreeParams::new(self.addr_bits, self.arity)
+                    .map_err(|e| JobError::Input(e.to_string()))?;
+                Shape::SuperNova(SnShape {
+                    tree,
+                    stack_base: self.stack_base,
+                    stack_log_depth: self.stack_log_depth,
+                })
+            }
         })
     }
 }
@@ -220,9 +254,21 @@ fn prove_and_report(
     kv("ops", r.ops);
     kv("steps", r.steps);
     kv("ops_per_step", keys.shape.ops_per_step());
-    if let Shape::Merkle(s) = keys.shape {
-        kv("addr_bits", s.tree.addr_bits);
-        kv("arity", s.tree.arity);
+    match keys.shape {
+        Shape::Merkle(s) => {
+            kv("addr_bits", s.tree.addr_bits);
+            kv("arity", s.tree.arity);
+        }
+        Shape::SuperNova(s) => {
+            kv("addr_bits", s.tree.addr_bits);
+            kv("arity", s.tree.arity);
+            let [r, w, pu, po] = foldmem::supernova::opcode_constraints(s);
+            kv(
+                "opcode_constraints",
+                format!("read={r} write={w} push={pu} pop={po}"),
+            );
+        }
+        Shape::Offline { .. } => {}
     }
     kv(
         "constraints_per_op",

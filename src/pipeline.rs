@@ -9,6 +9,7 @@ use crate::proof::{
 };
 use crate::step::witness::MemoryState;
 use crate::step::MemoryStep;
+use crate::supernova;
 use crate::trace::{Op, TraceError};
 use crate::F;
 use arecibo::traits::circuit::StepCircuit;
@@ -84,12 +85,20 @@ impl From<ProveError> for JobError {
     }
 }
 
+/// Nova keys of step circuit `C`: parameters, prover key, verifier key.
+pub type NovaKeys<C> = (nova::Params<C>, nova::Pk<C>, nova::Vk<C>);
+
+/// SuperNova keys: parameters, prover key, verifier key.
+pub type SnKeys = (supernova::SnParams, supernova::SnPk, supernova::SnVk);
+
 /// Parameters and compression keys of one backend.
 pub enum KeySet {
     /// Merkle backend.
-    Merkle(crate::cache::KeySet<MemoryStep>),
+    Merkle(NovaKeys<MemoryStep>),
     /// Offline backend.
-    Offline(crate::cache::KeySet<OfflineStep>),
+    Offline(NovaKeys<OfflineStep>),
+    /// SuperNova backend.
+    SuperNova(SnKeys),
 }
 
 /// Public parameters with their compression keys.
@@ -110,65 +119,130 @@ impl Keys {
         match &self.set {
             KeySet::Merkle((pp, _, _)) => f_to_bytes(&pp.digest()),
             KeySet::Offline((pp, _, _)) => f_to_bytes(&pp.digest()),
+            KeySet::SuperNova((pp, _, _)) => f_to_bytes(&pp.digest()),
         }
     }
-    /// Primary-circuit constraints (Nova verifier circuit included).
+    /// Primary-circuit constraints of the (largest) step circuit, verifier circuit included.
     pub fn primary_constraints(&self) -> usize {
         match &self.set {
             KeySet::Merkle((pp, _, _)) => pp.num_constraints().0,
             KeySet::Offline((pp, _, _)) => pp.num_constraints().0,
+            KeySet::SuperNova((pp, _, _)) => pp
+                .primary_r1cs_shapes()
+                .iter()
+                .map(|s| r1cs_num_cons(s))
+                .max()
+                .unwrap_or(0),
         }
     }
-    /// Primary-circuit constraints per memory op (Nova verifier circuit included).
+    /// Primary-circuit constraints per memory op (verifier circuit included); for SuperNova,
+    /// of the largest opcode circuit.
     pub fn constraints_per_op(&self) -> f64 {
         self.primary_constraints() as f64 / self.shape.ops_per_step() as f64
     }
 }
 
-fn load_or_setup<C: StepCircuit<F>>(
+/// Constraint count of an arecibo R1CS shape. arecibo keeps the field crate-private, but it is
+/// the first field of the shape's serde encoding (a fixed-width `u64` in bincode).
+fn r1cs_num_cons<E: arecibo::traits::Engine>(shape: &arecibo::r1cs::R1CSShape<E>) -> usize {
+    let mut head = Vec::with_capacity(8);
+    let _ = bincode::serialize_into(LimitedWriter(&mut head), shape);
+    head.get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+        .unwrap_or(0)
+}
+
+/// A writer that keeps the first 8 bytes and then stops the encoder.
+struct LimitedWriter<'a>(&'a mut Vec<u8>);
+
+impl std::io::Write for LimitedWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() >= 8 {
+            return Err(std::io::Error::other("enough"));
+        }
+        let n = buf.len().min(8 - self.0.len());
+        self.0.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(
     shape: &Shape,
     cache_dir: Option<&Path>,
-    setup: impl FnOnce() -> nova::Params<C>,
-) -> Result<(crate::cache::KeySet<C>, bool), JobError> {
+    digest: impl Fn(&T) -> [u8; 32],
+    make: impl FnOnce() -> Result<T, JobError>,
+) -> Result<(T, bool), JobError> {
     if let Some(dir) = cache_dir {
-        match crate::cache::load::<C>(dir, shape) {
-            Ok(Some(set)) => return Ok((set, true)),
+        match crate::cache::load::<T>(dir, shape, &digest) {
+            Ok(Some(keys)) => return Ok((keys, true)),
             Ok(None) => {}
             Err(e) => tracing::warn!("ignoring unusable params cache: {e}; regenerating"),
         }
     }
-    let pp = setup();
-    let (pk, vk) =
-        nova::Compressed::<C>::setup(&pp).map_err(|e| JobError::Internal(e.to_string()))?;
+    let keys = make()?;
     if let Some(dir) = cache_dir {
-        if let Err(e) = crate::cache::store(dir, shape, &pp, &pk, &vk) {
+        if let Err(e) = crate::cache::store(dir, shape, &keys, digest(&keys)) {
             tracing::warn!("could not write params cache: {e}");
         }
     }
-    Ok(((pp, pk, vk), false))
+    Ok((keys, false))
+}
+
+fn nova_keys<C: StepCircuit<F>>(
+    shape: &Shape,
+    cache_dir: Option<&Path>,
+    setup: impl FnOnce() -> nova::Params<C>,
+) -> Result<(NovaKeys<C>, bool), JobError> {
+    cached(
+        shape,
+        cache_dir,
+        |k: &NovaKeys<C>| f_to_bytes(&k.0.digest()),
+        || {
+            let pp = setup();
+            let (pk, vk) = nova::Compressed::<C>::setup(&pp).map_err(internal)?;
+            Ok((pp, pk, vk))
+        },
+    )
 }
 
 /// Generate (or load from `cache_dir`) parameters and keys for `shape`.
 pub fn keys(shape: Shape, cache_dir: Option<&Path>) -> Result<Keys, JobError> {
     let t = Instant::now();
-    let (set, cached) = match shape {
+    let (set, from_cache) = match shape {
         Shape::Merkle(step) => {
-            let (s, c) = load_or_setup(&shape, cache_dir, || nova::setup(step))?;
+            let (s, c) = nova_keys(&shape, cache_dir, || nova::setup(step))?;
             (KeySet::Merkle(s), c)
         }
         Shape::Offline { ops_per_step } => {
             if ops_per_step == 0 {
                 return Err(JobError::Input("ops per step must be positive".into()));
             }
-            let (s, c) = load_or_setup(&shape, cache_dir, || offline::setup(ops_per_step))?;
+            let (s, c) = nova_keys(&shape, cache_dir, || offline::setup(ops_per_step))?;
             (KeySet::Offline(s), c)
+        }
+        Shape::SuperNova(sn) => {
+            let (s, c) = cached(
+                &shape,
+                cache_dir,
+                |k: &SnKeys| f_to_bytes(&k.0.digest()),
+                || {
+                    let pp = supernova::setup(sn);
+                    let (pk, vk) = supernova::SnCompressed::setup(&pp)
+                        .map_err(|e| JobError::Internal(format!("{e:?}")))?;
+                    Ok((pp, pk, vk))
+                },
+            )?;
+            (KeySet::SuperNova(s), c)
         }
     };
     Ok(Keys {
         shape,
         set,
         setup_s: t.elapsed().as_secs_f64(),
-        cached,
+        cached: from_cache,
     })
 }
 
@@ -200,6 +274,16 @@ pub struct ProveReport {
 
 fn internal(e: impl std::fmt::Display) -> JobError {
     JobError::Internal(e.to_string())
+}
+
+fn sn_job_error(e: supernova::SnError) -> JobError {
+    match e {
+        supernova::SnError::Witness(w) => ProveError::Witness(w).into(),
+        supernova::SnError::Stack { .. } | supernova::SnError::Empty => {
+            JobError::Input(e.to_string())
+        }
+        supernova::SnError::Nova(m) => JobError::Internal(m),
+    }
 }
 
 /// Prove an op stream (`(index, op)` pairs, e.g. from a [`crate::trace::TraceReader`]).
@@ -288,6 +372,29 @@ where
                 t.elapsed().as_secs_f64(),
             )
         }
+        KeySet::SuperNova((pp, pk, _)) => {
+            let Shape::SuperNova(sn) = keys.shape else {
+                unreachable!("supernova keys have a supernova shape")
+            };
+            let mut prover = supernova::SnProver::new(pp, sn, word_bits);
+            for item in ops {
+                let (index, op) = item?;
+                prover.push(index, &op).map_err(sn_job_error)?;
+                on_op(prover.op_count());
+            }
+            let (folded, outputs) = prover.finish().map_err(sn_job_error)?;
+            let fold_s = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let snark = supernova::SnCompressed::prove(pp, pk, &folded)
+                .map_err(|e| JobError::Internal(format!("{e:?}")))?;
+            (
+                Body::SuperNova { outputs, snark },
+                outputs.op_count,
+                outputs.op_count as usize,
+                fold_s,
+                t.elapsed().as_secs_f64(),
+            )
+        }
     };
     let header = Header {
         magic: MAGIC,
@@ -351,6 +458,17 @@ where
             (KeySet::Offline((_, _, vk)), Body::Offline { outputs, snark }) => {
                 offline::verify_compressed(vk, k, snark, outputs)
             }
+            (KeySet::SuperNova((pp, _, vk)), Body::SuperNova { outputs, snark }) => {
+                let Shape::SuperNova(sn) = keys.shape else {
+                    unreachable!("supernova keys have a supernova shape")
+                };
+                if outputs.initial_root != MemoryState::new(sn.tree, word_bits).z()[0] {
+                    return Err(VerifyError::Snark(
+                        "initial root is not the empty memory's root".into(),
+                    ));
+                }
+                supernova::verify_compressed(pp, vk, snark, outputs)
+            }
             _ => Err(VerifyError::Snark(
                 "proof body does not match the backend".into(),
             )),
@@ -373,6 +491,13 @@ where
                     .map(|r| r.map(|(_, op)| op))
                     .collect::<Result<_, _>>()?;
                 offline::trace_hash(ops, word_bits, ops_per_step)
+            }
+            Shape::SuperNova(_) => {
+                let ops: Vec<Op> = trace
+                    .into_iter()
+                    .map(|r| r.map(|(_, op)| op))
+                    .collect::<Result<_, _>>()?;
+                supernova::trace_hash(ops, word_bits)
             }
         };
         if n != proof.op_count() {

@@ -5,6 +5,7 @@
 use crate::nova::{CompressedProof, PublicOutputs};
 use crate::offline::{OfflineCompressed, OfflineOutputs};
 use crate::step::StepParams;
+use crate::supernova::{SnCompressed, SnOutputs, SnShape};
 use crate::F;
 use bincode::Options;
 use ff::PrimeField;
@@ -25,6 +26,8 @@ pub enum Backend {
     Nova,
     /// Nova over the offline memory-checking circuit (multiset fingerprints).
     NovaOffline,
+    /// SuperNova with one circuit per opcode (read, write, push, pop).
+    Supernova,
 }
 
 impl std::fmt::Display for Backend {
@@ -32,6 +35,7 @@ impl std::fmt::Display for Backend {
         f.write_str(match self {
             Backend::Nova => "nova",
             Backend::NovaOffline => "nova-offline",
+            Backend::Supernova => "supernova",
         })
     }
 }
@@ -46,6 +50,8 @@ pub enum Shape {
         /// Slots per step.
         ops_per_step: usize,
     },
+    /// SuperNova opcode circuits.
+    SuperNova(SnShape),
 }
 
 impl Shape {
@@ -54,6 +60,7 @@ impl Shape {
         match self {
             Shape::Merkle(_) => Backend::Nova,
             Shape::Offline { .. } => Backend::NovaOffline,
+            Shape::SuperNova(_) => Backend::Supernova,
         }
     }
     /// Ops per folding step.
@@ -61,6 +68,7 @@ impl Shape {
         match self {
             Shape::Merkle(s) => s.ops_per_step,
             Shape::Offline { ops_per_step } => *ops_per_step,
+            Shape::SuperNova(_) => 1,
         }
     }
     /// Name used for cache files.
@@ -71,6 +79,10 @@ impl Shape {
                 s.tree.addr_bits, s.tree.arity, s.ops_per_step
             ),
             Shape::Offline { ops_per_step } => format!("nova-offline-k{ops_per_step}"),
+            Shape::SuperNova(s) => format!(
+                "supernova-a{}-r{}-s{:x}-d{}",
+                s.tree.addr_bits, s.tree.arity, s.stack_base, s.stack_log_depth
+            ),
         }
     }
 }
@@ -91,6 +103,13 @@ pub enum Body {
         outputs: OfflineOutputs,
         /// Compressed SNARK.
         snark: OfflineCompressed,
+    },
+    /// SuperNova backend.
+    SuperNova {
+        /// Claimed outputs.
+        outputs: SnOutputs,
+        /// Compressed SNARK.
+        snark: SnCompressed,
     },
 }
 
@@ -124,6 +143,7 @@ impl ProofFile {
         match &self.body {
             Body::Merkle { outputs, .. } => outputs.op_count,
             Body::Offline { outputs, .. } => outputs.op_count,
+            Body::SuperNova { outputs, .. } => outputs.op_count,
         }
     }
     /// Trace hash the proof is bound to.
@@ -131,6 +151,7 @@ impl ProofFile {
         match &self.body {
             Body::Merkle { outputs, .. } => outputs.trace_hash,
             Body::Offline { outputs, .. } => outputs.trace_hash,
+            Body::SuperNova { outputs, .. } => outputs.trace_hash,
         }
     }
     /// Word size of the trace.
@@ -138,14 +159,23 @@ impl ProofFile {
         match &self.body {
             Body::Merkle { outputs, .. } => outputs.word_bits,
             Body::Offline { outputs, .. } => outputs.word_bits,
+            Body::SuperNova { outputs, .. } => outputs.word_bits,
         }
     }
     /// Claimed outputs as `key: value` pairs for display.
     pub fn output_lines(&self) -> Vec<(String, String)> {
         let mut v = Vec::new();
-        if let Body::Merkle { outputs, .. } = &self.body {
-            v.push(("initial_root".into(), f_hex(&outputs.initial_root)));
-            v.push(("final_root".into(), f_hex(&outputs.final_root)));
+        let roots = match &self.body {
+            Body::Merkle { outputs, .. } => Some((outputs.initial_root, outputs.final_root)),
+            Body::SuperNova { outputs, .. } => Some((outputs.initial_root, outputs.final_root)),
+            Body::Offline { .. } => None,
+        };
+        if let Some((i, f)) = roots {
+            v.push(("initial_root".into(), f_hex(&i)));
+            v.push(("final_root".into(), f_hex(&f)));
+        }
+        if let Body::SuperNova { outputs, .. } = &self.body {
+            v.push(("final_sp".into(), outputs.final_sp.to_string()));
         }
         v.push(("ops".into(), self.op_count().to_string()));
         v.push(("trace_hash".into(), f_hex(&self.trace_hash())));
@@ -229,6 +259,7 @@ impl ProofFile {
                         (&p.header.shape, &p.body),
                         (Shape::Merkle(_), Body::Merkle { .. })
                             | (Shape::Offline { .. }, Body::Offline { .. })
+                            | (Shape::SuperNova(_), Body::SuperNova { .. })
                     );
                 if consistent {
                     Ok(p)

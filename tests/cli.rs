@@ -406,3 +406,122 @@ fn offline_backend_full_size_prove_verify_and_reject() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
+
+#[test]
+fn supernova_backend_full_size_with_push_pop() {
+    // 2^64 words; the demo program pushes and pops its loop counter
+    let t = tmp("sn.jsonl");
+    let cache = tmp("sn-cache");
+    let o = bin()
+        .args([
+            "demo",
+            "--backend",
+            "supernova",
+            "--words",
+            "3",
+            "--cache-dir",
+        ])
+        .arg(&cache)
+        .arg("--emit-trace")
+        .arg(&t)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(field(&out, "backend"), "supernova");
+    assert_eq!(field(&out, "valid"), "true");
+    let text = std::fs::read_to_string(&t).unwrap();
+    assert!(
+        text.contains("\"push\"") && text.contains("\"pop\""),
+        "trace has stack ops"
+    );
+    let c = field(&out, "opcode_constraints").to_string();
+    let num = |k: &str| -> f64 {
+        c.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(num("read") < 0.55 * num("write"), "{c}");
+
+    let p = tmp("sn.proof");
+    let o = bin()
+        .args(["prove", "--backend", "supernova", "--cache-dir"])
+        .arg(&cache)
+        .arg("-o")
+        .arg(&p)
+        .arg(&t)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = bin()
+        .arg("verify")
+        .arg(&p)
+        .arg("--trace")
+        .arg(&t)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // flipped byte
+    let mut bytes = std::fs::read(&p).unwrap();
+    let n = bytes.len();
+    bytes[n / 3] ^= 0x20;
+    let f = tmp("sn-flipped.proof");
+    std::fs::write(&f, &bytes).unwrap();
+    let o = bin()
+        .arg("verify")
+        .arg(&f)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(o.status.code(), Some(1) | Some(5)),
+        "{:?} {}",
+        o.status,
+        stderr(&o)
+    );
+
+    // a pop turned into a read is another op stream
+    let other = tmp("sn-other.jsonl");
+    std::fs::write(&other, text.replacen("\"pop\"", "\"read\"", 1)).unwrap();
+    let o = bin()
+        .arg("verify")
+        .arg(&p)
+        .arg("--trace")
+        .arg(&other)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+
+    // a pop below the stack base is refused by the honest prover, naming the line
+    let bad = tmp("sn-bad.jsonl");
+    std::fs::write(
+        &bad,
+        format!(
+            "{{\"op\":\"pop\",\"addr\":{},\"value\":0}}\n",
+            foldmem::demo::STACK_BASE
+        ),
+    )
+    .unwrap();
+    let o = bin()
+        .args(["prove", "--backend", "supernova", "--cache-dir"])
+        .arg(&cache)
+        .arg("-o")
+        .arg(tmp("x.proof"))
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("line 1: pop from an empty stack"),
+        "{}",
+        stderr(&o)
+    );
+}

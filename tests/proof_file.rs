@@ -232,17 +232,25 @@ fn cache_round_trip_and_corruption() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0xff;
     std::fs::write(&path, &bytes).unwrap();
-    assert!(foldmem::cache::load::<MemoryStep>(&dir, &s)
+    assert!(
+        foldmem::cache::load::<foldmem::pipeline::NovaKeys<MemoryStep>>(&dir, &s, |k| {
+            foldmem::proof::f_to_bytes(&k.0.digest())
+        })
         .err()
         .unwrap()
-        .contains("checksum"));
+        .contains("checksum")
+    );
     let c = pipeline::keys(s, Some(&dir)).unwrap();
     assert!(!c.cached);
     assert_eq!(c.digest(), a.digest());
     std::fs::write(&path, b"garbage").unwrap();
-    assert!(foldmem::cache::load::<MemoryStep>(&dir, &s)
+    assert!(
+        foldmem::cache::load::<foldmem::pipeline::NovaKeys<MemoryStep>>(&dir, &s, |k| {
+            foldmem::proof::f_to_bytes(&k.0.digest())
+        })
         .err()
         .unwrap()
-        .contains("not a params cache"));
+        .contains("not a params cache")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
