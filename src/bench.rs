@@ -21,6 +21,11 @@ use std::time::Instant;
 /// A consistent trace of `n` ops over `addr_bits`-bit word addresses (seeded): a hot working set
 /// plus sparse cold addresses, about one write in three.
 pub fn synthetic_trace(n: usize, addr_bits: u32, seed: u64) -> Vec<Op> {
+    synthetic_trace_with(n, addr_bits, seed, 3)
+}
+
+/// Like [`synthetic_trace`] with about one write in `write_one_in` ops.
+pub fn synthetic_trace_with(n: usize, addr_bits: u32, seed: u64, write_one_in: u64) -> Vec<Op> {
     let mask = if addr_bits >= 64 {
         u64::MAX
     } else {
@@ -43,7 +48,7 @@ pub fn synthetic_trace(n: usize, addr_bits: u32, seed: u64) -> Vec<Op> {
             } else {
                 hot[(r >> 8) as usize % hot.len()]
             };
-            if r % 3 == 0 {
+            if (r >> 20) % write_one_in == 0 {
                 let v = next();
                 mem.insert(addr, v);
                 Op::write(addr, v)
@@ -162,6 +167,16 @@ fn fold_only(keys: &Keys, ops: &[Op]) -> Result<usize, pipeline::JobError> {
                 p.push(i + 1, op)?;
             }
             Ok(p.finish()?.num_steps)
+        }
+        (pipeline::KeySet::SuperNova((pp, _, _)), Shape::SuperNova(sn)) => {
+            let mut p = crate::supernova::SnProver::new(pp, sn, 64);
+            for (i, op) in ops.iter().enumerate() {
+                p.push(i + 1, op)
+                    .map_err(|e| pipeline::JobError::Internal(e.to_string()))?;
+            }
+            p.finish()
+                .map_err(|e| pipeline::JobError::Internal(e.to_string()))?;
+            Ok(ops.len())
         }
         (pipeline::KeySet::Offline((pp, _, _)), Shape::Offline { ops_per_step }) => {
             let w = crate::offline::witness(ops, 64, ops_per_step)?;
@@ -368,6 +383,31 @@ pub fn run(s: Settings, mut log: impl FnMut(&Row)) -> Result<Vec<Row>, pipeline:
             &mut rows,
         );
     }
+    // read-heavy trace (1 write in 8): Merkle k = 1 against SuperNova, where a read pays one path
+    let reads = synthetic_trace_with(s.merkle_ops, 64, 11, 8);
+    let merkle1 = Shape::Merkle(StepParams {
+        tree: TreeParams {
+            addr_bits: 64,
+            arity: 8,
+        },
+        ops_per_step: 1,
+    });
+    push(
+        backend_row("read-heavy: nova merkle k=1", merkle1, 64, &reads, false)?,
+        &mut rows,
+    );
+    let sn = Shape::SuperNova(crate::supernova::SnShape {
+        tree: TreeParams {
+            addr_bits: 64,
+            arity: 8,
+        },
+        stack_base: crate::demo::STACK_BASE,
+        stack_log_depth: 8,
+    });
+    push(
+        backend_row("read-heavy: supernova", sn, 64, &reads, true)?,
+        &mut rows,
+    );
     // offline backend at the same sizes, compression at 2^64
     for bits in [16u32, 32, 64] {
         let ops = if bits == 64 {

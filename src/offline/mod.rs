@@ -366,16 +366,7 @@ pub fn verify_compressed(
 
 /// Step-circuit constraints (without Nova's verifier circuit).
 pub fn step_constraints(k: usize) -> usize {
-    let mut cs = bellpepper_core::test_cs::TestConstraintSystem::<F>::new();
-    let zs: Vec<bellpepper_core::num::AllocatedNum<F>> = (0..z::ARITY)
-        .map(|i| {
-            bellpepper_core::num::AllocatedNum::alloc(
-                bellpepper_core::ConstraintSystem::namespace(&mut cs, || format!("z{i}")),
-                || Ok(F::ZERO),
-            )
-            .unwrap()
-        })
-        .collect();
-    let _ = arecibo::traits::circuit::StepCircuit::synthesize(&OfflineStep::blank(k), &mut cs, &zs);
-    cs.num_constraints()
+    crate::step::gadgets::count_constraints(z::ARITY, |cs, zs| {
+        let _ = arecibo::traits::circuit::StepCircuit::synthesize(&OfflineStep::blank(k), cs, zs);
+    })
 }

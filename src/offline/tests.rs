@@ -3,9 +3,7 @@
 //! challenge binding.
 
 use super::*;
-use bellpepper_core::num::AllocatedNum;
 use bellpepper_core::test_cs::TestConstraintSystem;
-use bellpepper_core::ConstraintSystem;
 
 const K: usize = 3;
 
@@ -27,11 +25,7 @@ fn run(steps: &[OfflineStep], z0: Vec<F>) -> Result<Vec<F>, String> {
     let mut z = z0;
     for (i, s) in steps.iter().enumerate() {
         let mut cs = TestConstraintSystem::<F>::new();
-        let zs: Vec<AllocatedNum<F>> = z
-            .iter()
-            .enumerate()
-            .map(|(j, v)| AllocatedNum::alloc(cs.namespace(|| format!("z{j}")), || Ok(*v)).unwrap())
-            .collect();
+        let zs = crate::step::gadgets::alloc_state(&mut cs, &z).unwrap();
         let out = arecibo::traits::circuit::StepCircuit::synthesize(s, &mut cs, &zs).unwrap();
         if let Some(c) = cs.which_is_unsatisfied() {
             return Err(format!("step {i}: {c}"));
@@ -189,13 +183,7 @@ fn audit_slot_cannot_write_and_mode_cannot_go_back() {
 fn gap_bits_must_be_boolean() {
     let w = witness(&ops(), 64, K).unwrap();
     let mut cs = TestConstraintSystem::<F>::new();
-    let zs: Vec<AllocatedNum<F>> = w
-        .outputs
-        .z0()
-        .iter()
-        .enumerate()
-        .map(|(j, v)| AllocatedNum::alloc(cs.namespace(|| format!("z{j}")), || Ok(*v)).unwrap())
-        .collect();
+    let zs = crate::step::gadgets::alloc_state(&mut cs, &w.outputs.z0()).unwrap();
     arecibo::traits::circuit::StepCircuit::synthesize(&w.steps[0], &mut cs, &zs).unwrap();
     assert!(cs.is_satisfied());
     cs.set("slot 0/gap bits/bit 0/boolean", F::from(2));

@@ -199,6 +199,30 @@ pub fn merkle_root<CS: ConstraintSystem<F>>(
     Ok(cur)
 }
 
+/// Allocate a step's input state `z` with the given values (named `z0`, `z1`, …).
+pub fn alloc_state<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    values: &[F],
+) -> Result<Vec<AllocatedNum<F>>, SynthesisError> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| AllocatedNum::alloc(cs.namespace(|| format!("z{i}")), || Ok(*v)))
+        .collect()
+}
+
+/// Constraints `synth` adds on top of a zero input state of width `arity` (circuit cost
+/// without the folding verifier).
+pub fn count_constraints(
+    arity: usize,
+    synth: impl FnOnce(&mut bellpepper_core::test_cs::TestConstraintSystem<F>, &[AllocatedNum<F>]),
+) -> usize {
+    let mut cs = bellpepper_core::test_cs::TestConstraintSystem::<F>::new();
+    let z = alloc_state(&mut cs, &vec![F::ZERO; arity]).expect("test system allocates");
+    synth(&mut cs, &z);
+    cs.num_constraints()
+}
+
 /// An allocated Merkle path: per-level one-hot position selectors and siblings. Old and new
 /// leaves of one access hash up the same path.
 pub struct Path {

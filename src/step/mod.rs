@@ -167,12 +167,9 @@ impl StepCircuit<F> for MemoryStep {
 
 /// Number of constraints of the step circuit alone (without Nova's verifier circuit).
 pub fn step_constraints(params: StepParams) -> usize {
-    let mut cs = bellpepper_core::test_cs::TestConstraintSystem::<F>::new();
-    let z: Vec<AllocatedNum<F>> = (0..3)
-        .map(|i| AllocatedNum::alloc(cs.namespace(|| format!("z{i}")), || Ok(F::ZERO)).unwrap())
-        .collect();
-    let _ = MemoryStep::blank(params).synthesize(&mut cs, &z);
-    cs.num_constraints()
+    count_constraints(3, |cs, z| {
+        let _ = MemoryStep::blank(params).synthesize(cs, z);
+    })
 }
 
 #[cfg(test)]

@@ -16,11 +16,7 @@ fn params(addr_bits: u32, arity: usize, k: usize) -> StepParams {
 /// Synthesize one step from state `z` and return the constraint system and outputs.
 fn run(step: &MemoryStep, z: [F; 3]) -> (TestConstraintSystem<F>, Vec<F>) {
     let mut cs = TestConstraintSystem::<F>::new();
-    let zs: Vec<AllocatedNum<F>> = z
-        .iter()
-        .enumerate()
-        .map(|(i, v)| AllocatedNum::alloc(cs.namespace(|| format!("z{i}")), || Ok(*v)).unwrap())
-        .collect();
+    let zs = crate::step::gadgets::alloc_state(&mut cs, &z).unwrap();
     let out = step.synthesize(&mut cs, &zs).unwrap();
     let vals = out.iter().map(|o| o.get_value().unwrap()).collect();
     (cs, vals)

@@ -197,10 +197,7 @@ impl StepCircuit<F> for OpCircuit {
 
 /// Constraint count of a circuit (without SuperNova's verifier circuit).
 pub fn constraints(c: &OpCircuit) -> usize {
-    let mut cs = bellpepper_core::test_cs::TestConstraintSystem::<F>::new();
-    let z: Vec<AllocatedNum<F>> = (0..4)
-        .map(|i| AllocatedNum::alloc(cs.namespace(|| format!("z{i}")), || Ok(F::ZERO)).unwrap())
-        .collect();
-    let _ = c.synthesize(&mut cs, None, &z);
-    cs.num_constraints()
+    crate::step::gadgets::count_constraints(4, |cs, z| {
+        let _ = c.synthesize(cs, None, z);
+    })
 }

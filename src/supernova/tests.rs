@@ -3,9 +3,7 @@
 
 use super::*;
 use arecibo::traits::circuit_supernova::StepCircuit;
-use bellpepper_core::num::AllocatedNum;
 use bellpepper_core::test_cs::TestConstraintSystem;
-use bellpepper_core::ConstraintSystem;
 
 fn shape() -> SnShape {
     SnShape {
@@ -81,11 +79,7 @@ fn circuits(ops: &[Op]) -> Vec<(OpCircuit, Vec<F>)> {
 
 fn run(c: &OpCircuit, z: &[F]) -> (Option<String>, Vec<F>) {
     let mut cs = TestConstraintSystem::<F>::new();
-    let zs: Vec<AllocatedNum<F>> = z
-        .iter()
-        .enumerate()
-        .map(|(i, v)| AllocatedNum::alloc(cs.namespace(|| format!("z{i}")), || Ok(*v)).unwrap())
-        .collect();
+    let zs = crate::step::gadgets::alloc_state(&mut cs, &z).unwrap();
     let (_, out) = c.synthesize(&mut cs, None, &zs).unwrap();
     (
         cs.which_is_unsatisfied().map(String::from),
