@@ -79,7 +79,7 @@ fn circuits(ops: &[Op]) -> Vec<(OpCircuit, Vec<F>)> {
 
 fn run(c: &OpCircuit, z: &[F]) -> (Option<String>, Vec<F>) {
     let mut cs = TestConstraintSystem::<F>::new();
-    let zs = crate::step::gadgets::alloc_state(&mut cs, &z).unwrap();
+    let zs = crate::step::gadgets::alloc_state(&mut cs, z).unwrap();
     let (_, out) = c.synthesize(&mut cs, None, &zs).unwrap();
     (
         cs.which_is_unsatisfied().map(String::from),
