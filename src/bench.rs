@@ -284,6 +284,95 @@ impl StepCircuit<F> for WholeMemoryStep {
     }
 }
 
+/// Compression of the same folded Merkle proof (2^16 words, k = 4) with Spartan `snark` (the
+/// default) and with `ppsnark` (preprocessed, computational commitments): one row each.
+fn compression_rows(ops: &[Op]) -> Result<Vec<Row>, pipeline::JobError> {
+    use crate::nova::S1;
+    use arecibo::provider::ipa_pc::EvaluationEngine;
+    use arecibo::traits::snark::RelaxedR1CSSNARKTrait;
+    type P1 = arecibo::spartan::ppsnark::RelaxedR1CSSNARK<crate::E1, EvaluationEngine<crate::E1>>;
+    type P2 = arecibo::spartan::ppsnark::RelaxedR1CSSNARK<crate::E2, EvaluationEngine<crate::E2>>;
+    let internal = |e: arecibo::errors::NovaError| pipeline::JobError::Internal(e.to_string());
+    let step = StepParams {
+        tree: TreeParams {
+            addr_bits: 16,
+            arity: 8,
+        },
+        ops_per_step: 4,
+    };
+    let mut rows = Vec::new();
+    for pp_snark in [false, true] {
+        let blank = crate::step::MemoryStep::blank(step);
+        let pp: crate::nova::NovaParams = if pp_snark {
+            crate::nova::NovaParams::setup(
+                &blank,
+                &C2::default(),
+                &*P1::ck_floor(),
+                &*P2::ck_floor(),
+            )
+        } else {
+            setup_circuit(&blank)
+        };
+        let mut p = crate::nova::NovaProver::new(&pp, step, 64);
+        for (i, op) in ops.iter().enumerate() {
+            p.push(i + 1, op)?;
+        }
+        let folded = p.finish()?;
+        let (z0, zn) = (folded.outputs.z0(), folded.outputs.zn());
+        let steps = folded.num_steps;
+        let measure = |prove: &dyn Fn() -> Result<(Vec<u8>, f64), arecibo::errors::NovaError>| -> Result<(f64, usize, f64), pipeline::JobError> {
+            let t = Instant::now();
+            let (bytes, verify_s) = prove().map_err(internal)?;
+            Ok((t.elapsed().as_secs_f64() - verify_s, bytes.len(), verify_s))
+        };
+        let (compress_s, size, verify_s) = if pp_snark {
+            let (pk, vk) =
+                arecibo::CompressedSNARK::<_, _, _, _, P1, P2>::setup(&pp).map_err(internal)?;
+            measure(&|| {
+                let c =
+                    arecibo::CompressedSNARK::<_, _, _, _, P1, P2>::prove(&pp, &pk, &folded.snark)?;
+                let t = Instant::now();
+                let (out, _) = c.verify(&vk, steps, &z0, &[F2::ZERO])?;
+                assert_eq!(out, zn.to_vec());
+                Ok((
+                    bincode::serialize(&c).expect("encodes"),
+                    t.elapsed().as_secs_f64(),
+                ))
+            })?
+        } else {
+            let (pk, vk) = arecibo::CompressedSNARK::<_, _, _, _, S1, crate::nova::S2>::setup(&pp)
+                .map_err(internal)?;
+            measure(&|| {
+                let c = arecibo::CompressedSNARK::<_, _, _, _, S1, crate::nova::S2>::prove(
+                    &pp,
+                    &pk,
+                    &folded.snark,
+                )?;
+                let t = Instant::now();
+                let (out, _) = c.verify(&vk, steps, &z0, &[F2::ZERO])?;
+                assert_eq!(out, zn.to_vec());
+                Ok((
+                    bincode::serialize(&c).expect("encodes"),
+                    t.elapsed().as_secs_f64(),
+                ))
+            })?
+        };
+        let name = if pp_snark {
+            "compression: spartan ppsnark"
+        } else {
+            "compression: spartan snark"
+        };
+        let mut r = row(name.into(), 16, 4, pp.num_constraints().0, ops.len(), 1.0);
+        r.fold_ops_per_s = f64::NAN;
+        r.ms_per_op = f64::NAN;
+        r.compress_s = Some(compress_s);
+        r.proof_bytes = Some(size);
+        r.verify_s = Some(verify_s);
+        rows.push(r);
+    }
+    Ok(rows)
+}
+
 /// Benchmark settings.
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
@@ -426,6 +515,9 @@ pub fn run(s: Settings, mut log: impl FnMut(&Row)) -> Result<Vec<Row>, pipeline:
             &mut rows,
         );
     }
+    for r in compression_rows(&synthetic_trace(8, 16, 5))? {
+        push(r, &mut rows);
+    }
     // whole memory in the state
     let mut log_m = 4;
     while log_m <= s.baseline_max_log {
@@ -470,13 +562,19 @@ pub fn markdown(rows: &[Row]) -> String {
             format!("2^{}", r.mem_log2)
         };
         s.push_str(&format!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.1} | {} | {} | {} | {:.0} |\n",
+            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {:.0} |\n",
             r.name,
             mem,
             r.ops_per_step,
             r.constraints_per_op,
-            r.fold_ops_per_s,
-            r.ms_per_op,
+            opt(r
+                .fold_ops_per_s
+                .is_finite()
+                .then(|| format!("{:.2}", r.fold_ops_per_s))),
+            opt(r
+                .ms_per_op
+                .is_finite()
+                .then(|| format!("{:.1}", r.ms_per_op))),
             opt(r.compress_s.map(|x| format!("{x:.2}"))),
             opt(r.proof_bytes),
             opt(r.verify_s.map(|x| format!("{x:.3}"))),
