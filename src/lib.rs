@@ -25,6 +25,7 @@
 pub mod bench;
 pub mod cache;
 pub mod demo;
+pub mod halo2_compat;
 pub mod hash;
 pub mod machine;
 pub mod merkle;
