@@ -351,7 +351,7 @@ impl Circuit<Fr> for MemCircuit {
 
 /// Deterministic, **insecure** KZG parameters for `2^k` rows (benchmarks and tests only).
 pub fn dev_params(k: u32) -> ParamsKZG<Bn256> {
-    ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(0xf01d_3e3))
+    ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(0x0f01_d3e3))
 }
 
 /// Read KZG parameters (e.g. from a ceremony) in halo2's raw format.
