@@ -137,11 +137,12 @@ fn word_bits(s: &str) -> Result<u32, String> {
 }
 
 impl ShapeArgs {
-    fn shape(&self) -> Result<Shape, JobError> {
+    /// The shape; `n_ops` sizes the Halo2 domain (other backends ignore it).
+    fn shape(&self, n_ops: usize) -> Result<Shape, JobError> {
         let k = self.ops_per_step.unwrap_or(match self.backend {
             Backend::Nova => 4,
             Backend::NovaOffline => 128,
-            Backend::Supernova => 1,
+            Backend::Supernova | Backend::Halo2 => 1,
         });
         if k == 0 || k > 4096 {
             return Err(JobError::Input(format!(
@@ -158,6 +159,9 @@ impl ShapeArgs {
                 })
             }
             Backend::NovaOffline => Shape::Offline { ops_per_step: k },
+            Backend::Halo2 => Shape::Halo2 {
+                k: foldmem::halo2_compat::domain_k(n_ops),
+            },
             Backend::Supernova => {
                 if k != 1 {
                     return Err(JobError::Input(
@@ -269,11 +273,14 @@ fn prove_and_report(
             );
         }
         Shape::Offline { .. } => {}
+        Shape::Halo2 { k } => kv("rows", format!("2^{k}")),
     }
-    kv(
-        "constraints_per_op",
-        format!("{:.0}", keys.constraints_per_op()),
-    );
+    if !matches!(keys.shape, Shape::Halo2 { .. }) {
+        kv(
+            "constraints_per_op",
+            format!("{:.0}", keys.constraints_per_op()),
+        );
+    }
     kv("setup_s", format!("{:.2}", keys.setup_s));
     kv("params_cached", keys.cached);
     kv("fold_s", format!("{:.2}", r.fold_s));
@@ -339,13 +346,12 @@ fn run(cli: Cli) -> Result<(), JobError> {
             word_bits,
             common,
         } => {
-            let shape = shape.shape()?;
-            // count lines for the progress bar only when it is shown
-            let total = common
-                .show_progress()
+            // count ops for the progress bar (when shown) and to size the Halo2 domain
+            let total = (common.show_progress() || shape.backend == Backend::Halo2)
                 .then(|| std::fs::read_to_string(&trace).ok())
                 .flatten()
                 .map(|s| s.lines().filter(|l| !l.trim().is_empty()).count() as u64);
+            let shape = shape.shape(total.unwrap_or(0) as usize)?;
             let reader = trace_reader(&trace, word_bits)?;
             let keys = common.keys(shape)?;
             let file = prove_and_report(&keys, word_bits, reader, total, &common)
@@ -396,13 +402,13 @@ fn run(cli: Cli) -> Result<(), JobError> {
             shape,
             common,
         } => {
-            let shape = shape.shape()?;
             let m = demo::insertion_sort(words, 0x5eed)
                 .map_err(|e| JobError::Internal(e.to_string()))?;
             let mut all = m.ops();
             if let Some(n) = ops {
                 all.truncate(n);
             }
+            let shape = shape.shape(all.len())?;
             if let Some(p) = &emit_trace {
                 let io = |e: std::io::Error| JobError::Io(format!("{}: {e}", p.display()));
                 let f = std::fs::File::create(p).map_err(io)?;

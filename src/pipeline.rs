@@ -1,6 +1,7 @@
 //! End-to-end jobs shared by the CLI, examples and tests: parameter setup (with an on-disk
 //! cache), proving a trace stream into a [`ProofFile`], and verifying one.
 
+use crate::halo2_compat;
 use crate::hash::trace_hash_step;
 use crate::nova::{self, NovaProver, ProveError, VerifyError};
 use crate::offline::{self, OfflineStep};
@@ -99,6 +100,8 @@ pub enum KeySet {
     Offline(NovaKeys<OfflineStep>),
     /// SuperNova backend.
     SuperNova(SnKeys),
+    /// Halo2 backend: KZG parameters (keys depend on the trace length and are derived per trace).
+    Halo2(halo2_compat::Kzg),
 }
 
 /// Public parameters with their compression keys.
@@ -120,6 +123,7 @@ impl Keys {
             KeySet::Merkle((pp, _, _)) => f_to_bytes(&pp.digest()),
             KeySet::Offline((pp, _, _)) => f_to_bytes(&pp.digest()),
             KeySet::SuperNova((pp, _, _)) => f_to_bytes(&pp.digest()),
+            KeySet::Halo2(params) => halo2_compat::params_digest(params),
         }
     }
     /// Primary-circuit constraints of the (largest) step circuit, verifier circuit included.
@@ -133,6 +137,7 @@ impl Keys {
                 .map(|s| r1cs_num_cons(s))
                 .max()
                 .unwrap_or(0),
+            KeySet::Halo2(_) => 0,
         }
     }
     /// Primary-circuit constraints per memory op (verifier circuit included); for SuperNova,
@@ -222,6 +227,14 @@ pub fn keys(shape: Shape, cache_dir: Option<&Path>) -> Result<Keys, JobError> {
             }
             let (s, c) = nova_keys(&shape, cache_dir, || offline::setup(ops_per_step))?;
             (KeySet::Offline(s), c)
+        }
+        Shape::Halo2 { k } => {
+            if !(9..=21).contains(&k) {
+                return Err(JobError::Input(format!(
+                    "halo2 domain 2^{k} out of range (2^9..2^21)"
+                )));
+            }
+            (KeySet::Halo2(halo2_compat::dev_params(k)), false)
         }
         Shape::SuperNova(sn) => {
             let (s, c) = cached(
@@ -395,6 +408,47 @@ where
                 t.elapsed().as_secs_f64(),
             )
         }
+        KeySet::Halo2(params) => {
+            let mut checker = crate::trace::Checker::new();
+            let mut all = Vec::new();
+            for item in ops {
+                let (index, op) = item?;
+                if !op.value.fits(word_bits) {
+                    return Err(JobError::Input(format!(
+                        "line {index}: value {} does not fit in a {word_bits}-bit word",
+                        op.value
+                    )));
+                }
+                checker.apply(index, &op)?;
+                all.push(op);
+                on_op(all.len() as u64);
+            }
+            if halo2_compat::domain_k(all.len()) > halo2_compat::params_k(params) {
+                return Err(JobError::Input(format!(
+                    "{} ops do not fit the halo2 domain 2^{}",
+                    all.len(),
+                    halo2_compat::params_k(params)
+                )));
+            }
+            let h2 = |e: halo2_compat::Halo2Error| match e {
+                halo2_compat::Halo2Error::Plonk(m) => JobError::Internal(m),
+                other => JobError::Input(other.to_string()),
+            };
+            let pk = halo2_compat::keys(params, all.len()).map_err(h2)?;
+            let proof = halo2_compat::prove(params, &pk, &all).map_err(h2)?;
+            let n = all.len() as u64;
+            (
+                Body::Halo2 {
+                    op_count: n,
+                    word_bits,
+                    proof,
+                },
+                n,
+                1,
+                t.elapsed().as_secs_f64(),
+                0.0,
+            )
+        }
     };
     let header = Header {
         magic: MAGIC,
@@ -458,6 +512,7 @@ where
             (KeySet::Offline((_, _, vk)), Body::Offline { outputs, snark }) => {
                 offline::verify_compressed(vk, k, snark, outputs)
             }
+            (KeySet::Halo2(_), Body::Halo2 { .. }) => Ok(()), // checked against the trace below
             (KeySet::SuperNova((pp, _, vk)), Body::SuperNova { outputs, snark }) => {
                 let Shape::SuperNova(sn) = keys.shape else {
                     unreachable!("supernova keys have a supernova shape")
@@ -482,6 +537,35 @@ where
         Ok(Err(e)) => return Err(JobError::Invalid(e.to_string())),
         Err(_) => return Err(JobError::Invalid("malformed SNARK".into())),
     }
+    if let (
+        KeySet::Halo2(params),
+        Body::Halo2 {
+            op_count,
+            proof: bytes,
+            ..
+        },
+    ) = (&keys.set, &proof.body)
+    {
+        let trace = trace.ok_or_else(|| {
+            JobError::Invalid(
+                "the halo2 backend's public input is the trace: verify with --trace".into(),
+            )
+        })?;
+        let ops: Vec<Op> = trace
+            .into_iter()
+            .map(|r| r.map(|(_, op)| op))
+            .collect::<Result<_, _>>()?;
+        if ops.len() as u64 != *op_count {
+            return Err(JobError::Invalid(format!(
+                "trace has {} ops, proof covers {op_count}",
+                ops.len()
+            )));
+        }
+        let pk =
+            halo2_compat::keys(params, ops.len()).map_err(|e| JobError::Internal(e.to_string()))?;
+        return halo2_compat::verify(params, pk.get_vk(), &ops, bytes)
+            .map_err(|e| JobError::Invalid(e.to_string()));
+    }
     if let Some(trace) = trace {
         let (n, hash) = match keys.shape {
             Shape::Merkle(_) => trace_summary(trace, word_bits)?,
@@ -499,6 +583,9 @@ where
                     .collect::<Result<_, _>>()?;
                 supernova::trace_hash(ops, word_bits)
             }
+            Shape::Halo2 { .. } => {
+                unreachable!("halo2 proofs are checked against their trace above")
+            }
         };
         if n != proof.op_count() {
             return Err(JobError::Invalid(format!(
@@ -506,7 +593,7 @@ where
                 proof.op_count()
             )));
         }
-        if hash != proof.trace_hash() {
+        if Some(hash) != proof.trace_hash() {
             return Err(JobError::Invalid(
                 "trace hash of the given trace differs from the proof's".into(),
             ));

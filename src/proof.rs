@@ -28,6 +28,8 @@ pub enum Backend {
     NovaOffline,
     /// SuperNova with one circuit per opcode (read, write, push, pop).
     Supernova,
+    /// Halo2 (KZG) sorted-trace permutation circuit, for comparison; the trace is its public input.
+    Halo2,
 }
 
 impl std::fmt::Display for Backend {
@@ -36,6 +38,7 @@ impl std::fmt::Display for Backend {
             Backend::Nova => "nova",
             Backend::NovaOffline => "nova-offline",
             Backend::Supernova => "supernova",
+            Backend::Halo2 => "halo2",
         })
     }
 }
@@ -52,6 +55,11 @@ pub enum Shape {
     },
     /// SuperNova opcode circuits.
     SuperNova(SnShape),
+    /// Halo2 circuit over a domain of `2^k` rows.
+    Halo2 {
+        /// log2 of the domain size.
+        k: u32,
+    },
 }
 
 impl Shape {
@@ -61,6 +69,7 @@ impl Shape {
             Shape::Merkle(_) => Backend::Nova,
             Shape::Offline { .. } => Backend::NovaOffline,
             Shape::SuperNova(_) => Backend::Supernova,
+            Shape::Halo2 { .. } => Backend::Halo2,
         }
     }
     /// Ops per folding step.
@@ -68,7 +77,7 @@ impl Shape {
         match self {
             Shape::Merkle(s) => s.ops_per_step,
             Shape::Offline { ops_per_step } => *ops_per_step,
-            Shape::SuperNova(_) => 1,
+            Shape::SuperNova(_) | Shape::Halo2 { .. } => 1,
         }
     }
     /// Name used for cache files.
@@ -79,6 +88,7 @@ impl Shape {
                 s.tree.addr_bits, s.tree.arity, s.ops_per_step
             ),
             Shape::Offline { ops_per_step } => format!("nova-offline-k{ops_per_step}"),
+            Shape::Halo2 { k } => format!("halo2-k{k}"),
             Shape::SuperNova(s) => format!(
                 "supernova-a{}-r{}-s{:x}-d{}",
                 s.tree.addr_bits, s.tree.arity, s.stack_base, s.stack_log_depth
@@ -110,6 +120,15 @@ pub enum Body {
         outputs: SnOutputs,
         /// Compressed SNARK.
         snark: SnCompressed,
+    },
+    /// Halo2 backend: the trace itself is the public input, so verification needs it.
+    Halo2 {
+        /// Number of ops.
+        op_count: u64,
+        /// Word size in bits.
+        word_bits: u32,
+        /// KZG/SHPLONK proof transcript.
+        proof: Vec<u8>,
     },
 }
 
@@ -144,14 +163,16 @@ impl ProofFile {
             Body::Merkle { outputs, .. } => outputs.op_count,
             Body::Offline { outputs, .. } => outputs.op_count,
             Body::SuperNova { outputs, .. } => outputs.op_count,
+            Body::Halo2 { op_count, .. } => *op_count,
         }
     }
-    /// Trace hash the proof is bound to.
-    pub fn trace_hash(&self) -> F {
+    /// Trace hash the proof is bound to (`None` for Halo2, whose public input is the trace).
+    pub fn trace_hash(&self) -> Option<F> {
         match &self.body {
-            Body::Merkle { outputs, .. } => outputs.trace_hash,
-            Body::Offline { outputs, .. } => outputs.trace_hash,
-            Body::SuperNova { outputs, .. } => outputs.trace_hash,
+            Body::Merkle { outputs, .. } => Some(outputs.trace_hash),
+            Body::Offline { outputs, .. } => Some(outputs.trace_hash),
+            Body::SuperNova { outputs, .. } => Some(outputs.trace_hash),
+            Body::Halo2 { .. } => None,
         }
     }
     /// Word size of the trace.
@@ -160,6 +181,7 @@ impl ProofFile {
             Body::Merkle { outputs, .. } => outputs.word_bits,
             Body::Offline { outputs, .. } => outputs.word_bits,
             Body::SuperNova { outputs, .. } => outputs.word_bits,
+            Body::Halo2 { word_bits, .. } => *word_bits,
         }
     }
     /// Claimed outputs as `key: value` pairs for display.
@@ -168,7 +190,7 @@ impl ProofFile {
         let roots = match &self.body {
             Body::Merkle { outputs, .. } => Some((outputs.initial_root, outputs.final_root)),
             Body::SuperNova { outputs, .. } => Some((outputs.initial_root, outputs.final_root)),
-            Body::Offline { .. } => None,
+            Body::Offline { .. } | Body::Halo2 { .. } => None,
         };
         if let Some((i, f)) = roots {
             v.push(("initial_root".into(), f_hex(&i)));
@@ -178,7 +200,9 @@ impl ProofFile {
             v.push(("final_sp".into(), outputs.final_sp.to_string()));
         }
         v.push(("ops".into(), self.op_count().to_string()));
-        v.push(("trace_hash".into(), f_hex(&self.trace_hash())));
+        if let Some(h) = self.trace_hash() {
+            v.push(("trace_hash".into(), f_hex(&h)));
+        }
         v.push(("word_bits".into(), self.word_bits().to_string()));
         if let Body::Offline { outputs, .. } = &self.body {
             v.push(("distinct_addrs".into(), outputs.audit_count.to_string()));
@@ -260,6 +284,7 @@ impl ProofFile {
                         (Shape::Merkle(_), Body::Merkle { .. })
                             | (Shape::Offline { .. }, Body::Offline { .. })
                             | (Shape::SuperNova(_), Body::SuperNova { .. })
+                            | (Shape::Halo2 { .. }, Body::Halo2 { .. })
                     );
                 if consistent {
                     Ok(p)

@@ -525,3 +525,81 @@ fn supernova_backend_full_size_with_push_pop() {
         stderr(&o)
     );
 }
+
+#[test]
+fn halo2_backend_prove_verify_and_reject() {
+    let t = tmp("h2.jsonl");
+    let o = bin()
+        .args([
+            "demo",
+            "--backend",
+            "halo2",
+            "--words",
+            "12",
+            "--no-cache",
+            "--emit-trace",
+        ])
+        .arg(&t)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(field(&stdout(&o), "valid"), "true");
+    let p = tmp("h2.proof");
+    let o = bin()
+        .args(["prove", "--backend", "halo2", "--no-cache", "-o"])
+        .arg(&p)
+        .arg(&t)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = bin()
+        .arg("verify")
+        .arg(&p)
+        .arg("--trace")
+        .arg(&t)
+        .arg("--no-cache")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(field(&stdout(&o), "backend"), "halo2");
+    // the trace is the public input
+    let o = bin()
+        .arg("verify")
+        .arg(&p)
+        .arg("--no-cache")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--trace"), "{}", stderr(&o));
+    let mut bytes = std::fs::read(&p).unwrap();
+    let n = bytes.len();
+    bytes[n - 200] ^= 0x08;
+    let f = tmp("h2-flipped.proof");
+    std::fs::write(&f, &bytes).unwrap();
+    let o = bin()
+        .arg("verify")
+        .arg(&f)
+        .arg("--trace")
+        .arg(&t)
+        .arg("--no-cache")
+        .output()
+        .unwrap();
+    assert!(
+        matches!(o.status.code(), Some(1) | Some(5)),
+        "{:?} {}",
+        o.status,
+        stderr(&o)
+    );
+    let other = tmp("h2-other.jsonl");
+    let text = std::fs::read_to_string(&t).unwrap();
+    std::fs::write(&other, text.replacen("\"write\"", "\"read\"", 1)).unwrap();
+    let o = bin()
+        .arg("verify")
+        .arg(&p)
+        .arg("--trace")
+        .arg(&other)
+        .arg("--no-cache")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}

@@ -421,6 +421,26 @@ pub fn verify(
     .map_err(|e| Halo2Error::Plonk(format!("{e:?}")))
 }
 
+/// KZG parameters over BN254.
+pub type Kzg = ParamsKZG<Bn256>;
+
+/// A 32-byte fingerprint of the parameters (FNV-1a lanes over their raw encoding), to detect a
+/// proof made with other parameters.
+pub fn params_digest(params: &Kzg) -> [u8; 32] {
+    let mut bytes = Vec::new();
+    params
+        .write_custom(&mut bytes, SerdeFormat::RawBytes)
+        .expect("writing to memory");
+    let mut out = [0u8; 32];
+    for lane in 0..4u64 {
+        let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64 ^ lane, |h, b| {
+            (h ^ *b as u64).wrapping_mul(0x100_0000_01b3)
+        });
+        out[8 * lane as usize..8 * lane as usize + 8].copy_from_slice(&h.to_le_bytes());
+    }
+    out
+}
+
 /// Size of the parameters' domain.
 pub fn params_k(params: &ParamsKZG<Bn256>) -> u32 {
     params.k()
