@@ -289,6 +289,33 @@ fn internal(e: impl std::fmt::Display) -> JobError {
     JobError::Internal(e.to_string())
 }
 
+/// Read a whole op stream, checking value widths and consistency (backends that need the whole
+/// trace before proving: offline, Halo2); `on_op` sees the running count.
+fn buffer_checked<I>(
+    ops: I,
+    word_bits: u32,
+    mut on_op: impl FnMut(u64),
+) -> Result<Vec<Op>, JobError>
+where
+    I: IntoIterator<Item = Result<(usize, Op), TraceError>>,
+{
+    let mut checker = crate::trace::Checker::new();
+    let mut all = Vec::new();
+    for item in ops {
+        let (index, op) = item?;
+        if !op.value.fits(word_bits) {
+            return Err(JobError::Input(format!(
+                "line {index}: value {} does not fit in a {word_bits}-bit word",
+                op.value
+            )));
+        }
+        checker.apply(index, &op)?;
+        all.push(op);
+        on_op(all.len() as u64);
+    }
+    Ok(all)
+}
+
 fn sn_job_error(e: supernova::SnError) -> JobError {
     match e {
         supernova::SnError::Witness(w) => ProveError::Witness(w).into(),
@@ -342,19 +369,7 @@ where
         KeySet::Offline((pp, pk, _)) => {
             let k = keys.shape.ops_per_step();
             // the challenges depend on the whole segment: check and buffer it first
-            let mut checker = crate::trace::Checker::new();
-            let mut all = Vec::new();
-            for item in ops {
-                let (index, op) = item?;
-                if !op.value.fits(word_bits) {
-                    return Err(JobError::Input(format!(
-                        "line {index}: value {} does not fit in a {word_bits}-bit word",
-                        op.value
-                    )));
-                }
-                checker.apply(index, &op)?;
-                all.push(op);
-            }
+            let all = buffer_checked(ops, word_bits, |_| {})?;
             let w = offline::witness(&all, word_bits, k)?;
             let mut snark = None;
             let c2 = nova::C2::default();
@@ -409,20 +424,7 @@ where
             )
         }
         KeySet::Halo2(params) => {
-            let mut checker = crate::trace::Checker::new();
-            let mut all = Vec::new();
-            for item in ops {
-                let (index, op) = item?;
-                if !op.value.fits(word_bits) {
-                    return Err(JobError::Input(format!(
-                        "line {index}: value {} does not fit in a {word_bits}-bit word",
-                        op.value
-                    )));
-                }
-                checker.apply(index, &op)?;
-                all.push(op);
-                on_op(all.len() as u64);
-            }
+            let all = buffer_checked(ops, word_bits, &mut on_op)?;
             if halo2_compat::domain_k(all.len()) > halo2_compat::params_k(params) {
                 return Err(JobError::Input(format!(
                     "{} ops do not fit the halo2 domain 2^{}",

@@ -254,3 +254,30 @@ fn cache_round_trip_and_corruption() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn whole_trace_backends_refuse_bad_ops_with_their_line() {
+    // offline and halo2 buffer the trace first; the checks still name the line
+    for shape in [Shape::Offline { ops_per_step: 4 }, Shape::Halo2 { k: 9 }] {
+        let keys = pipeline::keys(shape, None).unwrap();
+        let wide = vec![
+            Ok((1, Op::write(1, 7u64))),
+            Ok((3, Op::write(2, 1u64 << 40))),
+        ];
+        let err = pipeline::prove_stream(&keys, 32, wide, |_| {})
+            .err()
+            .unwrap();
+        assert!(
+            matches!(err, JobError::Input(ref m) if m.starts_with("line 3: value 1099511627776 does not fit")),
+            "{err}"
+        );
+        let bad = vec![Ok((1, Op::write(1, 7u64))), Ok((2, Op::read(1, 8u64)))];
+        let err = pipeline::prove_stream(&keys, 64, bad, |_| {})
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "line 2: read of 0x1 returned 8, last written 7"
+        );
+    }
+}
