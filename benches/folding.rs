@@ -26,7 +26,10 @@ fn merkle_update(c: &mut Criterion) {
 fn fold_merkle(c: &mut Criterion) {
     let mut g = c.benchmark_group("fold merkle");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
-    for (bits, k) in [(16, 1), (64, 1), (64, 4)] {
+    for (bits, k) in [16u32, 32, 64]
+        .into_iter()
+        .flat_map(|b| [1usize, 4, 16].map(|k| (b, k)))
+    {
         let step = StepParams {
             tree: TreeParams::new(bits, 8).unwrap(),
             ops_per_step: k,
