@@ -1,7 +1,7 @@
 //! CLI tests: `check`, `prove`, `verify` and `demo` through the real binary, with exit codes and
 //! one-line, line-numbered errors.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn bin() -> Command {
@@ -43,6 +43,30 @@ fn realistic_trace(n: usize) -> String {
         }
     }
     out
+}
+
+/// `foldmem verify PROOF [--trace TRACE]` with a cache dir (or `--no-cache` for `None`).
+fn verify(proof: &Path, trace: Option<&Path>, cache: Option<&Path>) -> Output {
+    let mut cmd = bin();
+    cmd.arg("verify").arg(proof);
+    if let Some(t) = trace {
+        cmd.arg("--trace").arg(t);
+    }
+    match cache {
+        Some(c) => cmd.arg("--cache-dir").arg(c),
+        None => cmd.arg("--no-cache"),
+    };
+    cmd.output().unwrap()
+}
+
+/// A copy of `proof` (named `name`) with byte `at(len)` xor-ed with `mask`.
+fn flipped(proof: &Path, at: impl FnOnce(usize) -> usize, mask: u8, name: &str) -> PathBuf {
+    let mut bytes = std::fs::read(proof).unwrap();
+    let i = at(bytes.len());
+    bytes[i] ^= mask;
+    let f = tmp(name);
+    std::fs::write(&f, &bytes).unwrap();
+    f
 }
 
 fn stdout(o: &Output) -> String {
@@ -213,15 +237,7 @@ fn prove_then_verify_small_depth() {
         let v: f64 = field(&out, key).parse().unwrap();
         assert!(v >= 0.0);
     }
-    let o = bin()
-        .arg("verify")
-        .arg(&p)
-        .arg("--trace")
-        .arg(&t)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .output()
-        .unwrap();
+    let o = verify(&p, Some(&t), Some(&cache));
     assert!(o.status.success(), "{}", stderr(&o));
     let vout = stdout(&o);
     assert_eq!(field(&vout, "valid"), "true");
@@ -229,18 +245,8 @@ fn prove_then_verify_small_depth() {
     assert_eq!(field(&vout, "final_root"), field(&out, "final_root"));
 
     // flipped byte
-    let mut bytes = std::fs::read(&p).unwrap();
-    let n = bytes.len();
-    bytes[n - 100] ^= 0x10;
-    let f = tmp("flipped.proof");
-    std::fs::write(&f, &bytes).unwrap();
-    let o = bin()
-        .arg("verify")
-        .arg(&f)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .output()
-        .unwrap();
+    let f = flipped(&p, |n| n - 100, 0x10, "flipped.proof");
+    let o = verify(&f, None, Some(&cache));
     assert!(!o.status.success());
     assert!(
         matches!(o.status.code(), Some(1) | Some(5)),
@@ -249,15 +255,10 @@ fn prove_then_verify_small_depth() {
     );
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
 
-    // truncated
-    std::fs::write(&f, &bytes[..n / 2]).unwrap();
-    let o = bin()
-        .arg("verify")
-        .arg(&f)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .output()
-        .unwrap();
+    // truncated (the first half, which the flip above does not reach)
+    let bytes = std::fs::read(&p).unwrap();
+    std::fs::write(&f, &bytes[..bytes.len() / 2]).unwrap();
+    let o = verify(&f, None, Some(&cache));
     assert_eq!(o.status.code(), Some(5));
     assert!(stderr(&o).contains("corrupt proof file"), "{}", stderr(&o));
 
@@ -272,15 +273,7 @@ fn prove_then_verify_small_depth() {
         ),
     )
     .unwrap();
-    let o = bin()
-        .arg("verify")
-        .arg(&p)
-        .arg("--trace")
-        .arg(&other)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .output()
-        .unwrap();
+    let o = verify(&p, Some(&other), Some(&cache));
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("trace hash"), "{}", stderr(&o));
 }
@@ -358,30 +351,12 @@ fn offline_backend_full_size_prove_verify_and_reject() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = bin()
-        .arg("verify")
-        .arg(&p)
-        .arg("--trace")
-        .arg(&t)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .output()
-        .unwrap();
+    let o = verify(&p, Some(&t), Some(&cache));
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(field(&stdout(&o), "backend"), "nova-offline");
 
-    let mut bytes = std::fs::read(&p).unwrap();
-    let n = bytes.len();
-    bytes[n / 2] ^= 0x04;
-    let f = tmp("offline-flipped.proof");
-    std::fs::write(&f, &bytes).unwrap();
-    let o = bin()
-        .arg("verify")
-        .arg(&f)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .output()
-        .unwrap();
+    let f = flipped(&p, |n| n / 2, 0x04, "offline-flipped.proof");
+    let o = verify(&f, None, Some(&cache));
     assert!(
         matches!(o.status.code(), Some(1) | Some(5)),
         "{:?} {}",
@@ -395,15 +370,7 @@ fn offline_backend_full_size_prove_verify_and_reject() {
     let last = text.lines().last().unwrap().to_string();
     let changed: String = text.lines().map(|l| if l == last { l.replace("\"read\"", "\"write\"") } else { l.to_string() } + "\n").collect();
     std::fs::write(&other, changed).unwrap();
-    let o = bin()
-        .arg("verify")
-        .arg(&p)
-        .arg("--trace")
-        .arg(&other)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .output()
-        .unwrap();
+    let o = verify(&p, Some(&other), Some(&cache));
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
 
@@ -455,30 +422,12 @@ fn supernova_backend_full_size_with_push_pop() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = bin()
-        .arg("verify")
-        .arg(&p)
-        .arg("--trace")
-        .arg(&t)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .output()
-        .unwrap();
+    let o = verify(&p, Some(&t), Some(&cache));
     assert!(o.status.success(), "{}", stderr(&o));
 
     // flipped byte
-    let mut bytes = std::fs::read(&p).unwrap();
-    let n = bytes.len();
-    bytes[n / 3] ^= 0x20;
-    let f = tmp("sn-flipped.proof");
-    std::fs::write(&f, &bytes).unwrap();
-    let o = bin()
-        .arg("verify")
-        .arg(&f)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .output()
-        .unwrap();
+    let f = flipped(&p, |n| n / 3, 0x20, "sn-flipped.proof");
+    let o = verify(&f, None, Some(&cache));
     assert!(
         matches!(o.status.code(), Some(1) | Some(5)),
         "{:?} {}",
@@ -489,15 +438,7 @@ fn supernova_backend_full_size_with_push_pop() {
     // a pop turned into a read is another op stream
     let other = tmp("sn-other.jsonl");
     std::fs::write(&other, text.replacen("\"pop\"", "\"read\"", 1)).unwrap();
-    let o = bin()
-        .arg("verify")
-        .arg(&p)
-        .arg("--trace")
-        .arg(&other)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .output()
-        .unwrap();
+    let o = verify(&p, Some(&other), Some(&cache));
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 
     // a pop below the stack base is refused by the honest prover, naming the line
@@ -552,38 +493,15 @@ fn halo2_backend_prove_verify_and_reject() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = bin()
-        .arg("verify")
-        .arg(&p)
-        .arg("--trace")
-        .arg(&t)
-        .arg("--no-cache")
-        .output()
-        .unwrap();
+    let o = verify(&p, Some(&t), None);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(field(&stdout(&o), "backend"), "halo2");
     // the trace is the public input
-    let o = bin()
-        .arg("verify")
-        .arg(&p)
-        .arg("--no-cache")
-        .output()
-        .unwrap();
+    let o = verify(&p, None, None);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--trace"), "{}", stderr(&o));
-    let mut bytes = std::fs::read(&p).unwrap();
-    let n = bytes.len();
-    bytes[n - 200] ^= 0x08;
-    let f = tmp("h2-flipped.proof");
-    std::fs::write(&f, &bytes).unwrap();
-    let o = bin()
-        .arg("verify")
-        .arg(&f)
-        .arg("--trace")
-        .arg(&t)
-        .arg("--no-cache")
-        .output()
-        .unwrap();
+    let f = flipped(&p, |n| n - 200, 0x08, "h2-flipped.proof");
+    let o = verify(&f, Some(&t), None);
     assert!(
         matches!(o.status.code(), Some(1) | Some(5)),
         "{:?} {}",
@@ -593,13 +511,6 @@ fn halo2_backend_prove_verify_and_reject() {
     let other = tmp("h2-other.jsonl");
     let text = std::fs::read_to_string(&t).unwrap();
     std::fs::write(&other, text.replacen("\"write\"", "\"read\"", 1)).unwrap();
-    let o = bin()
-        .arg("verify")
-        .arg(&p)
-        .arg("--trace")
-        .arg(&other)
-        .arg("--no-cache")
-        .output()
-        .unwrap();
+    let o = verify(&p, Some(&other), None);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
