@@ -145,14 +145,14 @@ impl ShapeArgs {
             Backend::Supernova | Backend::Halo2 => 1,
         });
         if k == 0 || k > 4096 {
-            return Err(JobError::Input(format!(
+            return Err(JobError::Usage(format!(
                 "--ops-per-step must be in 1..=4096, got {k}"
             )));
         }
         Ok(match self.backend {
             Backend::Nova => {
                 let tree = TreeParams::new(self.addr_bits, self.arity)
-                    .map_err(|e| JobError::Input(e.to_string()))?;
+                    .map_err(|e| JobError::Usage(e.to_string()))?;
                 Shape::Merkle(StepParams {
                     tree,
                     ops_per_step: k,
@@ -164,18 +164,18 @@ impl ShapeArgs {
             },
             Backend::Supernova => {
                 if k != 1 {
-                    return Err(JobError::Input(
+                    return Err(JobError::Usage(
                         "the supernova backend folds one op per step (--ops-per-step 1)".into(),
                     ));
                 }
                 if self.stack_log_depth > 64 {
-                    return Err(JobError::Input(format!(
+                    return Err(JobError::Usage(format!(
                         "--stack-log-depth must be at most 64, got {}",
                         self.stack_log_depth
                     )));
                 }
                 let tree = TreeParams::new(self.addr_bits, self.arity)
-                    .map_err(|e| JobError::Input(e.to_string()))?;
+                    .map_err(|e| JobError::Usage(e.to_string()))?;
                 Shape::SuperNova(SnShape {
                     tree,
                     stack_base: self.stack_base,
@@ -441,12 +441,58 @@ fn main() -> ExitCode {
             .with_writer(std::io::stderr)
             .init();
     }
-    let cli = Cli::parse();
-    match run(cli) {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // one line, like every other error; the full usage is one `--help` away
+            let rendered = e.to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("error: {first} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
+    // Every failure the code knows about is a typed `JobError`. The decoders also catch panics of
+    // the libraries they call; this is the last resort for anything else: one line, exit 70,
+    // instead of a backtrace (the panic message is kept for that line, not printed twice).
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(format!("{msg}{at}").replace('\n', " "));
+        }
+    }));
+    let result = std::panic::catch_unwind(|| {
+        if std::env::var_os("FOLDMEM_INJECT_PANIC").is_some() {
+            // lets the CLI tests check this path; not a feature
+            panic!("injected panic\nwith a second line");
+        }
+        run(cli)
+    })
+    .unwrap_or_else(|_| {
+        let msg = LAST_PANIC.lock().ok().and_then(|mut p| p.take());
+        Err(JobError::Internal(format!(
+            "unexpected panic: {} (please report this)",
+            msg.unwrap_or_default()
+        )))
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", e.to_string().replace('\n', " "));
             ExitCode::from(e.exit_code() as u8)
         }
     }
 }
+
+/// Message of the last panic on any thread (rayon workers included), for the internal-error line.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);

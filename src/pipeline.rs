@@ -22,9 +22,15 @@ use thiserror::Error;
 /// Any failure of a job, with a distinct CLI exit code per class.
 #[derive(Debug, Error)]
 pub enum JobError {
-    /// Malformed input (trace line, parameters).
+    /// Malformed input trace (a line, or an op the chosen shape cannot hold).
     #[error("{0}")]
     Input(String),
+    /// Bad option values (the same exit code as a command-line usage error).
+    #[error("{0}")]
+    Usage(String),
+    /// The proof was made for other parameters than the ones it is verified with.
+    #[error("parameter mismatch: {0}")]
+    Mismatch(String),
     /// The trace is memory-inconsistent.
     #[error("{0}")]
     Inconsistent(String),
@@ -47,10 +53,12 @@ impl JobError {
     pub fn exit_code(&self) -> i32 {
         match self {
             JobError::Invalid(_) => 1,
+            JobError::Usage(_) => 2,
             JobError::Input(_) => 3,
             JobError::Inconsistent(_) => 4,
             JobError::ProofFile(_) => 5,
             JobError::Io(_) => 6,
+            JobError::Mismatch(_) => 7,
             JobError::Internal(_) => 70,
         }
     }
@@ -223,14 +231,14 @@ pub fn keys(shape: Shape, cache_dir: Option<&Path>) -> Result<Keys, JobError> {
         }
         Shape::Offline { ops_per_step } => {
             if ops_per_step == 0 {
-                return Err(JobError::Input("ops per step must be positive".into()));
+                return Err(JobError::Usage("ops per step must be positive".into()));
             }
             let (s, c) = nova_keys(&shape, cache_dir, || offline::setup(ops_per_step))?;
             (KeySet::Offline(s), c)
         }
         Shape::Halo2 { k } => {
             if !(9..=21).contains(&k) {
-                return Err(JobError::Input(format!(
+                return Err(JobError::Usage(format!(
                     "halo2 domain 2^{k} out of range (2^9..2^21)"
                 )));
             }
@@ -481,13 +489,13 @@ where
 {
     let h = &proof.header;
     if h.shape != keys.shape {
-        return Err(JobError::Invalid(format!(
+        return Err(JobError::Mismatch(format!(
             "proof is for {:?}, keys are for {:?}",
             h.shape, keys.shape
         )));
     }
     if h.params_digest != keys.digest() {
-        return Err(JobError::Invalid(
+        return Err(JobError::Mismatch(
             "params digest in the proof does not match the parameters".into(),
         ));
     }

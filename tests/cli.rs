@@ -123,64 +123,81 @@ fn check_reports_stats_and_first_bad_line() {
     );
 }
 
+/// One bad-input class: a command line (trace and proof files written first), the exit code its
+/// class owns, and a fragment of the one-line error.
+struct Case {
+    class: &'static str,
+    trace: &'static str,
+    proof: &'static [u8],
+    args: &'static [&'static str],
+    env: Option<&'static str>,
+    code: i32,
+    says: &'static str,
+}
+
 #[test]
-fn malformed_input_classes_have_distinct_exit_codes() {
-    let bad = tmp("malformed.jsonl");
-    std::fs::write(
-        &bad,
-        "{\"op\":\"write\",\"addr\":1,\"value\":1}\n{\"op\":\"jump\",\"addr\":1,\"value\":1}\n",
-    )
-    .unwrap();
-    let o = bin().arg("check").arg(&bad).output().unwrap();
-    assert_eq!(o.status.code(), Some(3));
-    assert!(
-        stderr(&o).contains("line 2: unknown op \"jump\""),
-        "{}",
-        stderr(&o)
+fn malformed_input_classes_have_distinct_exit_codes_and_one_line_errors() {
+    const W: &str = "{\"op\":\"write\",\"addr\":1,\"value\":1}\n";
+    let mut version2 = foldmem::proof::MAGIC.to_vec();
+    version2.extend_from_slice(&[2, 0, 1, 2, 3]);
+    let version2: &'static [u8] = version2.leak();
+    let cases = [
+        Case { class: "malformed JSON", trace: "{\"op\":\"write\",\n", proof: b"", args: &["check", "$T"], env: None, code: 3, says: "line 1: invalid JSON" },
+        Case { class: "unknown op", trace: "{\"op\":\"write\",\"addr\":1,\"value\":1}\n{\"op\":\"jump\",\"addr\":1,\"value\":1}\n", proof: b"", args: &["check", "$T"], env: None, code: 3, says: "line 2: unknown op \"jump\"" },
+        Case { class: "missing field", trace: "{\"op\":\"read\",\"addr\":1}\n", proof: b"", args: &["check", "$T"], env: None, code: 3, says: "line 1: missing field `value`" },
+        Case { class: "value wider than the word", trace: "{\"op\":\"write\",\"addr\":1,\"value\":\"0x100000000\"}\n", proof: b"", args: &["check", "--word-bits", "32", "$T"], env: None, code: 3, says: "line 1: value 4294967296 does not fit in a 32-bit word" },
+        Case { class: "address beyond 64 bits", trace: "{\"op\":\"write\",\"addr\":\"0x10000000000000000\",\"value\":1}\n", proof: b"", args: &["check", "$T"], env: None, code: 3, says: "line 1: address" },
+        Case { class: "address outside the tree", trace: "{\"op\":\"write\",\"addr\":300,\"value\":1}\n", proof: b"", args: &["prove", "--addr-bits", "8", "--arity", "4", "--no-cache", "-o", "$P", "$T"], env: None, code: 3, says: "does not fit in 8 address bits" },
+        Case { class: "inconsistent read", trace: "{\"op\":\"write\",\"addr\":1,\"value\":1}\n{\"op\":\"read\",\"addr\":1,\"value\":2}\n", proof: b"", args: &["check", "$T"], env: None, code: 4, says: "line 2: read of 0x1 returned 2, last written 1" },
+        Case { class: "missing trace file", trace: W, proof: b"", args: &["check", "/nonexistent/x.jsonl"], env: None, code: 6, says: "/nonexistent/x.jsonl" },
+        Case { class: "unknown flag", trace: W, proof: b"", args: &["check", "--frobnicate", "$T"], env: None, code: 2, says: "--frobnicate" },
+        Case { class: "word size not offered", trace: W, proof: b"", args: &["check", "--word-bits", "48", "$T"], env: None, code: 2, says: "48" },
+        Case { class: "bad option value", trace: W, proof: b"", args: &["prove", "--arity", "3", "-o", "$P", "$T"], env: None, code: 2, says: "arity 3" },
+        Case { class: "ops per step out of range", trace: W, proof: b"", args: &["prove", "--ops-per-step", "0", "-o", "$P", "$T"], env: None, code: 2, says: "--ops-per-step" },
+        Case { class: "not a proof file", trace: W, proof: b"not a proof", args: &["verify", "$P"], env: None, code: 5, says: "bad magic" },
+        Case { class: "other format version", trace: W, proof: version2, args: &["verify", "$P"], env: None, code: 5, says: "version 2" },
+        Case { class: "truncated proof", trace: W, proof: b"FOLDMEM\0\x01\x00\x01", args: &["verify", "$P"], env: None, code: 5, says: "corrupt proof file" },
+        Case { class: "missing proof file", trace: W, proof: b"", args: &["verify", "/nonexistent/x.proof"], env: None, code: 6, says: "/nonexistent/x.proof" },
+        Case { class: "internal failure", trace: W, proof: b"", args: &["check", "$T"], env: Some("FOLDMEM_INJECT_PANIC"), code: 70, says: "internal error: unexpected panic: injected panic with a second line" },
+    ];
+    let mut codes = std::collections::BTreeMap::<i32, Vec<&str>>::new();
+    for (i, c) in cases.iter().enumerate() {
+        let t = tmp(&format!("class{i}.jsonl"));
+        let p = tmp(&format!("class{i}.proof"));
+        std::fs::write(&t, c.trace).unwrap();
+        if !c.proof.is_empty() {
+            std::fs::write(&p, c.proof).unwrap();
+        }
+        let mut cmd = bin();
+        for a in c.args {
+            match *a {
+                "$T" => cmd.arg(&t),
+                "$P" => cmd.arg(&p),
+                a => cmd.arg(a),
+            };
+        }
+        if let Some(var) = c.env {
+            cmd.env(var, "1");
+        }
+        let o = cmd.output().unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(c.code), "{}: {err}", c.class);
+        assert_eq!(err.lines().count(), 1, "{}: one line, got {err:?}", c.class);
+        assert!(err.starts_with("error: "), "{}: {err}", c.class);
+        assert!(
+            err.contains(c.says),
+            "{}: {err:?} lacks {:?}",
+            c.class,
+            c.says
+        );
+        codes.entry(c.code).or_default().push(c.class);
+    }
+    // the classes: 2 usage, 3 malformed trace, 4 inconsistent trace, 5 bad proof file, 6 I/O,
+    // 70 internal (1 invalid proof and 7 parameter mismatch need a real proof: see below)
+    assert_eq!(
+        codes.keys().copied().collect::<Vec<_>>(),
+        vec![2, 3, 4, 5, 6, 70]
     );
-
-    let o = bin()
-        .args(["check", "/nonexistent/x.jsonl"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(6));
-
-    let o = bin()
-        .args(["check", "--word-bits", "48"])
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "usage error");
-
-    let junk = tmp("junk.proof");
-    std::fs::write(&junk, b"not a proof").unwrap();
-    let o = bin().arg("verify").arg(&junk).output().unwrap();
-    assert_eq!(o.status.code(), Some(5));
-    assert!(stderr(&o).contains("bad magic"), "{}", stderr(&o));
-
-    let o = bin()
-        .args([
-            "prove",
-            "--addr-bits",
-            "8",
-            "--arity",
-            "4",
-            "--no-cache",
-            "-o",
-        ])
-        .arg(tmp("x.proof"))
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(3));
-    let o = bin()
-        .args(["prove", "--arity", "3", "-o"])
-        .arg(tmp("x.proof"))
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(3));
-    assert!(stderr(&o).contains("arity 3"), "{}", stderr(&o));
 }
 
 #[test]
@@ -254,6 +271,21 @@ fn prove_then_verify_small_depth() {
         o.status
     );
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+
+    // params digest in the header changed: the proof names other parameters (exit 7)
+    let bytes = std::fs::read(&p).unwrap();
+    let header = foldmem::proof::ProofFile::from_bytes(&bytes)
+        .unwrap()
+        .header;
+    let digest_at = bincode::serialized_size(&header).unwrap() as usize - 32;
+    let f = flipped(&p, |_| digest_at, 0x01, "digest.proof");
+    let o = verify(&f, None, Some(&cache));
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: parameter mismatch: params digest"),
+        "{}",
+        stderr(&o)
+    );
 
     // truncated (the first half, which the flip above does not reach)
     let bytes = std::fs::read(&p).unwrap();

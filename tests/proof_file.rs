@@ -102,6 +102,11 @@ fn flipped_bytes_in_every_region_are_rejected() {
                 matches!(err, JobError::ProofFile(ref m) if m.contains("version")),
                 "{pos}: {err}"
             );
+        } else if (header_len - 32..header_len).contains(&pos) {
+            assert!(
+                matches!(err, JobError::Mismatch(ref m) if m.contains("digest")),
+                "{pos}: {err}"
+            );
         } else if pos < header_len + outputs_len {
             assert!(
                 matches!(err, JobError::Invalid(_) | JobError::ProofFile(_)),
@@ -145,7 +150,7 @@ fn proof_under_other_params_is_rejected() {
     // the keys of another k refuse the header outright
     let err = pipeline::verify_proof(keys(1), f, None::<Vec<_>>).unwrap_err();
     assert!(
-        matches!(err, JobError::Invalid(ref m) if m.contains("keys are for")),
+        matches!(err, JobError::Mismatch(ref m) if m.contains("keys are for")),
         "{err}"
     );
     // a header rewritten to claim the other params (with their digest) fails in the SNARK
@@ -162,7 +167,7 @@ fn proof_under_other_params_is_rejected() {
     forged.header.params_digest[0] ^= 1;
     let err = pipeline::verify_proof(keys(2), &forged, None::<Vec<_>>).unwrap_err();
     assert!(
-        matches!(err, JobError::Invalid(ref m) if m.contains("digest")),
+        matches!(err, JobError::Mismatch(ref m) if m.contains("digest")),
         "{err}"
     );
 }
