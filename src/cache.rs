@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 const MAGIC: [u8; 8] = *b"FMPARAMS";
 
+/// The reason [`decode`] gives when the deserializer panicked (caught, never propagated).
+pub const PANICKED: &str = "undecodable content (the decoder panicked)";
+
 fn codec() -> impl Options {
     bincode::DefaultOptions::new()
         .with_fixint_encoding()
@@ -43,28 +46,58 @@ pub fn load<T: DeserializeOwned>(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{}: {e}", p.display())),
     };
-    let bad = |why: &str| Err(format!("{}: {why}", p.display()));
+    decode(&bytes, shape, digest)
+        .map(Some)
+        .map_err(|why| format!("{}: {why}", p.display()))
+}
+
+/// Decode the bytes of a cache file for `shape`, checking magic, checksum, stored shape and the
+/// recomputed params digest; the error says which check failed.
+pub fn decode<T: DeserializeOwned>(
+    bytes: &[u8],
+    shape: &Shape,
+    digest: impl Fn(&T) -> [u8; 32],
+) -> Result<T, String> {
     if bytes.len() < 16 || bytes[..8] != MAGIC {
-        return bad("not a params cache file");
+        return Err("not a params cache file".into());
     }
     let (sum, body) = (
         u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")),
         &bytes[16..],
     );
     if checksum(body) != sum {
-        return bad("checksum mismatch (corrupt file)");
+        return Err("checksum mismatch (corrupt file)".into());
     }
     let decoded = std::panic::catch_unwind(|| codec().deserialize::<(Shape, [u8; 32], T)>(body));
-    let Ok(Ok((stored_shape, stored_digest, keys))) = decoded else {
-        return bad("undecodable content");
+    let (stored_shape, stored_digest, keys) = match decoded {
+        Ok(Ok(t)) => t,
+        Ok(Err(e)) => return Err(format!("undecodable content: {e}")),
+        Err(_) => return Err(PANICKED.into()),
     };
     if stored_shape != *shape {
-        return bad("parameters are for another shape");
+        return Err("parameters are for another shape".into());
     }
     if digest(&keys) != stored_digest {
-        return bad("params digest mismatch");
+        return Err("params digest mismatch".into());
     }
-    Ok(Some(keys))
+    Ok(keys)
+}
+
+/// Frame an encoded body as a cache file: magic, checksum, body.
+pub fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 16);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&checksum(body).to_le_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// Encode keys for a shape as the bytes of a cache file.
+pub fn encode<T: Serialize>(shape: &Shape, keys: &T, digest: [u8; 32]) -> Result<Vec<u8>, String> {
+    let body = codec()
+        .serialize(&(shape, digest, keys))
+        .map_err(|e| e.to_string())?;
+    Ok(frame(&body))
 }
 
 /// Store keys for a shape (atomically: write then rename).
@@ -75,13 +108,7 @@ pub fn store<T: Serialize>(
     digest: [u8; 32],
 ) -> Result<(), String> {
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let body = codec()
-        .serialize(&(shape, digest, keys))
-        .map_err(|e| e.to_string())?;
-    let mut out = Vec::with_capacity(body.len() + 16);
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&checksum(&body).to_le_bytes());
-    out.extend_from_slice(&body);
+    let out = encode(shape, keys, digest)?;
     let p = path(dir, shape);
     let tmp = p.with_extension(format!("tmp{}", std::process::id()));
     fs::write(&tmp, &out).map_err(|e| format!("{}: {e}", tmp.display()))?;
