@@ -1,0 +1,909 @@
+//! The forgery matrix: every attack row runs against every backend (nova, nova-offline,
+//! supernova, halo2) and each cell asserts the rejection *and its reason* — the named
+//! constraint a forged witness breaks, or the exit class and message of the verifier.
+//!
+//! Witness rows are a forging prover: it bypasses the native checker, builds the step circuits
+//! (or Halo2 rows) with the tampered value and synthesizes them. Proof rows take a real
+//! compressed proof file of the honest trace and tamper with it, or verify it against the
+//! wrong parameters or trace. A cell that does not apply to a backend says why, and the set of
+//! such cells is itself asserted, so nothing is skipped silently.
+
+use bellpepper_core::test_cs::TestConstraintSystem;
+use ff::{Field, PrimeField};
+use foldmem::halo2_compat::{self, MemCircuit};
+use foldmem::hash::trace_hash_step_op;
+use foldmem::merkle::TreeParams;
+use foldmem::offline::{self, OfflineStep};
+use foldmem::pipeline::{self, JobError, KeySet, Keys};
+use foldmem::proof::{Body, ProofFile, Shape};
+use foldmem::step::gadgets::alloc_state;
+use foldmem::step::witness::{trace_hash_seed, MemoryState};
+use foldmem::step::{MemoryStep, OpWitness, StepParams};
+use foldmem::supernova::{OpCircuit, Opcode, SnShape, SnWitness};
+use foldmem::trace::{Op, TraceError, TraceReader};
+use foldmem::F;
+use std::sync::OnceLock;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Nova,
+    Offline,
+    SuperNova,
+    Halo2,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Row {
+    WrongRead,
+    UnwrittenRead,
+    WrongSiblingOrPrevTuple,
+    AddrOutOfRange,
+    TamperedInitialState,
+    TamperedFinalRoot,
+    TamperedOpCount,
+    TamperedTraceHash,
+    DroppedStep,
+    ReplayedStep,
+    OtherParams,
+    FlippedHeaderByte,
+    FlippedOutputsByte,
+    FlippedSnarkByte,
+    Truncated,
+    OtherTrace,
+}
+
+/// What an attack ended with: one reason per attempt, or why the row does not apply.
+enum Cell {
+    Rejected(Vec<String>),
+    NotApplicable(&'static str),
+}
+
+/// Expected outcome of a cell: every attempt's reason contains one of these fragments
+/// (`N/A` marks a cell that must report not-applicable).
+type Expect = &'static [&'static str];
+const NA: Expect = &["N/A"];
+
+/// The matrix: row → expected reasons for [nova, nova-offline, supernova, halo2].
+const MATRIX: &[(Row, [Expect; 4])] = &[
+    (
+        Row::WrongRead,
+        [
+            &["unsatisfied: step 0: op 1/read value = old leaf"],
+            &["unsatisfied: step 0: slot 1/read value = prev value"],
+            &["unsatisfied: op 1: read value = old leaf/a=b"],
+            &["halo2: Constraint 3 ('read returns last value') in gate 2 ('sorted order')"],
+        ],
+    ),
+    (
+        Row::UnwrittenRead,
+        [
+            &["unsatisfied: step 1: op 0/read value = old leaf"],
+            &["unsatisfied: step 1: slot 0/read value = prev value"],
+            &["unsatisfied: op 2: read value = old leaf/a=b"],
+            &["halo2: Constraint 3 ('read returns last value') in gate 2 ('sorted order')"],
+        ],
+    ),
+    (
+        Row::WrongSiblingOrPrevTuple,
+        [
+            &["unsatisfied: step 0: op 0/old path reaches root/a=b"],
+            &["unbalanced: read set != write set"],
+            &["unsatisfied: op 0: old path reaches root/a=b"],
+            &["halo2: Constraint 0 in gate 4 ('product ends at 1')"],
+        ],
+    ),
+    (
+        Row::AddrOutOfRange,
+        [
+            &[
+                "exit 3: op 2: address 0x12c does not fit in 8 address bits",
+                "forged witness proves address 0x2c: exit 1: invalid proof: trace hash",
+                "exit 3: line 1: address",
+            ],
+            &[
+                "unsatisfied: step 5: slot 0/gap in range",
+                "exit 3: line 1: address",
+            ],
+            &[
+                "exit 3: op 2: address 0x12c does not fit in 8 address bits",
+                "forged witness proves address 0x2c: exit 1: invalid proof: trace hash",
+                "exit 3: line 1: address",
+            ],
+            &["exit 3: line 1: address"],
+        ],
+    ),
+    (
+        Row::TamperedInitialState,
+        [
+            &["exit 1: invalid proof: initial root is not the empty memory's root"],
+            &["unsatisfied: step 4: slot 0/audit value = 0"],
+            &["exit 1: invalid proof: initial root is not the empty memory's root"],
+            NA,
+        ],
+    ),
+    (
+        Row::TamperedFinalRoot,
+        [
+            &["exit 1: invalid proof: proof verifies but its final state differs from the claimed final root"],
+            &["exit 1: invalid proof: proof verifies but its final state differs from the claimed final state"],
+            &["exit 1: invalid proof: proof verifies but its final state differs from the claimed final root"],
+            NA,
+        ],
+    ),
+    (
+        Row::TamperedOpCount,
+        [
+            &["exit 1: invalid proof: proof verifies but its final state differs from the claimed op count"],
+            &["exit 1: invalid proof: proof verifies but its final state differs from the claimed final state"],
+            &["exit 1: invalid proof: proof verifies but its final state differs from the claimed op count"],
+            &["exit 1: invalid proof: trace has 8 ops, proof covers 9"],
+        ],
+    ),
+    (
+        Row::TamperedTraceHash,
+        [
+            &["exit 1: invalid proof: proof verifies but its final state differs from the claimed trace hash"],
+            &["exit 1: invalid proof: proof does not verify against the claimed public outputs"],
+            &["exit 1: invalid proof: proof verifies but its final state differs from the claimed trace hash"],
+            NA,
+        ],
+    ),
+    (
+        Row::DroppedStep,
+        [
+            &["exit 1: invalid proof: proof does not verify against the claimed public outputs"],
+            &["exit 1: invalid proof: proof does not verify against the claimed public outputs"],
+            &["exit 1: invalid proof: proof verifies but its final state differs from the claimed op count"],
+            &["exit 1: invalid proof: halo2: ConstraintSystemFailure"],
+        ],
+    ),
+    (
+        Row::ReplayedStep,
+        [
+            &["unsatisfied: step 2: op 0/old path reaches root/a=b"],
+            &["replayed: trace chain differs, read set != write set"],
+            &["unsatisfied: op 4: old path reaches root/a=b"],
+            &["halo2: Constraint 2 ('difference in range') in gate 2 ('sorted order'); Constraint 0 in gate 4 ('product ends at 1')"],
+        ],
+    ),
+    (
+        Row::OtherParams,
+        [
+            &[
+                "exit 7: parameter mismatch: proof is for",
+                "exit 1: invalid proof: proof does not verify against the claimed public outputs",
+            ],
+            &[
+                "exit 7: parameter mismatch: proof is for",
+                "exit 1: invalid proof: proof does not verify against the claimed public outputs",
+            ],
+            &[
+                "exit 7: parameter mismatch: proof is for",
+                "exit 1: invalid proof: proof does not verify against the claimed public outputs",
+            ],
+            &[
+                "exit 7: parameter mismatch: proof is for",
+                "exit 1: invalid proof: halo2: ConstraintSystemFailure",
+            ],
+        ],
+    ),
+    (
+        Row::FlippedHeaderByte,
+        [HEADER, HEADER, HEADER, HEADER],
+    ),
+    (Row::FlippedOutputsByte, [OUTPUTS, OUTPUTS, OUTPUTS, OUTPUTS]),
+    (Row::FlippedSnarkByte, [BODY, BODY, BODY, BODY]),
+    (Row::Truncated, [TRUNC, TRUNC, TRUNC, TRUNC]),
+    (
+        Row::OtherTrace,
+        [
+            &["exit 1: invalid proof: trace hash of the given trace differs from the proof's"],
+            &["exit 1: invalid proof: trace hash of the given trace differs from the proof's"],
+            &["exit 1: invalid proof: trace hash of the given trace differs from the proof's"],
+            &["exit 1: invalid proof: halo2: ConstraintSystemFailure"],
+        ],
+    ),
+];
+
+const HEADER: Expect = &[
+    "exit 5: not a foldmem proof file (bad magic)",
+    "exit 5: unsupported proof format version",
+    "exit 5: corrupt proof file",
+    "exit 7: parameter mismatch",
+];
+const OUTPUTS: Expect = &["exit 1: invalid proof", "exit 5: corrupt proof file"];
+const BODY: Expect = &["exit 1: invalid proof", "exit 5: corrupt proof file"];
+const TRUNC: Expect = &[
+    "exit 5: corrupt proof file",
+    "exit 5: not a foldmem proof file",
+];
+
+/// Cells that do not apply, with the reason each gives (asserted, so none is skipped silently).
+const NOT_APPLICABLE: &[(Row, Backend, &str)] = &[
+    (
+        Row::TamperedInitialState,
+        Backend::Halo2,
+        "no initial commitment: the all-zero initial memory is the first-access rule (WrongRead/UnwrittenRead rows)",
+    ),
+    (
+        Row::TamperedFinalRoot,
+        Backend::Halo2,
+        "no final commitment: the whole trace is the public input (OtherTrace row)",
+    ),
+    (
+        Row::TamperedTraceHash,
+        Backend::Halo2,
+        "no trace hash: the whole trace is the public input (OtherTrace row)",
+    ),
+];
+
+const WORD_BITS: u32 = 64;
+
+/// The honest trace every cell starts from: reads of written and unwritten cells, overwrites.
+fn ops() -> Vec<Op> {
+    vec![
+        Op::write(3, 7u64),
+        Op::read(3, 7u64),
+        Op::read(200, 0u64),
+        Op::write(200, 1u64),
+        Op::read(3, 7u64),
+        Op::write(9, 5u64),
+        Op::read(200, 1u64),
+        Op::read(9, 5u64),
+    ]
+}
+
+fn stream(ops: &[Op]) -> Vec<Result<(usize, Op), TraceError>> {
+    ops.iter()
+        .enumerate()
+        .map(|(i, o)| Ok((i + 1, *o)))
+        .collect()
+}
+
+fn tree(addr_bits: u32) -> TreeParams {
+    TreeParams::new(addr_bits, 4).unwrap()
+}
+
+fn sn_shape(addr_bits: u32) -> SnShape {
+    SnShape {
+        tree: tree(addr_bits),
+        stack_base: 0xf0,
+        stack_log_depth: 2,
+    }
+}
+
+fn shape(b: Backend, other: bool) -> Shape {
+    let bits = if other { 10 } else { 8 };
+    match b {
+        Backend::Nova => Shape::Merkle(StepParams {
+            tree: tree(bits),
+            ops_per_step: 2,
+        }),
+        Backend::Offline => Shape::Offline {
+            ops_per_step: if other { 1 } else { 2 },
+        },
+        Backend::SuperNova => Shape::SuperNova(sn_shape(bits)),
+        Backend::Halo2 => Shape::Halo2 {
+            k: if other { 10 } else { 9 },
+        },
+    }
+}
+
+/// Keys, the honest proof of [`ops`] and its bytes, per backend.
+struct Fixture {
+    b: Backend,
+    keys: Keys,
+    honest: ProofFile,
+    bytes: Vec<u8>,
+}
+
+fn prove(keys: &Keys, ops: &[Op]) -> ProofFile {
+    pipeline::prove_stream(keys, WORD_BITS, stream(ops), |_| {})
+        .unwrap()
+        .0
+}
+
+fn fixture(b: Backend) -> Fixture {
+    let keys = pipeline::keys(shape(b, false), None).unwrap();
+    let honest = prove(&keys, &ops());
+    let bytes = honest.to_bytes();
+    Fixture {
+        b,
+        keys,
+        honest,
+        bytes,
+    }
+}
+
+/// `exit N: message`, the way the CLI classifies a failure.
+fn reason(e: JobError) -> String {
+    format!("exit {}: {e}", e.exit_code())
+}
+
+fn verify(fx: &Fixture, file: &ProofFile, trace: &[Op]) -> Result<(), String> {
+    pipeline::verify_proof(&fx.keys, file, Some(stream(trace))).map_err(reason)
+}
+
+fn verify_bytes(fx: &Fixture, bytes: &[u8]) -> Result<(), String> {
+    let f = ProofFile::from_bytes(bytes).map_err(|e| reason(e.into()))?;
+    verify(fx, &f, &ops())
+}
+
+fn rejected(r: Result<(), String>, what: &str) -> String {
+    r.err().unwrap_or_else(|| panic!("{what}: accepted"))
+}
+
+// ---- forging provers: honest witnesses, then one tampered value ----
+
+/// Merkle steps of `ops` (k = 2) with the state before each step; `tamper` edits op `i`'s witness.
+fn nova_steps(
+    ops: &[Op],
+    mut tamper: impl FnMut(usize, &mut OpWitness),
+) -> Vec<(MemoryStep, [F; 3])> {
+    let Shape::Merkle(p) = shape(Backend::Nova, false) else {
+        unreachable!()
+    };
+    let mut st = MemoryState::new(p.tree, WORD_BITS);
+    ops.chunks(p.ops_per_step)
+        .enumerate()
+        .map(|(s, chunk)| {
+            let z = st.z();
+            let mut ws: Vec<OpWitness> = chunk
+                .iter()
+                .enumerate()
+                .map(|(j, op)| {
+                    let i = s * p.ops_per_step + j;
+                    let mut w = st.apply(i + 1, op).unwrap();
+                    tamper(i, &mut w);
+                    w
+                })
+                .collect();
+            while ws.len() < p.ops_per_step {
+                ws.push(st.padding());
+            }
+            (MemoryStep { params: p, ops: ws }, z)
+        })
+        .collect()
+}
+
+/// First unsatisfied constraint over a sequence of Nova steps, each from its own input state.
+fn nova_unsat<C: arecibo::traits::circuit::StepCircuit<F>>(
+    steps: impl IntoIterator<Item = (C, Vec<F>)>,
+) -> Result<(), String> {
+    for (i, (c, z)) in steps.into_iter().enumerate() {
+        let mut cs = TestConstraintSystem::<F>::new();
+        let zs = alloc_state(&mut cs, &z).unwrap();
+        c.synthesize(&mut cs, &zs).unwrap();
+        if let Some(name) = cs.which_is_unsatisfied() {
+            return Err(format!("unsatisfied: step {i}: {name}"));
+        }
+    }
+    Ok(())
+}
+
+fn merkle_cell(steps: Vec<(MemoryStep, [F; 3])>) -> Result<(), String> {
+    nova_unsat(steps.into_iter().map(|(c, z)| (c, z.to_vec())))
+}
+
+/// Offline steps and the state chain they run through, from the honest witness of `ops`.
+fn offline_steps(ops: &[Op]) -> (Vec<OfflineStep>, Vec<F>) {
+    let w = offline::witness(ops, WORD_BITS, 2).unwrap();
+    (w.steps, w.outputs.z0())
+}
+
+/// Synthesize offline steps in sequence (outputs feed the next step); first unsatisfied
+/// constraint, or the final state.
+fn offline_run(steps: &[OfflineStep], z0: Vec<F>) -> Result<Vec<F>, String> {
+    let mut z = z0;
+    for (i, s) in steps.iter().enumerate() {
+        let mut cs = TestConstraintSystem::<F>::new();
+        let zs = alloc_state(&mut cs, &z).unwrap();
+        let out = arecibo::traits::circuit::StepCircuit::synthesize(s, &mut cs, &zs).unwrap();
+        if let Some(name) = cs.which_is_unsatisfied() {
+            return Err(format!("unsatisfied: step {i}: {name}"));
+        }
+        z = out.iter().map(|o| o.get_value().unwrap()).collect();
+    }
+    Ok(z)
+}
+
+/// The offline verdict on forged steps: a named constraint, or unbalanced fingerprints.
+fn offline_cell(steps: &[OfflineStep], z0: Vec<F>) -> Result<(), String> {
+    let zn = offline_run(steps, z0)?;
+    if zn[offline::z::RS] != zn[offline::z::WS] {
+        return Err("unbalanced: read set != write set".into());
+    }
+    Ok(())
+}
+
+/// SuperNova op circuits of `ops` with the state before each; `tamper` edits op `i`'s witness.
+fn sn_circuits(
+    ops: &[Op],
+    mut tamper: impl FnMut(usize, &mut OpWitness),
+) -> Vec<(OpCircuit, Vec<F>)> {
+    let s = sn_shape(8);
+    let mut st = MemoryState::new(s.tree, WORD_BITS);
+    let mut h = trace_hash_seed(WORD_BITS);
+    let mut out: Vec<(OpCircuit, Vec<F>)> = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let z = st.z();
+        let z = vec![z[0], z[1], h, F::ZERO];
+        let mut w = st.apply(i + 1, op).unwrap();
+        h = trace_hash_step_op(h, op.kind.opcode(), op.addr, w.value);
+        tamper(i, &mut w);
+        let opcode = Opcode::of(op.kind);
+        if let Some(last) = out.last_mut() {
+            last.0.w.next_pc = opcode as u64;
+        }
+        let w = SnWitness {
+            op: w,
+            sp: 0,
+            next_pc: 0,
+        };
+        out.push((
+            OpCircuit {
+                shape: s,
+                opcode,
+                w,
+            },
+            z,
+        ));
+    }
+    out
+}
+
+fn sn_cell(circuits: &[(OpCircuit, Vec<F>)]) -> Result<(), String> {
+    use arecibo::traits::circuit_supernova::StepCircuit;
+    for (i, (c, z)) in circuits.iter().enumerate() {
+        let mut cs = TestConstraintSystem::<F>::new();
+        let zs = alloc_state(&mut cs, z).unwrap();
+        c.synthesize(&mut cs, None, &zs).unwrap();
+        if let Some(name) = cs.which_is_unsatisfied() {
+            return Err(format!("unsatisfied: op {i}: {name}"));
+        }
+    }
+    Ok(())
+}
+
+fn halo2_cell(c: &MemCircuit) -> Result<(), String> {
+    let k = halo2_compat::domain_k(c.orig.len());
+    let prover = halo2_axiom::dev::MockProver::run(k, c, c.instances()).expect("synthesis");
+    prover.verify().map_err(|failures| {
+        // "Constraint i ('name') in gate j ('name')" of each failure, without cells and rows
+        let names: Vec<String> = failures
+            .iter()
+            .map(|f| {
+                let text = f.to_string();
+                let first = text.lines().next().unwrap_or_default();
+                first
+                    .split(" is not satisfied")
+                    .next()
+                    .unwrap_or(first)
+                    .to_string()
+            })
+            .collect();
+        format!("halo2: {}", names.join("; "))
+    })
+}
+
+fn honest_halo2() -> MemCircuit {
+    MemCircuit::new(halo2_compat::rows(&ops()).unwrap())
+}
+
+/// Flip bit 0 of op `i`'s value (a wrong read of a written cell for i = 1).
+fn forged_value(i: usize) -> impl FnMut(usize, &mut OpWitness) {
+    move |j, w| {
+        if j == i {
+            w.value += F::ONE;
+        }
+    }
+}
+
+// ---- the attacks ----
+
+fn attack(fx: &Fixture, row: Row) -> Cell {
+    use Backend::*;
+    let b = fx.b;
+    if let Some((_, _, why)) = NOT_APPLICABLE
+        .iter()
+        .find(|(r, bb, _)| *r == row && *bb == b)
+    {
+        return Cell::NotApplicable(why);
+    }
+    let one = |r: Result<(), String>| Cell::Rejected(vec![rejected(r, &format!("{row:?}"))]);
+    match row {
+        // op 1 reads 3 (written 7) and claims 8
+        Row::WrongRead => one(match b {
+            Nova => merkle_cell(nova_steps(&ops(), forged_value(1))),
+            Offline => {
+                let (mut s, z0) = offline_steps(&ops());
+                s[0].slots[1].value += F::ONE;
+                offline_cell(&s, z0)
+            }
+            SuperNova => sn_cell(&sn_circuits(&ops(), forged_value(1))),
+            Halo2 => {
+                let mut o = ops();
+                o[1] = Op::read(3, 8u64);
+                halo2_cell(&MemCircuit::new(halo2_compat::rows(&o).unwrap()))
+            }
+        }),
+        // op 2 reads 200, never written, and claims 1
+        Row::UnwrittenRead => one(match b {
+            Nova => merkle_cell(nova_steps(&ops(), forged_value(2))),
+            Offline => {
+                let (mut s, z0) = offline_steps(&ops());
+                s[1].slots[0].value += F::ONE;
+                offline_cell(&s, z0)
+            }
+            SuperNova => sn_cell(&sn_circuits(&ops(), forged_value(2))),
+            Halo2 => {
+                let mut o = ops();
+                o[2] = Op::read(200, 1u64);
+                halo2_cell(&MemCircuit::new(halo2_compat::rows(&o).unwrap()))
+            }
+        }),
+        // Merkle: a sibling of op 0's opening; offline: op 1's (prev value, value) both forged,
+        // so the read check holds but its read tuple matches no write; halo2: a sorted tuple
+        // changed consistently
+        Row::WrongSiblingOrPrevTuple => one(match b {
+            Nova | SuperNova => {
+                let wrong_sibling = |i: usize, w: &mut OpWitness| {
+                    if i == 0 {
+                        w.before.siblings[0][1] += F::ONE;
+                    }
+                };
+                if b == Nova {
+                    merkle_cell(nova_steps(&ops(), wrong_sibling))
+                } else {
+                    sn_cell(&sn_circuits(&ops(), wrong_sibling))
+                }
+            }
+            Offline => {
+                let (mut s, z0) = offline_steps(&ops());
+                s[0].slots[1].value += F::ONE;
+                s[0].slots[1].prev_value += F::ONE;
+                offline_cell(&s, z0)
+            }
+            Halo2 => {
+                let mut c = honest_halo2();
+                for r in c.sorted.iter_mut().filter(|r| r.a == 200 && r.t >= 4) {
+                    r.v += halo2_axiom::halo2curves::bn256::Fr::ONE;
+                }
+                halo2_cell(&c)
+            }
+        }),
+        Row::AddrOutOfRange => {
+            // every backend: a trace line with an address of 2^64 does not parse
+            let line = "{\"op\":\"write\",\"addr\":\"0x10000000000000000\",\"value\":1}\n";
+            let parsed = TraceReader::new(line.as_bytes(), WORD_BITS)
+                .next()
+                .unwrap()
+                .map(|_| ())
+                .map_err(|e| reason(e.into()));
+            let mut reasons = vec![rejected(parsed, "address 2^64")];
+            match b {
+                Nova | SuperNova => {
+                    // the honest prover refuses an address outside the 2^8 tree ...
+                    let mut o = ops();
+                    o[1] = Op::read(300, 0u64);
+                    reasons.push(rejected(
+                        pipeline::prove_stream(&fx.keys, WORD_BITS, stream(&o), |_| {})
+                            .map(|_| ())
+                            .map_err(reason),
+                        "address 300",
+                    ));
+                    // ... and a forging prover can only feed 8 address bits to the circuit, so
+                    // its proof is of address 300 mod 256, which the trace with 300 rejects
+                    let mut forged = ops();
+                    forged[1] = Op::read(300 - 256, 0u64);
+                    let f = prove(&fx.keys, &forged);
+                    reasons.push(format!(
+                        "forged witness proves address 0x2c: {}",
+                        rejected(verify(fx, &f, &o), "address 300 mod 256")
+                    ));
+                }
+                Offline => {
+                    // a forged op address ≥ 2^64 needs a matching audit address, whose gap
+                    // from the previous audited address is range-checked to 64 bits
+                    let (mut s, z0) = offline_steps(&ops());
+                    let big = F::from_u128(1u128 << 64) + F::from(200);
+                    for sl in s.iter_mut().flat_map(|s| s.slots.iter_mut()) {
+                        if sl.addr == F::from(200) {
+                            sl.addr = big;
+                        }
+                    }
+                    reasons.push(rejected(offline_cell(&s, z0), "address 2^64 + 200"));
+                }
+                Halo2 => {}
+            }
+            Cell::Rejected(reasons)
+        }
+        Row::TamperedInitialState => one(match b {
+            Nova | SuperNova => {
+                let mut f = fx.honest.clone();
+                match &mut f.body {
+                    Body::Merkle { outputs, .. } => outputs.initial_root += F::ONE,
+                    Body::SuperNova { outputs, .. } => outputs.initial_root += F::ONE,
+                    _ => unreachable!(),
+                }
+                verify(fx, &f, &ops())
+            }
+            // the initial memory is the audit's initial tuples (a, 0, 0): claim a cell held 1
+            Offline => {
+                let (mut s, z0) = offline_steps(&ops());
+                let audit = s.iter().position(|s| s.audit).unwrap();
+                s[audit].slots[0].value = F::ONE;
+                offline_cell(&s, z0)
+            }
+            Halo2 => unreachable!("not applicable"),
+        }),
+        Row::TamperedFinalRoot => one({
+            let mut f = fx.honest.clone();
+            match &mut f.body {
+                Body::Merkle { outputs, .. } => outputs.final_root += F::ONE,
+                Body::SuperNova { outputs, .. } => outputs.final_root += F::ONE,
+                // the offline backend's final memory claim is the balanced fingerprint
+                Body::Offline { outputs, .. } => outputs.fingerprint += F::ONE,
+                Body::Halo2 { .. } => unreachable!("not applicable"),
+            }
+            verify(fx, &f, &ops())
+        }),
+        Row::TamperedOpCount => one({
+            // same number of folding steps where the backend has steps: 8 → 9 would add one
+            // for k = 2, so claim 7 there and 9 for halo2 (whose count must equal the trace's)
+            let mut f = fx.honest.clone();
+            match &mut f.body {
+                Body::Merkle { outputs, .. } => outputs.op_count -= 1,
+                Body::SuperNova { outputs, .. } => outputs.op_count -= 1,
+                Body::Offline { outputs, .. } => outputs.op_count -= 1,
+                Body::Halo2 { op_count, .. } => *op_count += 1,
+            }
+            // without the trace, so the claim meets the SNARK, not the count check
+            let trace = if b == Halo2 {
+                Some(stream(&ops()))
+            } else {
+                None
+            };
+            pipeline::verify_proof(&fx.keys, &f, trace).map_err(reason)
+        }),
+        Row::TamperedTraceHash => one({
+            let mut f = fx.honest.clone();
+            match &mut f.body {
+                Body::Merkle { outputs, .. } => outputs.trace_hash += F::ONE,
+                Body::SuperNova { outputs, .. } => outputs.trace_hash += F::ONE,
+                Body::Offline { outputs, .. } => outputs.trace_hash += F::ONE,
+                Body::Halo2 { .. } => unreachable!("not applicable"),
+            }
+            pipeline::verify_proof(&fx.keys, &f, None::<Vec<_>>).map_err(reason)
+        }),
+        // the SNARK of the trace without its last op(s), under the full trace's claim
+        Row::DroppedStep => one({
+            let all = ops();
+            let partial = prove(&fx.keys, &all[..all.len() - 2]);
+            let mut f = fx.honest.clone();
+            match (&mut f.body, partial.body) {
+                (Body::Merkle { snark, .. }, Body::Merkle { snark: p, .. }) => *snark = p,
+                (Body::Offline { snark, .. }, Body::Offline { snark: p, .. }) => *snark = p,
+                (Body::SuperNova { snark, .. }, Body::SuperNova { snark: p, .. }) => *snark = p,
+                (Body::Halo2 { proof, .. }, Body::Halo2 { proof: p, .. }) => *proof = p,
+                _ => unreachable!(),
+            }
+            verify(fx, &f, &all)
+        }),
+        // a step (op, for one-op steps) folded a second time right after itself
+        Row::ReplayedStep => one(match b {
+            Nova => {
+                let mut steps = nova_steps(&ops(), |_, _| {});
+                let (replay, _) = steps[1].clone();
+                let z_after = steps[2].1;
+                steps.insert(2, (replay, z_after));
+                merkle_cell(steps)
+            }
+            Offline => {
+                // op steps are all satisfiable from any time, so the replay shows in the
+                // trace chain: a proof of it is a proof of another trace
+                let (mut s, z0) = offline_steps(&ops());
+                let honest = offline_run(&s, z0.clone()).unwrap();
+                let replay = s[1].clone();
+                s.insert(2, replay);
+                // a careful forger: every later op is 2 time units later, so are its gaps
+                for st in s[2..].iter_mut().filter(|st| !st.audit) {
+                    for sl in st.slots.iter_mut().filter(|sl| sl.enabled) {
+                        sl.gap += 2;
+                    }
+                }
+                offline_run(&s, z0).and_then(|zn| {
+                    let mut why = Vec::new();
+                    if zn[offline::z::TRACE] != honest[offline::z::TRACE] {
+                        why.push("replayed: trace chain differs");
+                    }
+                    if zn[offline::z::RS] != zn[offline::z::WS] {
+                        why.push("read set != write set");
+                    }
+                    if why.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(why.join(", "))
+                    }
+                })
+            }
+            SuperNova => {
+                // op 3 writes 200; replayed, its old opening no longer matches the root
+                let mut c = sn_circuits(&ops(), |_, _| {});
+                let replay = c[3].0.clone();
+                let z_after = c[4].1.clone();
+                c.insert(4, (replay, z_after));
+                sn_cell(&c)
+            }
+            Halo2 => {
+                // a sorted row replayed in place of another
+                let mut c = honest_halo2();
+                c.sorted[1] = c.sorted[0];
+                halo2_cell(&c)
+            }
+        }),
+        Row::OtherParams => {
+            let other = other_keys(b);
+            let direct = pipeline::verify_proof(other, &fx.honest, Some(stream(&ops())));
+            // the header rewritten to name the other parameters, with their digest
+            let mut f = fx.honest.clone();
+            f.header.shape = other.shape;
+            f.header.params_digest = other.digest();
+            // and, for the Merkle backends, the other tree's empty root as the initial root,
+            // so the claim meets the SNARK
+            match (&mut f.body, other.shape) {
+                (Body::Merkle { outputs, .. }, Shape::Merkle(p)) => {
+                    outputs.initial_root = MemoryState::new(p.tree, WORD_BITS).z()[0]
+                }
+                (Body::SuperNova { outputs, .. }, Shape::SuperNova(p)) => {
+                    outputs.initial_root = MemoryState::new(p.tree, WORD_BITS).z()[0]
+                }
+                _ => {}
+            }
+            let rewritten = pipeline::verify_proof(other, &f, Some(stream(&ops())));
+            Cell::Rejected(vec![
+                rejected(direct.map_err(reason), "other params"),
+                rejected(rewritten.map_err(reason), "rewritten header"),
+            ])
+        }
+        Row::FlippedHeaderByte => flips(fx, 0..header_len(fx), 1),
+        Row::FlippedOutputsByte => {
+            let h = header_len(fx);
+            flips(fx, h..h + 4 + outputs_len(fx), 3)
+        }
+        Row::FlippedSnarkByte => {
+            let start = header_len(fx) + 4 + outputs_len(fx);
+            flips(fx, start..fx.bytes.len(), (fx.bytes.len() - start) / 7)
+        }
+        Row::Truncated => {
+            let n = fx.bytes.len();
+            let cuts = [4, 9, header_len(fx), header_len(fx) + 6, n / 2, n - 1];
+            Cell::Rejected(
+                cuts.iter()
+                    .map(|&c| rejected(verify_bytes(fx, &fx.bytes[..c]), "truncated"))
+                    .collect(),
+            )
+        }
+        // the same length, one write and its read changed
+        Row::OtherTrace => one({
+            let mut o = ops();
+            o[5] = Op::write(9, 6u64);
+            o[7] = Op::read(9, 6u64);
+            verify(fx, &fx.honest, &o)
+        }),
+    }
+}
+
+fn header_len(fx: &Fixture) -> usize {
+    bincode::serialized_size(&fx.honest.header).unwrap() as usize
+}
+
+/// Length of the claimed outputs (after the body's 4-byte variant tag).
+fn outputs_len(fx: &Fixture) -> usize {
+    (match &fx.honest.body {
+        Body::Merkle { outputs, .. } => bincode::serialized_size(outputs),
+        Body::Offline { outputs, .. } => bincode::serialized_size(outputs),
+        Body::SuperNova { outputs, .. } => bincode::serialized_size(outputs),
+        Body::Halo2 { .. } => Ok(12), // op count, word size
+    })
+    .unwrap() as usize
+}
+
+/// Flip bit 0 of every `step`-th byte in `range`; every flip must be rejected.
+fn flips(fx: &Fixture, range: std::ops::Range<usize>, step: usize) -> Cell {
+    Cell::Rejected(
+        range
+            .step_by(step.max(1))
+            .map(|pos| {
+                let mut b = fx.bytes.clone();
+                b[pos] ^= 1;
+                rejected(verify_bytes(fx, &b), &format!("flip at {pos}"))
+            })
+            .collect(),
+    )
+}
+
+fn other_keys(b: Backend) -> &'static Keys {
+    static K: [OnceLock<Keys>; 4] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
+    K[b as usize].get_or_init(|| pipeline::keys(shape(b, true), None).unwrap())
+}
+
+/// Run every row against one backend and check each cell against the matrix.
+fn run_matrix(b: Backend) {
+    let fx = fixture(b);
+    verify(&fx, &fx.honest, &ops()).expect("the honest proof verifies");
+    assert!(matches!(
+        (&fx.keys.set, b),
+        (KeySet::Merkle(_), Backend::Nova)
+            | (KeySet::Offline(_), Backend::Offline)
+            | (KeySet::SuperNova(_), Backend::SuperNova)
+            | (KeySet::Halo2(_), Backend::Halo2)
+    ));
+    let mut failures = Vec::new();
+    let mut not_applicable = Vec::new();
+    for (row, expect) in MATRIX {
+        let expect = expect[b as usize];
+        match attack(&fx, *row) {
+            Cell::NotApplicable(why) => {
+                assert_eq!(
+                    expect, NA,
+                    "{row:?}/{b:?} is N/A ({why}) but the matrix expects {expect:?}"
+                );
+                not_applicable.push(*row);
+            }
+            Cell::Rejected(reasons) => {
+                assert!(!reasons.is_empty());
+                for r in reasons {
+                    if !expect.iter().any(|e| r.contains(e)) {
+                        failures.push(format!("{row:?}/{b:?}: {r:?} matches none of {expect:?}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "wrong reasons:\n{}",
+        failures.join("\n")
+    );
+    let expected_na: Vec<Row> = NOT_APPLICABLE
+        .iter()
+        .filter(|(_, bb, _)| *bb == b)
+        .map(|(r, _, _)| *r)
+        .collect();
+    assert_eq!(not_applicable, expected_na);
+}
+
+#[test]
+fn matrix_covers_every_row_once() {
+    let rows: Vec<Row> = MATRIX.iter().map(|(r, _)| *r).collect();
+    for (i, r) in rows.iter().enumerate() {
+        assert!(!rows[i + 1..].contains(r), "{r:?} twice");
+    }
+    assert_eq!(rows.len(), 16);
+}
+
+#[test]
+fn forgeries_against_nova() {
+    run_matrix(Backend::Nova);
+}
+
+#[test]
+fn forgeries_against_nova_offline() {
+    run_matrix(Backend::Offline);
+}
+
+#[test]
+fn forgeries_against_supernova() {
+    run_matrix(Backend::SuperNova);
+}
+
+#[test]
+fn forgeries_against_halo2() {
+    run_matrix(Backend::Halo2);
+}
