@@ -9,7 +9,7 @@ use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ops = synthetic_trace(64, 32, 9);
-    let stream = || ops.iter().enumerate().map(|(i, o)| Ok((i + 1, *o)));
+    let stream = || foldmem::trace::numbered(&ops);
     let shapes = [
         Shape::Halo2 {
             k: foldmem::halo2_compat::domain_k(ops.len()),

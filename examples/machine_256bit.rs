@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(m.pop()?, big);
     let ops = m.ops();
     println!("{} word accesses", ops.len());
-    let stream = || ops.iter().enumerate().map(|(i, o)| Ok((i + 1, *o)));
+    let stream = || foldmem::trace::numbered(&ops);
     for shape in [
         Shape::Merkle(StepParams {
             tree: TreeParams::new(24, 8)?,

@@ -120,7 +120,7 @@ fn backend_row(
     compress: bool,
 ) -> Result<Row, pipeline::JobError> {
     let keys: Keys = pipeline::keys(shape, None)?;
-    let stream = || ops.iter().enumerate().map(|(i, o)| Ok((i + 1, *o)));
+    let stream = || crate::trace::numbered(ops);
     if !compress {
         // fold only: time the folding part of the pipeline without compressing
         let t = Instant::now();

@@ -72,7 +72,7 @@ mod tests {
     fn demo_trace_is_consistent_and_uses_every_section() {
         let m = insertion_sort(16, 7).unwrap();
         let ops = m.ops();
-        let stats = check_stream(ops.iter().enumerate().map(|(i, o)| Ok((i + 1, *o)))).unwrap();
+        let stats = check_stream(crate::trace::numbered(&ops)).unwrap();
         assert!(stats.reads > 0 && stats.writes > 0);
         for kind in [
             SectionKind::Memory,

@@ -419,7 +419,7 @@ fn run(cli: Cli) -> Result<(), JobError> {
                 format!("insertion sort of {words} words (memory, registers, stack)"),
             );
             let keys = common.keys(shape)?;
-            let stream = || all.iter().enumerate().map(|(i, op)| Ok((i + 1, *op)));
+            let stream = || trace::numbered(&all);
             let file = prove_and_report(&keys, 64, stream(), Some(all.len() as u64), &common)?;
             let decoded = ProofFile::from_bytes(&file.to_bytes())?;
             let t = Instant::now();

@@ -428,6 +428,12 @@ impl Checker {
     }
 }
 
+/// In-memory ops as a trace stream: `(line, op)` pairs numbered from 1, like a [`TraceReader`]
+/// over their JSONL rendering.
+pub fn numbered(ops: &[Op]) -> impl Iterator<Item = Result<(usize, Op), TraceError>> + Clone + '_ {
+    ops.iter().enumerate().map(|(i, op)| Ok((i + 1, *op)))
+}
+
 /// Check a whole trace stream, returning its statistics or the first error.
 pub fn check_stream<I: Iterator<Item = Result<(usize, Op), TraceError>>>(
     ops: I,

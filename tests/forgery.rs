@@ -21,7 +21,7 @@ use foldmem::step::witness::{trace_hash_seed, MemoryState};
 use foldmem::step::{MemoryStep, OpWitness, StepParams};
 use foldmem::supernova::{OpCircuit, Opcode, SnShape, SnWitness};
 use foldmem::trace::{Op, TraceError, TraceReader};
-use foldmem::F;
+use foldmem::{Word, F};
 use std::sync::OnceLock;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,10 +254,7 @@ fn ops() -> Vec<Op> {
 }
 
 fn stream(ops: &[Op]) -> Vec<Result<(usize, Op), TraceError>> {
-    ops.iter()
-        .enumerate()
-        .map(|(i, o)| Ok((i + 1, *o)))
-        .collect()
+    foldmem::trace::numbered(ops).collect()
 }
 
 fn tree(addr_bits: u32) -> TreeParams {
@@ -490,11 +487,29 @@ fn honest_halo2() -> MemCircuit {
     MemCircuit::new(halo2_compat::rows(&ops()).unwrap())
 }
 
-/// Flip bit 0 of op `i`'s value (a wrong read of a written cell for i = 1).
+/// Witness edit: op `i` claims its value + 1.
 fn forged_value(i: usize) -> impl FnMut(usize, &mut OpWitness) {
     move |j, w| {
         if j == i {
             w.value += F::ONE;
+        }
+    }
+}
+
+/// Op `i` of [`ops`] (a read) claims its value + 1, through each backend's forging prover.
+fn forged_read(b: Backend, i: usize) -> Result<(), String> {
+    match b {
+        Backend::Nova => merkle_cell(nova_steps(&ops(), forged_value(i))),
+        Backend::Offline => {
+            let (mut s, z0) = offline_steps(&ops());
+            s[i / 2].slots[i % 2].value += F::ONE; // k = 2 slots per step
+            offline_cell(&s, z0)
+        }
+        Backend::SuperNova => sn_cell(&sn_circuits(&ops(), forged_value(i))),
+        Backend::Halo2 => {
+            let mut o = ops();
+            o[i].value = Word::from_u64(o[i].value.to_u64().unwrap() + 1);
+            halo2_cell(&MemCircuit::new(halo2_compat::rows(&o).unwrap()))
         }
     }
 }
@@ -513,35 +528,9 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
     let one = |r: Result<(), String>| Cell::Rejected(vec![rejected(r, &format!("{row:?}"))]);
     match row {
         // op 1 reads 3 (written 7) and claims 8
-        Row::WrongRead => one(match b {
-            Nova => merkle_cell(nova_steps(&ops(), forged_value(1))),
-            Offline => {
-                let (mut s, z0) = offline_steps(&ops());
-                s[0].slots[1].value += F::ONE;
-                offline_cell(&s, z0)
-            }
-            SuperNova => sn_cell(&sn_circuits(&ops(), forged_value(1))),
-            Halo2 => {
-                let mut o = ops();
-                o[1] = Op::read(3, 8u64);
-                halo2_cell(&MemCircuit::new(halo2_compat::rows(&o).unwrap()))
-            }
-        }),
+        Row::WrongRead => one(forged_read(b, 1)),
         // op 2 reads 200, never written, and claims 1
-        Row::UnwrittenRead => one(match b {
-            Nova => merkle_cell(nova_steps(&ops(), forged_value(2))),
-            Offline => {
-                let (mut s, z0) = offline_steps(&ops());
-                s[1].slots[0].value += F::ONE;
-                offline_cell(&s, z0)
-            }
-            SuperNova => sn_cell(&sn_circuits(&ops(), forged_value(2))),
-            Halo2 => {
-                let mut o = ops();
-                o[2] = Op::read(200, 1u64);
-                halo2_cell(&MemCircuit::new(halo2_compat::rows(&o).unwrap()))
-            }
-        }),
+        Row::UnwrittenRead => one(forged_read(b, 2)),
         // Merkle: a sibling of op 0's opening; offline: op 1's (prev value, value) both forged,
         // so the read check holds but its read tuple matches no write; halo2: a sorted tuple
         // changed consistently

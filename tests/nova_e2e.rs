@@ -170,12 +170,7 @@ fn depth_64_end_to_end_on_the_demo_program() {
         ops_per_step: 4,
     };
     let keys = foldmem::pipeline::keys(foldmem::proof::Shape::Merkle(step), None).unwrap();
-    let stream = || {
-        ops.iter()
-            .enumerate()
-            .map(|(i, o)| Ok((i + 1, *o)))
-            .collect::<Vec<_>>()
-    };
+    let stream = || foldmem::trace::numbered(&ops);
     let (file, report) = foldmem::pipeline::prove_stream(&keys, 64, stream(), |_| {}).unwrap();
     assert_eq!(report.steps, 2);
     assert_eq!(file.op_count(), 7);

@@ -49,10 +49,7 @@ fn ops() -> Vec<Op> {
 }
 
 fn stream(ops: &[Op]) -> Vec<Result<(usize, Op), TraceError>> {
-    ops.iter()
-        .enumerate()
-        .map(|(i, o)| Ok((i + 1, *o)))
-        .collect()
+    foldmem::trace::numbered(ops).collect()
 }
 
 fn proof() -> &'static (ProofFile, Vec<u8>) {
@@ -107,12 +104,14 @@ fn flipped_bytes_in_every_region_are_rejected() {
                 matches!(err, JobError::Mismatch(ref m) if m.contains("digest")),
                 "{pos}: {err}"
             );
-        } else if pos < header_len + outputs_len {
+        } else if pos < header_len {
+            // backend tag or shape: undecodable, inconsistent, or naming other parameters
             assert!(
-                matches!(err, JobError::Invalid(_) | JobError::ProofFile(_)),
+                matches!(err, JobError::Mismatch(_) | JobError::ProofFile(_)),
                 "{pos}: {err}"
             );
         } else {
+            // outputs or SNARK body
             assert!(
                 matches!(err, JobError::Invalid(_) | JobError::ProofFile(_)),
                 "{pos}: {err}"

@@ -17,8 +17,7 @@ fn small(word: WordSize) -> Machine {
 
 fn consistent(m: &Machine) {
     let ops = m.ops();
-    check_stream(ops.iter().enumerate().map(|(i, op)| Ok((i + 1, *op))))
-        .expect("machine trace is consistent");
+    check_stream(crate::trace::numbered(&ops)).expect("machine trace is consistent");
     assert!(
         m.trace().windows(2).all(|w| w[0].time < w[1].time),
         "times strictly increase"
