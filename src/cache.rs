@@ -2,7 +2,7 @@
 //! validated on load (format, shape, checksum, recomputed params digest); an unusable file is
 //! reported and regenerated, never trusted.
 
-use crate::proof::{Shape, FORMAT_VERSION};
+use crate::proof::{deserialize_caught, Shape, FORMAT_VERSION};
 use bincode::Options;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -68,12 +68,12 @@ pub fn decode<T: DeserializeOwned>(
     if checksum(body) != sum {
         return Err("checksum mismatch (corrupt file)".into());
     }
-    let decoded = std::panic::catch_unwind(|| codec().deserialize::<(Shape, [u8; 32], T)>(body));
-    let (stored_shape, stored_digest, keys) = match decoded {
-        Ok(Ok(t)) => t,
-        Ok(Err(e)) => return Err(format!("undecodable content: {e}")),
-        Err(_) => return Err(PANICKED.into()),
-    };
+    let (stored_shape, stored_digest, keys) =
+        match deserialize_caught::<(Shape, [u8; 32], T)>(codec(), body) {
+            Ok(t) => t,
+            Err(Some(e)) => return Err(format!("undecodable content: {e}")),
+            Err(None) => return Err(PANICKED.into()),
+        };
     if stored_shape != *shape {
         return Err("parameters are for another shape".into());
     }

@@ -239,6 +239,24 @@ fn codec() -> impl Options {
         .reject_trailing_bytes()
 }
 
+/// What [`ProofFile::from_bytes`] reports (as [`ProofFileError::Corrupt`]) when a dependency's
+/// deserializer panicked on the bytes (caught, never propagated).
+pub const PANICKED: &str = "undecodable content";
+
+/// Deserialize untrusted `bytes` with `codec`. The serde impls of arecibo and neptune types may
+/// assert on malformed input, so a panic is caught here: `Err(None)`; a decoding error is
+/// `Err(Some(message))`. Shared by the proof-file and params-cache decoders.
+pub(crate) fn deserialize_caught<T: serde::de::DeserializeOwned>(
+    codec: impl Options + std::panic::UnwindSafe,
+    bytes: &[u8],
+) -> Result<T, Option<String>> {
+    match std::panic::catch_unwind(|| codec.deserialize::<T>(bytes)) {
+        Ok(Ok(t)) => Ok(t),
+        Ok(Err(e)) => Err(Some(e.to_string())),
+        Err(_) => Err(None),
+    }
+}
+
 /// Bytes of a field element (canonical little-endian).
 pub fn f_to_bytes(f: &F) -> [u8; 32] {
     f.to_repr()
@@ -275,9 +293,8 @@ impl ProofFile {
         if version != FORMAT_VERSION {
             return Err(ProofFileError::Version { found: version });
         }
-        let decoded = std::panic::catch_unwind(|| codec().deserialize::<ProofFile>(bytes));
-        match decoded {
-            Ok(Ok(p)) => {
+        match deserialize_caught::<ProofFile>(codec(), bytes) {
+            Ok(p) => {
                 let consistent = p.header.backend == p.header.shape.backend()
                     && matches!(
                         (&p.header.shape, &p.body),
@@ -294,8 +311,8 @@ impl ProofFile {
                     ))
                 }
             }
-            Ok(Err(e)) => Err(ProofFileError::Corrupt(e.to_string())),
-            Err(_) => Err(ProofFileError::Corrupt("undecodable content".into())),
+            Err(Some(e)) => Err(ProofFileError::Corrupt(e)),
+            Err(None) => Err(ProofFileError::Corrupt(PANICKED.into())),
         }
     }
 }

@@ -93,7 +93,7 @@ pub fn proof_decoder(data: &[u8]) {
                 assert!(!k.is_empty() && !v.contains('\n'));
             }
         }
-        Err(ProofFileError::Corrupt(m)) if m == "undecodable content" => assert!(
+        Err(ProofFileError::Corrupt(m)) if m == foldmem::proof::PANICKED => assert!(
             dependency_panics() > before,
             "the proof decoder reported a panic that no dependency raised"
         ),
