@@ -59,6 +59,27 @@ fn verify(proof: &Path, trace: Option<&Path>, cache: Option<&Path>) -> Output {
     cmd.output().unwrap()
 }
 
+/// `foldmem prove TRACE -o PROOF ARGS…` with a cache dir (or `--no-cache` for `None`).
+fn prove(trace: &Path, proof: &Path, args: &[&str], cache: Option<&Path>) -> Output {
+    let mut cmd = bin();
+    cmd.arg("prove").arg(trace).arg("-o").arg(proof).args(args);
+    match cache {
+        Some(c) => cmd.arg("--cache-dir").arg(c),
+        None => cmd.arg("--no-cache"),
+    };
+    cmd.output().unwrap()
+}
+
+/// A damaged proof file is refused as invalid (1) or unreadable (5), never accepted.
+fn assert_refused(o: &Output) {
+    assert!(
+        matches!(o.status.code(), Some(1) | Some(5)),
+        "{:?} {}",
+        o.status,
+        stderr(o)
+    );
+}
+
 /// A copy of `proof` (named `name`) with byte `at(len)` xor-ed with `mask`.
 fn flipped(proof: &Path, at: impl FnOnce(usize) -> usize, mask: u8, name: &str) -> PathBuf {
     let mut bytes = std::fs::read(proof).unwrap();
@@ -230,16 +251,7 @@ fn prove_then_verify_small_depth() {
     let p = tmp("p.proof");
     let cache = tmp("cache");
     let shape = ["--addr-bits", "24", "--arity", "8", "--ops-per-step", "2"];
-    let o = bin()
-        .arg("prove")
-        .arg(&t)
-        .args(shape)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .arg("-o")
-        .arg(&p)
-        .output()
-        .unwrap();
+    let o = prove(&t, &p, &shape, Some(&cache));
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert_eq!(field(&out, "ops"), "6");
@@ -264,12 +276,7 @@ fn prove_then_verify_small_depth() {
     // flipped byte
     let f = flipped(&p, |n| n - 100, 0x10, "flipped.proof");
     let o = verify(&f, None, Some(&cache));
-    assert!(!o.status.success());
-    assert!(
-        matches!(o.status.code(), Some(1) | Some(5)),
-        "{:?}",
-        o.status
-    );
+    assert_refused(&o);
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
 
     // params digest in the header changed: the proof names other parameters (exit 7)
@@ -367,21 +374,12 @@ fn offline_backend_full_size_prove_verify_and_reject() {
 
     let p = tmp("offline.proof");
     let cache = tmp("offline-cache");
-    let o = bin()
-        .args([
-            "prove",
-            "--backend",
-            "nova-offline",
-            "--ops-per-step",
-            "16",
-            "--cache-dir",
-        ])
-        .arg(&cache)
-        .arg("-o")
-        .arg(&p)
-        .arg(&t)
-        .output()
-        .unwrap();
+    let o = prove(
+        &t,
+        &p,
+        &["--backend", "nova-offline", "--ops-per-step", "16"],
+        Some(&cache),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let o = verify(&p, Some(&t), Some(&cache));
     assert!(o.status.success(), "{}", stderr(&o));
@@ -389,12 +387,7 @@ fn offline_backend_full_size_prove_verify_and_reject() {
 
     let f = flipped(&p, |n| n / 2, 0x04, "offline-flipped.proof");
     let o = verify(&f, None, Some(&cache));
-    assert!(
-        matches!(o.status.code(), Some(1) | Some(5)),
-        "{:?} {}",
-        o.status,
-        stderr(&o)
-    );
+    assert_refused(&o);
 
     // a trace with one value changed is not the proven one
     let text = std::fs::read_to_string(&t).unwrap();
@@ -445,14 +438,7 @@ fn supernova_backend_full_size_with_push_pop() {
     assert!(num("read") < 0.55 * num("write"), "{c}");
 
     let p = tmp("sn.proof");
-    let o = bin()
-        .args(["prove", "--backend", "supernova", "--cache-dir"])
-        .arg(&cache)
-        .arg("-o")
-        .arg(&p)
-        .arg(&t)
-        .output()
-        .unwrap();
+    let o = prove(&t, &p, &["--backend", "supernova"], Some(&cache));
     assert!(o.status.success(), "{}", stderr(&o));
     let o = verify(&p, Some(&t), Some(&cache));
     assert!(o.status.success(), "{}", stderr(&o));
@@ -460,12 +446,7 @@ fn supernova_backend_full_size_with_push_pop() {
     // flipped byte
     let f = flipped(&p, |n| n / 3, 0x20, "sn-flipped.proof");
     let o = verify(&f, None, Some(&cache));
-    assert!(
-        matches!(o.status.code(), Some(1) | Some(5)),
-        "{:?} {}",
-        o.status,
-        stderr(&o)
-    );
+    assert_refused(&o);
 
     // a pop turned into a read is another op stream
     let other = tmp("sn-other.jsonl");
@@ -483,14 +464,12 @@ fn supernova_backend_full_size_with_push_pop() {
         ),
     )
     .unwrap();
-    let o = bin()
-        .args(["prove", "--backend", "supernova", "--cache-dir"])
-        .arg(&cache)
-        .arg("-o")
-        .arg(tmp("x.proof"))
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let o = prove(
+        &bad,
+        &tmp("x.proof"),
+        &["--backend", "supernova"],
+        Some(&cache),
+    );
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("line 1: pop from an empty stack"),
@@ -518,12 +497,7 @@ fn halo2_backend_prove_verify_and_reject() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(field(&stdout(&o), "valid"), "true");
     let p = tmp("h2.proof");
-    let o = bin()
-        .args(["prove", "--backend", "halo2", "--no-cache", "-o"])
-        .arg(&p)
-        .arg(&t)
-        .output()
-        .unwrap();
+    let o = prove(&t, &p, &["--backend", "halo2"], None);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = verify(&p, Some(&t), None);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -534,12 +508,7 @@ fn halo2_backend_prove_verify_and_reject() {
     assert!(stderr(&o).contains("--trace"), "{}", stderr(&o));
     let f = flipped(&p, |n| n - 200, 0x08, "h2-flipped.proof");
     let o = verify(&f, Some(&t), None);
-    assert!(
-        matches!(o.status.code(), Some(1) | Some(5)),
-        "{:?} {}",
-        o.status,
-        stderr(&o)
-    );
+    assert_refused(&o);
     let other = tmp("h2-other.jsonl");
     let text = std::fs::read_to_string(&t).unwrap();
     std::fs::write(&other, text.replacen("\"write\"", "\"read\"", 1)).unwrap();
