@@ -2,6 +2,7 @@
 //! native consistency checker.
 
 use crate::word::Word;
+use serde_json::value::RawValue;
 use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::fmt;
@@ -40,7 +41,13 @@ impl OpKind {
         matches!(self, OpKind::Write | OpKind::Push)
     }
 
-    /// Opcode bound into trace hashes: read 0, write 1, push 2, pop 3.
+    /// True for the stack kinds (push, pop).
+    pub fn is_stack(&self) -> bool {
+        matches!(self, OpKind::Push | OpKind::Pop)
+    }
+
+    /// Opcode bound into trace hashes: read 0, write 1, push 2, pop 3 — i.e.
+    /// `is_write + 3·is_stack − 2·is_write·is_stack`.
     pub fn opcode(&self) -> u64 {
         match self {
             OpKind::Read => 0,
@@ -105,6 +112,30 @@ pub enum TraceError {
         /// Line number.
         line: usize,
         /// Parser message.
+        msg: String,
+    },
+    /// A key appears twice in one line.
+    #[error("line {line}: duplicate key `{key}`")]
+    DuplicateKey {
+        /// Line number.
+        line: usize,
+        /// The key.
+        key: String,
+    },
+    /// A key other than `op`, `addr`, `value`.
+    #[error("line {line}: unknown key `{key}` (a trace line has exactly op, addr and value)")]
+    UnknownKey {
+        /// Line number.
+        line: usize,
+        /// The key.
+        key: String,
+    },
+    /// The line is not UTF-8, or starts with a byte-order mark.
+    #[error("line {line}: {msg}")]
+    Encoding {
+        /// Line number.
+        line: usize,
+        /// What is wrong.
         msg: String,
     },
     /// A required field is absent.
@@ -180,6 +211,9 @@ impl TraceError {
     pub fn line(&self) -> Option<usize> {
         match self {
             TraceError::Json { line, .. }
+            | TraceError::DuplicateKey { line, .. }
+            | TraceError::UnknownKey { line, .. }
+            | TraceError::Encoding { line, .. }
             | TraceError::MissingField { line, .. }
             | TraceError::UnknownOp { line, .. }
             | TraceError::BadNumber { line, .. }
@@ -191,53 +225,120 @@ impl TraceError {
     }
 }
 
-fn parse_num(v: &Json, line: usize, field: &'static str) -> Result<Word, TraceError> {
-    let bad = |msg: String| TraceError::BadNumber { line, field, msg };
-    match v {
-        Json::Number(n) => match n.as_u64() {
-            Some(x) => Ok(Word::from_u64(x)),
-            None if n.is_i64() => Err(bad(format!("negative number {n}"))),
-            None if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0 && f > 0.0) => {
-                Err(bad(format!(
-                    "{n} is too large for a JSON number; write it as a string"
-                )))
+/// A trace line's top-level fields, in order, with their raw JSON text: read once, so a
+/// duplicate key is an error instead of whichever copy a map keeps.
+struct Fields<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Fields<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = Fields<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
             }
-            None => Err(bad(format!("{n} is not a non-negative integer"))),
-        },
-        Json::String(s) => Word::parse(s).map_err(bad),
-        other => Err(bad(format!("expected a number or string, found {other}"))),
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> Result<Fields<'a>, M::Error> {
+                let mut fields: Vec<(String, &'a RawValue)> = Vec::new();
+                while let Some(key) = m.next_key::<String>()? {
+                    if fields.iter().any(|(k, _)| *k == key) {
+                        return Err(serde::de::Error::custom(format!("{DUPLICATE}`{key}`")));
+                    }
+                    let value = m.next_value()?;
+                    fields.push((key, value));
+                }
+                Ok(Fields(fields))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
     }
 }
 
-/// Parse one trace line (already known to be non-blank) into an [`Op`].
+/// Marker of the duplicate-key message (the JSON parser wraps custom errors with a position).
+const DUPLICATE: &str = "duplicate key ";
+
+/// Parse a number field from its raw JSON text: an integer literal (at most `u64`), or a string
+/// in decimal or `0x` hex.
+fn parse_num(raw: &RawValue, line: usize, field: &'static str) -> Result<Word, TraceError> {
+    let bad = |msg: String| TraceError::BadNumber { line, field, msg };
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'"') => {
+            let s: String = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+            Word::parse(&s).map_err(bad)
+        }
+        Some(b'-') if !text.contains(['.', 'e', 'E']) => {
+            Err(bad(format!("negative number {text}")))
+        }
+        Some(b'-' | b'0'..=b'9') if text.contains(['.', 'e', 'E']) => {
+            Err(bad(format!("{text} is not an integer")))
+        }
+        Some(b'0'..=b'9') => match text.parse::<u64>() {
+            Ok(x) => Ok(Word::from_u64(x)),
+            Err(_) => Err(bad(format!(
+                "{text} is too large for a JSON number; write it as a string"
+            ))),
+        },
+        _ => Err(bad(format!("expected a number or string, found {text}"))),
+    }
+}
+
+/// Parse one trace line (already known to be non-blank) into an [`Op`]. A line reads one way
+/// only: a duplicate key, a non-integer number or a byte-order mark is malformed.
 pub fn parse_line(text: &str, line: usize, word_bits: u32) -> Result<Op, TraceError> {
-    let json: Json = serde_json::from_str(text).map_err(|e| TraceError::Json {
-        line,
-        msg: e.to_string(),
-    })?;
-    let obj = json.as_object().ok_or_else(|| TraceError::Json {
-        line,
-        msg: "expected a JSON object".into(),
+    if text.starts_with('\u{feff}') {
+        return Err(TraceError::Encoding {
+            line,
+            msg: "byte-order mark (write the trace as UTF-8 without a BOM)".into(),
+        });
+    }
+    let fields: Fields = serde_json::from_str(text).map_err(|e| {
+        let msg = e.to_string();
+        match msg.find(DUPLICATE) {
+            Some(i) => TraceError::DuplicateKey {
+                line,
+                key: msg[i + DUPLICATE.len()..]
+                    .split('`')
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_string(),
+            },
+            None => TraceError::Json { line, msg },
+        }
     })?;
     let get = |field: &'static str| {
-        obj.get(field)
+        fields
+            .0
+            .iter()
+            .find(|(k, _)| k == field)
+            .map(|(_, v)| *v)
             .ok_or(TraceError::MissingField { line, field })
     };
-    let kind = match get("op")? {
-        Json::String(s) if s == "read" => OpKind::Read,
-        Json::String(s) if s == "write" => OpKind::Write,
-        Json::String(s) if s == "push" => OpKind::Push,
-        Json::String(s) if s == "pop" => OpKind::Pop,
-        Json::String(s) => {
+    if let Some((k, _)) = fields
+        .0
+        .iter()
+        .find(|(k, _)| !["op", "addr", "value"].contains(&k.as_str()))
+    {
+        return Err(TraceError::UnknownKey {
+            line,
+            key: k.clone(),
+        });
+    }
+    let op_raw = get("op")?;
+    let kind = match serde_json::from_str::<Json>(op_raw.get()) {
+        Ok(Json::String(s)) => match s.as_str() {
+            "read" => OpKind::Read,
+            "write" => OpKind::Write,
+            "push" => OpKind::Push,
+            "pop" => OpKind::Pop,
+            _ => return Err(TraceError::UnknownOp { line, op: s }),
+        },
+        _ => {
             return Err(TraceError::UnknownOp {
                 line,
-                op: s.clone(),
-            })
-        }
-        other => {
-            return Err(TraceError::UnknownOp {
-                line,
-                op: other.to_string(),
+                op: op_raw.get().to_string(),
             })
         }
     };
@@ -249,7 +350,7 @@ pub fn parse_line(text: &str, line: usize, word_bits: u32) -> Result<Op, TraceEr
         {
             return Err(TraceError::AddrOutOfRange {
                 line,
-                addr: addr_raw.to_string(),
+                addr: addr_raw.get().to_string(),
                 bits: 64,
             })
         }
@@ -276,7 +377,7 @@ pub struct TraceReader<R: BufRead> {
     reader: R,
     line: usize,
     word_bits: u32,
-    buf: String,
+    buf: Vec<u8>,
     path: String,
     failed: bool,
 }
@@ -301,7 +402,7 @@ impl<R: BufRead> TraceReader<R> {
             reader,
             line: 0,
             word_bits,
-            buf: String::new(),
+            buf: Vec::new(),
             path: "<input>".into(),
             failed: false,
         }
@@ -318,7 +419,7 @@ impl<R: BufRead> Iterator for TraceReader<R> {
         loop {
             self.buf.clear();
             self.line += 1;
-            match self.reader.read_line(&mut self.buf) {
+            match self.reader.read_until(b'\n', &mut self.buf) {
                 Ok(0) => return None,
                 Ok(_) => {}
                 Err(e) => {
@@ -329,10 +430,20 @@ impl<R: BufRead> Iterator for TraceReader<R> {
                     }));
                 }
             }
-            if self.buf.trim().is_empty() {
+            let text = match std::str::from_utf8(&self.buf) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(TraceError::Encoding {
+                        line: self.line,
+                        msg: format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1),
+                    }));
+                }
+            };
+            if text.trim().is_empty() {
                 continue;
             }
-            let r = parse_line(&self.buf, self.line, self.word_bits).map(|op| (self.line, op));
+            let r = parse_line(text, self.line, self.word_bits).map(|op| (self.line, op));
             self.failed = r.is_err();
             return Some(r);
         }
