@@ -84,7 +84,7 @@ fn compress_verify(c: &mut Criterion) {
     });
     let snark = nova::compress(&pp, &pk, &folded.snark).unwrap();
     g.bench_function("merkle addr32 k2 verify", |b| {
-        b.iter(|| nova::verify_compressed(&vk, 2, &snark, &folded.outputs).unwrap())
+        b.iter(|| nova::verify_compressed(&vk, step, &snark, &folded.outputs).unwrap())
     });
     g.finish();
 }

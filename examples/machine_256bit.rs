@@ -25,9 +25,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             tree: TreeParams::new(24, 8)?,
             ops_per_step: 4,
         }),
-        Shape::Offline { ops_per_step: 16 },
+        Shape::Offline(foldmem::offline::OfflineShape { ops_per_step: 16 }),
     ] {
-        let keys = pipeline::keys(shape, None)?;
+        let keys = pipeline::keys(shape, &pipeline::KeyOptions::none())?;
         let (file, report) = pipeline::prove_stream(&keys, 256, stream(), |_| {})?;
         pipeline::verify_proof(&keys, &file, Some(stream()))?;
         println!(

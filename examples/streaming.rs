@@ -43,7 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let proof = prover.finish()?;
-    nova::verify_folded(&pp, step.ops_per_step, &proof.snark, &proof.outputs)?;
+    nova::verify_folded(&pp, step, &proof.snark, &proof.outputs)?;
     println!(
         "verified {} ops in {} steps",
         proof.outputs.op_count, proof.num_steps

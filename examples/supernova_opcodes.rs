@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         prover.push(i + 1, &rec.op)?;
     }
     let (snark, outputs) = prover.finish()?;
-    supernova::verify_folded(&pp, &snark, &outputs)?;
+    supernova::verify_folded(&pp, &shape, &snark, &outputs)?;
     println!(
         "verified {} ops (final stack pointer {})",
         outputs.op_count, outputs.final_sp

@@ -1,6 +1,7 @@
 //! `foldmem bench`: every backend on the same generated traces, in one run on one machine, with
 //! the Nova floor (trivial step) and a whole-memory-in-state baseline as reference rows.
 
+use crate::halo2_compat::Halo2Params;
 use crate::hash::trace_hash_circuit;
 use crate::merkle::TreeParams;
 use crate::nova::{setup_circuit, Params, Recursive, C2, F2};
@@ -112,6 +113,7 @@ fn row(name: String, mem_log2: u32, k: usize, cons: usize, ops: usize, secs: f64
 }
 
 /// Prove `ops` with a backend through the real pipeline; compress and verify if `compress`.
+/// (Halo2 runs on its insecure dev parameters, chosen explicitly: a benchmark proves nothing.)
 fn backend_row(
     name: &str,
     shape: Shape,
@@ -119,20 +121,21 @@ fn backend_row(
     ops: &[Op],
     compress: bool,
 ) -> Result<Row, pipeline::JobError> {
-    let keys: Keys = pipeline::keys(shape, None)?;
+    let opts = pipeline::KeyOptions::none().with_halo2(Halo2Params::InsecureDev);
+    let keys: Keys = pipeline::keys(shape, &opts)?;
     let stream = || crate::trace::numbered(ops);
+    let k = shape.ops_per_step();
+    let cons = keys.constraints_per_op() * k as f64;
     if !compress {
         // fold only: time the folding part of the pipeline without compressing
-        let t = Instant::now();
-        fold_only(&keys, ops)?;
-        let secs = t.elapsed().as_secs_f64();
+        let rep = pipeline::fold_stream(&keys, 64, stream())?;
         return Ok(row(
             name.into(),
             mem_log2,
-            shape.ops_per_step(),
-            keys.primary_constraints(),
+            k,
+            cons as usize,
             ops.len(),
-            secs,
+            rep.fold_s,
         ));
     }
     let (file, rep) = pipeline::prove_stream(&keys, 64, stream(), |_| {})?;
@@ -146,8 +149,8 @@ fn backend_row(
     let mut r = row(
         name.into(),
         mem_log2,
-        shape.ops_per_step(),
-        keys.primary_constraints(),
+        k,
+        cons as usize,
         ops.len(),
         rep.fold_s,
     );
@@ -155,45 +158,6 @@ fn backend_row(
     r.proof_bytes = Some(rep.proof_bytes);
     r.verify_s = Some(verify_s);
     Ok(r)
-}
-
-/// Fold `ops` without compressing; returns the number of steps.
-fn fold_only(keys: &Keys, ops: &[Op]) -> Result<usize, pipeline::JobError> {
-    let internal = |e: arecibo::errors::NovaError| pipeline::JobError::Internal(e.to_string());
-    match (&keys.set, keys.shape) {
-        (pipeline::KeySet::Merkle((pp, _, _)), Shape::Merkle(step)) => {
-            let mut p = crate::nova::NovaProver::new(pp, step, 64);
-            for (i, op) in ops.iter().enumerate() {
-                p.push(i + 1, op)?;
-            }
-            Ok(p.finish()?.num_steps)
-        }
-        (pipeline::KeySet::SuperNova((pp, _, _)), Shape::SuperNova(sn)) => {
-            let mut p = crate::supernova::SnProver::new(pp, sn, 64);
-            for (i, op) in ops.iter().enumerate() {
-                p.push(i + 1, op)
-                    .map_err(|e| pipeline::JobError::Internal(e.to_string()))?;
-            }
-            p.finish()
-                .map_err(|e| pipeline::JobError::Internal(e.to_string()))?;
-            Ok(ops.len())
-        }
-        (pipeline::KeySet::Halo2(params), Shape::Halo2 { .. }) => {
-            let pk = crate::halo2_compat::keys(params, ops.len())
-                .map_err(|e| pipeline::JobError::Internal(e.to_string()))?;
-            crate::halo2_compat::prove(params, &pk, ops)
-                .map_err(|e| pipeline::JobError::Internal(e.to_string()))?;
-            Ok(1)
-        }
-        (pipeline::KeySet::Offline((pp, _, _)), Shape::Offline { ops_per_step }) => {
-            let w = crate::offline::witness(ops, 64, ops_per_step)?;
-            crate::offline::fold(pp, &w).map_err(internal)?;
-            Ok(w.steps.len())
-        }
-        _ => Err(pipeline::JobError::Internal(
-            "keys do not match shape".into(),
-        )),
-    }
 }
 
 /// Time `steps` folds of a circuit (the first one through `RecursiveSNARK::new`).
@@ -510,7 +474,7 @@ pub fn run(s: Settings, mut log: impl FnMut(&Row)) -> Result<Vec<Row>, pipeline:
         push(
             backend_row(
                 "nova-offline k=128",
-                Shape::Offline { ops_per_step: 128 },
+                Shape::Offline(crate::offline::OfflineShape { ops_per_step: 128 }),
                 bits,
                 &ops,
                 bits == 64,
@@ -521,9 +485,9 @@ pub fn run(s: Settings, mut log: impl FnMut(&Row)) -> Result<Vec<Row>, pipeline:
     // the classic way: Halo2 (KZG) over the same 2^64 trace as the offline rows, proven at once
     {
         let ops = &trace64[..s.offline_ops];
-        let shape = Shape::Halo2 {
+        let shape = Shape::Halo2(crate::halo2_compat::Halo2Shape {
             k: crate::halo2_compat::domain_k(ops.len()),
-        };
+        });
         let mut r = backend_row(
             "halo2 sorted-trace (KZG, not folding)",
             shape,

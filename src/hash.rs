@@ -108,12 +108,10 @@ pub fn hash_wide_word(lo: u128, hi: u128) -> F {
     native(wide2(), &[F::from_u128(lo), F::from_u128(hi)])
 }
 
-/// One link of the trace-hash chain: `Poseidon(h, kind·2^64 + addr, value)` (kind 1 = write).
-pub fn trace_hash_step(h: F, is_write: bool, addr: u64, value: F) -> F {
-    trace_hash_step_op(h, is_write as u64, addr, value)
-}
-
-/// Trace-hash link with an opcode (read 0, write 1, push 2, pop 3): `Poseidon(h, opcode·2^64 + addr, value)`.
+/// One link of the trace-hash chain of the Merkle and SuperNova backends, with the op's opcode
+/// (read 0, write 1, push 2, pop 3): `Poseidon(h, opcode·2^64 + addr, value)`. Injective in
+/// `(opcode, addr)` because addresses are below 2^64 (the circuits decompose them into at most 64
+/// bits).
 pub fn trace_hash_step_op(h: F, opcode: u64, addr: u64, value: F) -> F {
     use ff::PrimeField;
     let packed = F::from_u128(((opcode as u128) << 64) | addr as u128);
@@ -154,7 +152,7 @@ pub fn hash_node_circuit<CS: ConstraintSystem<F>>(
     }
 }
 
-/// In-circuit trace-hash link; `packed` must be `kind·2^64 + addr`.
+/// In-circuit trace-hash link; `packed` must be `opcode·2^64 + addr`.
 pub fn trace_hash_circuit<CS: ConstraintSystem<F>>(
     cs: &mut CS,
     h: Num<F>,
@@ -200,10 +198,10 @@ mod tests {
             .collect();
         let out =
             trace_hash_circuit(&mut cs, ins[0].clone(), ins[1].clone(), ins[2].clone()).unwrap();
-        assert_eq!(out.get_value().unwrap(), trace_hash_step(h, true, addr, v));
+        assert_eq!(out.get_value().unwrap(), trace_hash_step_op(h, 1, addr, v));
         assert_ne!(
-            trace_hash_step(h, true, addr, v),
-            trace_hash_step(h, false, addr, v)
+            trace_hash_step_op(h, 1, addr, v),
+            trace_hash_step_op(h, 0, addr, v)
         );
         assert!(cs.is_satisfied());
     }

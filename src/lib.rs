@@ -17,11 +17,13 @@
 //! // an inconsistent op is refused before anything is folded
 //! assert!(prover.push(4, &Op::read(7, 41u64)).is_err());
 //! let proof = prover.finish().unwrap();
-//! nova::verify_folded(&pp, 2, &proof.snark, &proof.outputs).unwrap();
+//! // the verifier states the initial memory: this checks the run started from the empty memory
+//! nova::verify_folded(&pp, step, &proof.snark, &proof.outputs).unwrap();
 //! assert_eq!(proof.outputs.op_count, 3);
 //! ```
 #![deny(missing_docs)]
 
+pub mod backend;
 pub mod bench;
 pub mod cache;
 pub mod demo;

@@ -1,12 +1,12 @@
-//! The `foldmem` command-line tool: check, prove and verify memory traces; run the demo.
+//! The `foldmem` command-line tool: check, prove and verify memory traces, pin keys, run the
+//! demo and the benchmarks.
 
 use clap::{Args, Parser, Subcommand};
+use foldmem::backend::{KeyDigests, Lines, ShapeFlags};
 use foldmem::demo;
-use foldmem::merkle::TreeParams;
-use foldmem::pipeline::{self, JobError, Keys};
-use foldmem::proof::{Backend, ProofFile, Shape};
-use foldmem::step::StepParams;
-use foldmem::supernova::SnShape;
+use foldmem::halo2_compat::Halo2Params;
+use foldmem::pipeline::{self, JobError, KeyOptions, Keys, Pin};
+use foldmem::proof::{Backend, KeyFile, ProofFile, Shape};
 use foldmem::trace::{self, TraceError, TraceReader};
 use foldmem::Op;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -42,19 +42,55 @@ enum Cmd {
         output: PathBuf,
         #[command(flatten)]
         shape: ShapeArgs,
-        /// Word size in bits (32, 64 or 256).
-        #[arg(long, default_value_t = 64, value_parser = word_bits)]
-        word_bits: u32,
+        /// Word size in bits (32, 64 or 256) [default: 64].
+        #[arg(long, value_parser = word_bits)]
+        word_bits: Option<u32>,
+        /// Prove for the shape pinned in this key file (from `foldmem setup`) instead of shape
+        /// flags; cached keys are used only if they match it.
+        #[arg(long, conflicts_with_all = SHAPE_FLAGS)]
+        vk: Option<PathBuf>,
+        #[command(flatten)]
+        halo2: Halo2Args,
         #[command(flatten)]
         common: Common,
     },
-    /// Verify a proof file (optionally against the trace it claims to cover).
+    /// Verify a proof file and print the statement it proves. Pin what you accept with `--vk`
+    /// (or the shape flags): otherwise the statement is whatever valid shape the proof names.
     Verify {
         /// Proof file.
         proof: PathBuf,
         /// Also check that the proof covers exactly this trace.
         #[arg(long)]
         trace: Option<PathBuf>,
+        /// Accept only proofs for the shape, word size and keys pinned in this key file (from
+        /// `foldmem setup`): any other proof is a parameter mismatch (exit 7).
+        #[arg(long, conflicts_with_all = SHAPE_FLAGS)]
+        vk: Option<PathBuf>,
+        /// Accept only proofs for exactly the shape these flags give `prove` (unset flags take
+        /// `prove`'s defaults).
+        #[command(flatten)]
+        shape: ShapeArgs,
+        /// Accept only proofs over this word size.
+        #[arg(long, value_parser = word_bits, conflicts_with = "vk")]
+        word_bits: Option<u32>,
+        #[command(flatten)]
+        halo2: Halo2Args,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Generate (and cache) the keys of a shape and write a key file that pins them: give it to
+    /// `verify --vk` so it accepts proofs of this shape, word size and keys only.
+    Setup {
+        /// Output key file.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        shape: ShapeArgs,
+        /// Word size the pinned statement is about [default: 64].
+        #[arg(long, value_parser = word_bits)]
+        word_bits: Option<u32>,
+        #[command(flatten)]
+        halo2: Halo2Args,
         #[command(flatten)]
         common: Common,
     },
@@ -84,30 +120,64 @@ enum Cmd {
         #[command(flatten)]
         shape: ShapeArgs,
         #[command(flatten)]
+        halo2: Halo2Args,
+        #[command(flatten)]
         common: Common,
     },
 }
 
-#[derive(Args, Clone, Copy)]
+/// The shape flags (their names, for `conflicts_with_all`).
+const SHAPE_FLAGS: [&str; 6] = [
+    "backend",
+    "ops_per_step",
+    "addr_bits",
+    "arity",
+    "stack_base",
+    "stack_log_depth",
+];
+
+#[derive(Args, Clone, Copy, Default)]
 struct ShapeArgs {
-    /// Proving backend.
-    #[arg(long, value_enum, default_value_t = Backend::Nova)]
-    backend: Backend,
+    /// Proving backend [default: nova].
+    #[arg(long, value_enum)]
+    backend: Option<Backend>,
     /// Memory ops folded per step [default: 4 for nova, 128 for nova-offline].
     #[arg(long)]
     ops_per_step: Option<usize>,
-    /// Address width in bits (memory of 2^N words), 1..=64 (nova backend).
-    #[arg(long, default_value_t = 64)]
-    addr_bits: u32,
-    /// Merkle tree arity: 2, 4, 8 or 16 (nova, supernova backends).
-    #[arg(long, default_value_t = 8)]
-    arity: usize,
-    /// Word address of the stack's first slot (supernova backend; default: the demo machine's).
-    #[arg(long, default_value_t = demo::STACK_BASE, value_parser = parse_u64)]
-    stack_base: u64,
-    /// The stack holds at most 2^N words (supernova backend).
-    #[arg(long, default_value_t = 8)]
-    stack_log_depth: u32,
+    /// Address width in bits (memory of 2^N words), 1..=64 (nova, supernova) [default: 64].
+    #[arg(long)]
+    addr_bits: Option<u32>,
+    /// Merkle tree arity: 2, 4, 8 or 16 (nova, supernova) [default: 8].
+    #[arg(long)]
+    arity: Option<usize>,
+    /// Word address of the stack's first slot (supernova) [default: the demo machine's].
+    #[arg(long, value_parser = parse_u64)]
+    stack_base: Option<u64>,
+    /// The stack holds at most 2^N words, N ≤ 63 (supernova) [default: 8].
+    #[arg(long)]
+    stack_log_depth: Option<u32>,
+}
+
+/// The Halo2 backend's KZG parameters: always an explicit choice.
+#[derive(Args, Clone, Default)]
+struct Halo2Args {
+    /// KZG parameters from a ceremony, in halo2's raw format (halo2 backend).
+    #[arg(long, conflicts_with = "insecure_dev_params")]
+    params: Option<PathBuf>,
+    /// Use deterministic test KZG parameters whose trapdoor is public (halo2 backend): anyone
+    /// can forge such proofs. For tests and benchmarks only.
+    #[arg(long)]
+    insecure_dev_params: bool,
+}
+
+impl Halo2Args {
+    fn params(&self) -> Result<Option<Halo2Params>, JobError> {
+        match (&self.params, self.insecure_dev_params) {
+            (Some(p), _) => Halo2Params::read(p).map(Some),
+            (None, true) => Ok(Some(Halo2Params::InsecureDev)),
+            (None, false) => Ok(None),
+        }
+    }
 }
 
 fn parse_u64(s: &str) -> Result<u64, String> {
@@ -137,52 +207,34 @@ fn word_bits(s: &str) -> Result<u32, String> {
 }
 
 impl ShapeArgs {
-    /// The shape; `n_ops` sizes the Halo2 domain (other backends ignore it).
-    fn shape(&self, n_ops: usize) -> Result<Shape, JobError> {
-        let k = self.ops_per_step.unwrap_or(match self.backend {
-            Backend::Nova => 4,
-            Backend::NovaOffline => 128,
-            Backend::Supernova | Backend::Halo2 => 1,
-        });
-        if k == 0 || k > 4096 {
-            return Err(JobError::Usage(format!(
-                "--ops-per-step must be in 1..=4096, got {k}"
-            )));
-        }
-        Ok(match self.backend {
-            Backend::Nova => {
-                let tree = TreeParams::new(self.addr_bits, self.arity)
-                    .map_err(|e| JobError::Usage(e.to_string()))?;
-                Shape::Merkle(StepParams {
-                    tree,
-                    ops_per_step: k,
-                })
-            }
-            Backend::NovaOffline => Shape::Offline { ops_per_step: k },
-            Backend::Halo2 => Shape::Halo2 {
-                k: foldmem::halo2_compat::domain_k(n_ops),
-            },
-            Backend::Supernova => {
-                if k != 1 {
-                    return Err(JobError::Usage(
-                        "the supernova backend folds one op per step (--ops-per-step 1)".into(),
-                    ));
-                }
-                if self.stack_log_depth > 64 {
-                    return Err(JobError::Usage(format!(
-                        "--stack-log-depth must be at most 64, got {}",
-                        self.stack_log_depth
-                    )));
-                }
-                let tree = TreeParams::new(self.addr_bits, self.arity)
-                    .map_err(|e| JobError::Usage(e.to_string()))?;
-                Shape::SuperNova(SnShape {
-                    tree,
-                    stack_base: self.stack_base,
-                    stack_log_depth: self.stack_log_depth,
-                })
-            }
-        })
+    /// True if any shape flag was given.
+    fn any(&self) -> bool {
+        self.backend.is_some()
+            || self.ops_per_step.is_some()
+            || self.addr_bits.is_some()
+            || self.arity.is_some()
+            || self.stack_base.is_some()
+            || self.stack_log_depth.is_some()
+    }
+
+    /// The shape `prove` uses for these flags (validated). The Halo2 domain is the parameter
+    /// file's, or (dev parameters) the smallest that holds `n_ops`.
+    fn shape(&self, n_ops: usize, halo2: Option<&Halo2Params>) -> Result<Shape, JobError> {
+        let backend = self.backend.unwrap_or(Backend::Nova);
+        let flags = ShapeFlags {
+            ops_per_step: self.ops_per_step,
+            addr_bits: self.addr_bits,
+            arity: self.arity,
+            stack_base: self.stack_base,
+            stack_log_depth: self.stack_log_depth,
+            rows_log2: (backend == Backend::Halo2).then(|| match halo2 {
+                Some(Halo2Params::File { params, .. }) => foldmem::halo2_compat::params_k(params),
+                _ => foldmem::halo2_compat::domain_k(n_ops),
+            }),
+        };
+        backend
+            .shape(&flags)
+            .map_err(|e| JobError::Usage(format!("--{}: {}", e.field.replace('_', "-"), e.msg)))
     }
 }
 
@@ -199,7 +251,12 @@ impl Common {
         !self.quiet && std::io::stderr().is_terminal()
     }
 
-    fn keys(&self, shape: Shape) -> Result<Keys, JobError> {
+    fn keys(
+        &self,
+        shape: Shape,
+        pinned: Option<KeyDigests>,
+        halo2: Option<Halo2Params>,
+    ) -> Result<Keys, JobError> {
         let pb = if self.show_progress() {
             let pb = ProgressBar::new_spinner().with_message("setting up parameters");
             pb.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -207,7 +264,12 @@ impl Common {
         } else {
             ProgressBar::hidden()
         };
-        let k = pipeline::keys(shape, self.cache().as_deref());
+        let opts = KeyOptions {
+            cache_dir: self.cache(),
+            pinned,
+            halo2,
+        };
+        let k = pipeline::keys(shape, &opts);
         pb.finish_and_clear();
         k
     }
@@ -215,6 +277,12 @@ impl Common {
 
 fn kv(key: &str, value: impl std::fmt::Display) {
     println!("{key}: {value}");
+}
+
+fn lines(ls: Lines) {
+    for (k, v) in ls {
+        kv(k, v);
+    }
 }
 
 fn trace_reader(
@@ -254,35 +322,16 @@ fn prove_and_report(
     };
     let (file, r) = pipeline::prove_stream(keys, word_bits, ops, |n| pb.set_position(n))?;
     pb.finish_and_clear();
-    kv("backend", file.header.backend);
+    lines(keys.shape().statement());
+    kv("word_bits", word_bits);
     kv("ops", r.ops);
     kv("steps", r.steps);
-    kv("ops_per_step", keys.shape.ops_per_step());
-    match keys.shape {
-        Shape::Merkle(s) => {
-            kv("addr_bits", s.tree.addr_bits);
-            kv("arity", s.tree.arity);
-        }
-        Shape::SuperNova(s) => {
-            kv("addr_bits", s.tree.addr_bits);
-            kv("arity", s.tree.arity);
-            let [r, w, pu, po] = foldmem::supernova::opcode_constraints(s);
-            kv(
-                "opcode_constraints",
-                format!("read={r} write={w} push={pu} pop={po}"),
-            );
-        }
-        Shape::Offline { .. } => {}
-        Shape::Halo2 { k } => kv("rows", format!("2^{k}")),
-    }
-    if !matches!(keys.shape, Shape::Halo2 { .. }) {
-        kv(
-            "constraints_per_op",
-            format!("{:.0}", keys.constraints_per_op()),
-        );
+    lines(keys.system.circuit_lines());
+    if let Some(c) = keys.system.constraints_per_op() {
+        kv("constraints_per_op", format!("{c:.0}"));
     }
     kv("setup_s", format!("{:.2}", keys.setup_s));
-    kv("params_cached", keys.cached);
+    kv("params_cached", keys.cached());
     kv("fold_s", format!("{:.2}", r.fold_s));
     kv(
         "fold_ops_per_s",
@@ -290,9 +339,12 @@ fn prove_and_report(
     );
     kv("compress_s", format!("{:.2}", r.compress_s));
     kv("proof_bytes", r.proof_bytes);
-    for (k, v) in file.output_lines().into_iter().filter(|(k, _)| k != "ops") {
-        kv(&k, v);
+    for (k, v) in file.claim().statement() {
+        if k != "ops" {
+            kv(k, v);
+        }
     }
+    lines(keys.trust_lines());
     Ok(file)
 }
 
@@ -303,25 +355,82 @@ fn read_proof(path: &Path) -> Result<ProofFile, JobError> {
         .map_err(|e| JobError::ProofFile(format!("{}: {e}", path.display())))
 }
 
+/// A key file and what it pins.
+fn read_key_file(path: &Path) -> Result<(KeyFile, Pin), JobError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| JobError::Io(format!("{}: {e}", path.display())))?;
+    let usage =
+        |e: foldmem::proof::KeyFileError| JobError::Usage(format!("{}: {e}", path.display()));
+    let f = KeyFile::from_bytes(&bytes).map_err(usage)?;
+    let pin = f.pin().map_err(usage)?;
+    Ok((f, pin))
+}
+
+/// Number of ops in a trace file (for progress and the Halo2 domain).
+fn count_ops(path: &Path) -> Option<u64> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.lines().filter(|l| !l.trim().is_empty()).count() as u64)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn verify_and_report(
-    proof: &ProofFile,
+    proof_path: &Path,
     trace: Option<&Path>,
+    vk: Option<&Path>,
+    shape_args: &ShapeArgs,
+    word_bits_pin: Option<u32>,
+    halo2: &Halo2Args,
     common: &Common,
 ) -> Result<(), JobError> {
-    let keys = common.keys(proof.header.shape)?;
+    let proof = read_proof(proof_path)?;
+    let halo2 = halo2.params()?;
+    // what the verifier accepts, decided before the proof's own header is used for anything
+    let (pin, pinned_by) = match vk {
+        Some(p) => (
+            Some(read_key_file(p)?.1),
+            format!("key file {}", p.display()),
+        ),
+        None if shape_args.any() || word_bits_pin.is_some() => {
+            let n = trace.and_then(count_ops).unwrap_or(0) as usize;
+            let shape = shape_args.shape(n, halo2.as_ref())?;
+            let pin = Pin {
+                shape,
+                word_bits: word_bits_pin,
+                digests: None,
+            };
+            (Some(pin), "shape flags".to_string())
+        }
+        None => (
+            None,
+            "nothing (the statement is the proof's own, validated shape)".into(),
+        ),
+    };
+    if let Some(pin) = &pin {
+        pipeline::check_pin(&proof, pin)?;
+    }
+    let shape = pin.map(|p| p.shape).unwrap_or(proof.header.shape);
+    let keys = common.keys(shape, pin.and_then(|p| p.digests), halo2)?;
     let t = Instant::now();
     match trace {
-        Some(p) => pipeline::verify_proof(&keys, proof, Some(trace_reader(p, proof.word_bits())?))
+        Some(p) => pipeline::verify_proof(&keys, &proof, Some(trace_reader(p, proof.word_bits())?))
             .map_err(|e| with_path(p, e))?,
-        None => pipeline::verify_proof(&keys, proof, None::<Vec<_>>)?,
+        None => pipeline::verify_proof(&keys, &proof, None::<Vec<_>>)?,
     }
+    let verify_s = t.elapsed().as_secs_f64();
     kv("valid", true);
-    kv("backend", proof.header.backend);
-    for (k, v) in proof.output_lines() {
-        kv(&k, v);
-    }
+    lines(proof.statement());
+    kv(
+        "trace",
+        match trace {
+            Some(p) => format!("checked against {}", p.display()),
+            None => "not given (the statement names the trace by its hash)".into(),
+        },
+    );
+    kv("pinned", pinned_by);
+    lines(keys.trust_lines());
     kv("setup_s", format!("{:.2}", keys.setup_s));
-    kv("verify_s", format!("{:.3}", t.elapsed().as_secs_f64()));
+    kv("verify_s", format!("{verify_s:.3}"));
     Ok(())
 }
 
@@ -344,21 +453,69 @@ fn run(cli: Cli) -> Result<(), JobError> {
             output,
             shape,
             word_bits,
+            vk,
+            halo2,
             common,
         } => {
+            let halo2 = halo2.params()?;
             // count ops for the progress bar (when shown) and to size the Halo2 domain
-            let total = (common.show_progress() || shape.backend == Backend::Halo2)
-                .then(|| std::fs::read_to_string(&trace).ok())
-                .flatten()
-                .map(|s| s.lines().filter(|l| !l.trim().is_empty()).count() as u64);
-            let shape = shape.shape(total.unwrap_or(0) as usize)?;
+            let total = (common.show_progress() || shape.backend == Some(Backend::Halo2))
+                .then(|| count_ops(&trace))
+                .flatten();
+            let (shape, pinned, word_bits) = match vk {
+                Some(p) => {
+                    let (f, pin) = read_key_file(&p)?;
+                    if word_bits.is_some_and(|w| w != f.word_bits) {
+                        return Err(JobError::Usage(format!(
+                            "--word-bits differs from the {} pinned in {}",
+                            f.word_bits,
+                            p.display()
+                        )));
+                    }
+                    (pin.shape, pin.digests, f.word_bits)
+                }
+                None => (
+                    shape.shape(total.unwrap_or(0) as usize, halo2.as_ref())?,
+                    None,
+                    word_bits.unwrap_or(64),
+                ),
+            };
             let reader = trace_reader(&trace, word_bits)?;
-            let keys = common.keys(shape)?;
+            let keys = common.keys(shape, pinned, halo2)?;
             let file = prove_and_report(&keys, word_bits, reader, total, &common)
                 .map_err(|e| with_path(&trace, e))?;
             std::fs::write(&output, file.to_bytes())
                 .map_err(|e| JobError::Io(format!("{}: {e}", output.display())))?;
             kv("proof", output.display());
+            Ok(())
+        }
+        Cmd::Setup {
+            output,
+            shape,
+            word_bits,
+            halo2,
+            common,
+        } => {
+            let halo2 = halo2.params()?;
+            if shape.backend == Some(Backend::Halo2)
+                && !matches!(halo2, Some(Halo2Params::File { .. }))
+            {
+                return Err(JobError::Usage(
+                    "a halo2 key file pins a ceremony's parameters: give --params FILE (insecure \
+                     dev parameters have nothing worth pinning)"
+                        .into(),
+                ));
+            }
+            let shape = shape.shape(0, halo2.as_ref())?;
+            let keys = common.keys(shape, None, halo2)?;
+            let file = KeyFile::new(shape, word_bits.unwrap_or(64), keys.digests());
+            std::fs::write(&output, file.to_bytes())
+                .map_err(|e| JobError::Io(format!("{}: {e}", output.display())))?;
+            lines(shape.statement());
+            kv("word_bits", file.word_bits);
+            lines(keys.trust_lines());
+            kv("setup_s", format!("{:.2}", keys.setup_s));
+            kv("key_file", output.display());
             Ok(())
         }
         Cmd::Bench { quick, out, svg } => {
@@ -393,13 +550,26 @@ fn run(cli: Cli) -> Result<(), JobError> {
         Cmd::Verify {
             proof,
             trace,
+            vk,
+            shape,
+            word_bits,
+            halo2,
             common,
-        } => verify_and_report(&read_proof(&proof)?, trace.as_deref(), &common),
+        } => verify_and_report(
+            &proof,
+            trace.as_deref(),
+            vk.as_deref(),
+            &shape,
+            word_bits,
+            &halo2,
+            &common,
+        ),
         Cmd::Demo {
             words,
             ops,
             emit_trace,
             shape,
+            halo2,
             common,
         } => {
             let m = demo::insertion_sort(words, 0x5eed)
@@ -408,7 +578,8 @@ fn run(cli: Cli) -> Result<(), JobError> {
             if let Some(n) = ops {
                 all.truncate(n);
             }
-            let shape = shape.shape(all.len())?;
+            let halo2 = halo2.params()?;
+            let shape = shape.shape(all.len(), halo2.as_ref())?;
             if let Some(p) = &emit_trace {
                 let io = |e: std::io::Error| JobError::Io(format!("{}: {e}", p.display()));
                 let f = std::fs::File::create(p).map_err(io)?;
@@ -418,7 +589,7 @@ fn run(cli: Cli) -> Result<(), JobError> {
                 "program",
                 format!("insertion sort of {words} words (memory, registers, stack)"),
             );
-            let keys = common.keys(shape)?;
+            let keys = common.keys(shape, None, halo2)?;
             let stream = || trace::numbered(&all);
             let file = prove_and_report(&keys, 64, stream(), Some(all.len() as u64), &common)?;
             let decoded = ProofFile::from_bytes(&file.to_bytes())?;

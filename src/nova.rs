@@ -1,7 +1,15 @@
-//! Nova driver of the Merkle backend: public-parameter setup, the streaming prover (folds every
-//! `k` ops as they arrive), verification of the folded proof, and Spartan compression.
+//! Nova driver of the Merkle backend (`nova`): public-parameter setup, the streaming prover
+//! (folds every `k` ops as they arrive), verification of the folded proof from the empty memory,
+//! Spartan compression, and the backend's [`ProofSystem`] seam. Also the Nova keys shared by
+//! every Nova-based backend.
 
-use crate::merkle::TreeParams;
+use crate::backend::{
+    check_ops_per_step, check_trace_claim, sha3_of, Claim, KeyDigests, Lines, ProofSystem,
+    ShapeError, ShapeSpec, TraceItem,
+};
+use crate::merkle::{empty_root, TreeParams};
+use crate::pipeline::{cached, internal, JobError, KeyOptions, KeySource, ProveReport};
+use crate::proof::{f_hex, f_to_bytes, Backend, Body, Shape};
 use crate::step::witness::{MemoryState, WitnessError};
 use crate::step::{MemoryStep, OpWitness, StepParams};
 use crate::trace::Op;
@@ -108,6 +116,9 @@ pub enum VerifyError {
     /// The proof verifies but ends in a different state than claimed.
     #[error("proof verifies but its final state differs from the claimed {0}")]
     OutputMismatch(&'static str),
+    /// The claim starts from another memory than the one the verifier expects.
+    #[error("initial root is not the empty memory's root")]
+    InitialRoot,
 }
 
 /// Generate public parameters for a step shape (slow: synthesizes the circuit and commitment keys).
@@ -264,14 +275,36 @@ fn check_zn(zn: &[F], outputs: &PublicOutputs) -> Result<(), VerifyError> {
     Ok(())
 }
 
-/// Verify a folded proof against claimed outputs (the step count follows from `op_count` and `k`).
+/// The claim must start from `initial_root` (the verifier's, never the proof's).
+fn check_initial(outputs: &PublicOutputs, initial_root: F) -> Result<(), VerifyError> {
+    if outputs.initial_root != initial_root {
+        return Err(VerifyError::InitialRoot);
+    }
+    Ok(())
+}
+
+/// Verify a folded proof that the ops ran from the **empty memory** (all words 0) of `step`'s
+/// tree; the step count follows from `op_count` and `k`.
 pub fn verify_folded(
     pp: &NovaParams,
-    k: usize,
+    step: StepParams,
     snark: &RecursiveProof,
     outputs: &PublicOutputs,
 ) -> Result<(), VerifyError> {
-    let n = num_steps(outputs.op_count, k);
+    verify_folded_from(pp, step, snark, outputs, empty_root(&step.tree))
+}
+
+/// [`verify_folded`] from an explicit initial memory, given by the root the verifier expects
+/// (e.g. of a program image it committed to with [`NovaProver::with_image`]).
+pub fn verify_folded_from(
+    pp: &NovaParams,
+    step: StepParams,
+    snark: &RecursiveProof,
+    outputs: &PublicOutputs,
+    initial_root: F,
+) -> Result<(), VerifyError> {
+    check_initial(outputs, initial_root)?;
+    let n = num_steps(outputs.op_count, step.ops_per_step);
     let (zn, _) = snark
         .verify(pp, n, &outputs.z0(), &[F2::ZERO])
         .map_err(|e| VerifyError::Snark(e.to_string()))?;
@@ -287,14 +320,26 @@ pub fn compress(
     CompressedProof::prove(pp, pk, snark)
 }
 
-/// Verify a compressed proof against claimed outputs.
+/// Verify a compressed proof that the ops ran from the **empty memory** of `step`'s tree.
 pub fn verify_compressed(
     vk: &VerifierKey,
-    k: usize,
+    step: StepParams,
     snark: &CompressedProof,
     outputs: &PublicOutputs,
 ) -> Result<(), VerifyError> {
-    let n = num_steps(outputs.op_count, k);
+    verify_compressed_from(vk, step, snark, outputs, empty_root(&step.tree))
+}
+
+/// [`verify_compressed`] from an explicit initial memory root.
+pub fn verify_compressed_from(
+    vk: &VerifierKey,
+    step: StepParams,
+    snark: &CompressedProof,
+    outputs: &PublicOutputs,
+    initial_root: F,
+) -> Result<(), VerifyError> {
+    check_initial(outputs, initial_root)?;
+    let n = num_steps(outputs.op_count, step.ops_per_step);
     let (zn, _) = snark
         .verify(vk, n, &outputs.z0(), &[F2::ZERO])
         .map_err(|e| VerifyError::Snark(e.to_string()))?;
@@ -306,5 +351,260 @@ pub fn default_tree(addr_bits: u32) -> TreeParams {
     TreeParams {
         addr_bits,
         arity: 8,
+    }
+}
+
+/// Nova parameters and compression keys of step circuit `C` (cached as one value).
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct NovaKeys<C: arecibo::traits::circuit::StepCircuit<F>> {
+    /// Public parameters.
+    pub pp: Params<C>,
+    /// Compression prover key.
+    pub pk: Pk<C>,
+    /// Compression verifier key.
+    pub vk: Vk<C>,
+}
+
+impl<C: arecibo::traits::circuit::StepCircuit<F>> NovaKeys<C> {
+    /// Digests of the parameters and of the verifier key.
+    pub fn digests(&self) -> KeyDigests {
+        KeyDigests {
+            params: f_to_bytes(&self.pp.digest()),
+            vk: sha3_of(&self.vk),
+        }
+    }
+
+    /// Keys for `shape`'s step circuit `blank` (from the cache when it can be vouched for).
+    pub fn for_shape(
+        shape: &Shape,
+        opts: &KeyOptions,
+        blank: impl FnOnce() -> C,
+    ) -> Result<(Self, KeySource), JobError> {
+        cached(shape, opts, Self::digests, || {
+            let pp = setup_circuit(&blank());
+            let (pk, vk) = Compressed::<C>::setup(&pp).map_err(internal)?;
+            Ok(NovaKeys { pp, pk, vk })
+        })
+    }
+
+    /// Primary constraints per op (folding verifier included).
+    pub fn constraints_per_op(&self, k: usize) -> f64 {
+        self.pp.num_constraints().0 as f64 / k as f64
+    }
+}
+
+impl TreeParams {
+    /// Fails, naming the field, unless `TreeParams::new` accepts these parameters.
+    pub fn validate(&self) -> Result<(), ShapeError> {
+        match TreeParams::new(self.addr_bits, self.arity) {
+            Ok(_) => Ok(()),
+            Err(crate::merkle::MerkleError::Arity(a)) => Err(ShapeError::new(
+                "arity",
+                format!("must be one of 2, 4, 8, 16, got {a}"),
+            )),
+            Err(_) => Err(ShapeError::new(
+                "addr_bits",
+                format!("must be in 1..=64, got {}", self.addr_bits),
+            )),
+        }
+    }
+}
+
+/// Default ops per step of the Merkle backend.
+pub const DEFAULT_OPS_PER_STEP: usize = 4;
+
+/// The Merkle backend's shape for `flags` (defaults: 2^64 words, arity 8, 4 ops per step).
+pub fn shape_from_flags(f: &crate::backend::ShapeFlags) -> Result<StepParams, ShapeError> {
+    f.only("nova", &["ops_per_step", "addr_bits", "arity"])?;
+    Ok(StepParams {
+        tree: TreeParams {
+            addr_bits: f.addr_bits.unwrap_or(64),
+            arity: f.arity.unwrap_or(8),
+        },
+        ops_per_step: f.ops_per_step.unwrap_or(DEFAULT_OPS_PER_STEP),
+    })
+}
+
+impl ShapeSpec for StepParams {
+    fn backend(&self) -> Backend {
+        Backend::Nova
+    }
+    fn validate(&self) -> Result<(), ShapeError> {
+        self.tree.validate()?;
+        check_ops_per_step(self.ops_per_step, crate::backend::MAX_MERKLE_OPS_PER_STEP)
+    }
+    fn ops_per_step(&self) -> usize {
+        self.ops_per_step
+    }
+    fn statement(&self) -> Lines {
+        vec![
+            ("addr_bits", self.tree.addr_bits.to_string()),
+            ("arity", self.tree.arity.to_string()),
+            ("ops_per_step", self.ops_per_step.to_string()),
+        ]
+    }
+    fn cache_name(&self) -> String {
+        format!(
+            "nova-a{}-r{}-k{}",
+            self.tree.addr_bits, self.tree.arity, self.ops_per_step
+        )
+    }
+    fn keys(&self, opts: &KeyOptions) -> Result<(Box<dyn ProofSystem>, KeySource), JobError> {
+        let step = *self;
+        let (keys, source) =
+            NovaKeys::for_shape(&Shape::Merkle(step), opts, || MemoryStep::blank(step))?;
+        Ok((Box::new(MerkleKeys { step, keys }), source))
+    }
+}
+
+impl Claim for PublicOutputs {
+    fn op_count(&self) -> u64 {
+        self.op_count
+    }
+    fn word_bits(&self) -> u32 {
+        self.word_bits
+    }
+    fn trace_hash(&self) -> Option<F> {
+        Some(self.trace_hash)
+    }
+    fn statement(&self) -> Lines {
+        vec![
+            ("initial_memory", "empty".into()),
+            ("initial_root", f_hex(&self.initial_root)),
+            ("final_root", f_hex(&self.final_root)),
+            ("ops", self.op_count.to_string()),
+            ("trace_hash", f_hex(&self.trace_hash)),
+        ]
+    }
+}
+
+/// Keys of the Merkle backend for one shape.
+pub struct MerkleKeys {
+    /// Shape.
+    pub step: StepParams,
+    /// Nova parameters and compression keys.
+    pub keys: NovaKeys<MemoryStep>,
+}
+
+impl ProofSystem for MerkleKeys {
+    fn shape(&self) -> Shape {
+        Shape::Merkle(self.step)
+    }
+    fn digests(&self) -> KeyDigests {
+        self.keys.digests()
+    }
+    fn constraints_per_op(&self) -> Option<f64> {
+        Some(self.keys.constraints_per_op(self.step.ops_per_step))
+    }
+    fn prove(
+        &self,
+        word_bits: u32,
+        ops: &mut dyn Iterator<Item = TraceItem>,
+        on_op: &mut dyn FnMut(u64),
+        compress: bool,
+    ) -> Result<(Option<Body>, ProveReport), JobError> {
+        let t = std::time::Instant::now();
+        let mut prover = NovaProver::new(&self.keys.pp, self.step, word_bits);
+        for item in ops {
+            let (index, op) = item?;
+            prover.push(index, &op)?;
+            on_op(prover.op_count());
+        }
+        let folded = prover.finish()?;
+        let mut report = ProveReport {
+            ops: folded.outputs.op_count,
+            steps: folded.num_steps,
+            fold_s: t.elapsed().as_secs_f64(),
+            ..ProveReport::default()
+        };
+        if !compress {
+            return Ok((None, report));
+        }
+        let t = std::time::Instant::now();
+        let snark = compress_proof(&self.keys, &folded.snark)?;
+        report.compress_s = t.elapsed().as_secs_f64();
+        Ok((
+            Some(Body::Merkle {
+                outputs: folded.outputs,
+                snark,
+            }),
+            report,
+        ))
+    }
+    fn verify(
+        &self,
+        body: &Body,
+        trace: Option<&mut dyn Iterator<Item = TraceItem>>,
+    ) -> Result<(), JobError> {
+        let Body::Merkle { outputs, snark } = body else {
+            return Err(JobError::Invalid(
+                "proof body does not match the backend".into(),
+            ));
+        };
+        verify_compressed(&self.keys.vk, self.step, snark, outputs)?;
+        if let Some(trace) = trace {
+            let (n, hash) = trace_summary(trace, outputs.word_bits)?;
+            check_trace_claim(outputs, n, hash)?;
+        }
+        Ok(())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// Compress a folded proof with keys of any Nova backend.
+pub fn compress_proof<C: arecibo::traits::circuit::StepCircuit<F>>(
+    keys: &NovaKeys<C>,
+    snark: &Recursive<C>,
+) -> Result<Compressed<C>, JobError> {
+    Compressed::<C>::prove(&keys.pp, &keys.pk, snark).map_err(internal)
+}
+
+/// Op count and Merkle-backend trace hash of an op stream.
+pub fn trace_summary(
+    trace: &mut dyn Iterator<Item = TraceItem>,
+    word_bits: u32,
+) -> Result<(u64, F), JobError> {
+    let mut n = 0u64;
+    let mut hash = crate::step::witness::trace_hash_seed(word_bits);
+    for item in trace {
+        let (_, op) = item?;
+        hash = crate::hash::trace_hash_step_op(
+            hash,
+            op.kind.opcode(),
+            op.addr,
+            op.value.to_field(word_bits),
+        );
+        n += 1;
+    }
+    Ok((n, hash))
+}
+
+/// Constraint count of an arecibo R1CS shape. arecibo keeps the field crate-private, but it is
+/// the first field of the shape's serde encoding (a fixed-width `u64` in bincode).
+pub fn r1cs_num_cons<E: Engine>(shape: &arecibo::r1cs::R1CSShape<E>) -> usize {
+    let mut head = Vec::with_capacity(8);
+    let _ = bincode::serialize_into(LimitedWriter(&mut head), shape);
+    head.get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+        .unwrap_or(0)
+}
+
+/// A writer that keeps the first 8 bytes and then stops the encoder.
+struct LimitedWriter<'a>(&'a mut Vec<u8>);
+
+impl std::io::Write for LimitedWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() >= 8 {
+            return Err(std::io::Error::other("enough"));
+        }
+        let n = buf.len().min(8 - self.0.len());
+        self.0.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -1,20 +1,13 @@
-//! End-to-end jobs shared by the CLI, examples and tests: parameter setup (with an on-disk
-//! cache), proving a trace stream into a [`ProofFile`], and verifying one.
+//! End-to-end jobs shared by the CLI, examples and tests: keys for a shape (with an on-disk cache
+//! the verifier only trusts when it can vouch for it), proving a trace stream into a
+//! [`ProofFile`], pinning the statement and verifying one. Backends are reached only through
+//! [`crate::backend`].
 
-use crate::halo2_compat;
-use crate::hash::trace_hash_step;
-use crate::nova::{self, NovaProver, ProveError, VerifyError};
-use crate::offline::{self, OfflineStep};
-use crate::proof::{
-    f_to_bytes, Body, Header, ProofFile, ProofFileError, Shape, FORMAT_VERSION, MAGIC,
-};
-use crate::step::witness::MemoryState;
-use crate::step::MemoryStep;
-use crate::supernova;
+use crate::backend::{KeyDigests, Lines, ProofSystem, TraceItem};
+use crate::halo2_compat::Halo2Params;
+use crate::nova::{ProveError, VerifyError};
+use crate::proof::{Header, ProofFile, ProofFileError, Shape, FORMAT_VERSION, MAGIC};
 use crate::trace::{Op, TraceError};
-use crate::F;
-use arecibo::traits::circuit::StepCircuit;
-use ff::Field;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use thiserror::Error;
@@ -80,6 +73,12 @@ impl From<ProofFileError> for JobError {
     }
 }
 
+impl From<VerifyError> for JobError {
+    fn from(e: VerifyError) -> Self {
+        JobError::Invalid(e.to_string())
+    }
+}
+
 impl From<ProveError> for JobError {
     fn from(e: ProveError) -> Self {
         use crate::step::witness::WitnessError;
@@ -94,177 +93,181 @@ impl From<ProveError> for JobError {
     }
 }
 
-/// Nova keys of step circuit `C`: parameters, prover key, verifier key.
-pub type NovaKeys<C> = (nova::Params<C>, nova::Pk<C>, nova::Vk<C>);
-
-/// SuperNova keys: parameters, prover key, verifier key.
-pub type SnKeys = (supernova::SnParams, supernova::SnPk, supernova::SnVk);
-
-/// Parameters and compression keys of one backend.
-pub enum KeySet {
-    /// Merkle backend.
-    Merkle(NovaKeys<MemoryStep>),
-    /// Offline backend.
-    Offline(NovaKeys<OfflineStep>),
-    /// SuperNova backend.
-    SuperNova(SnKeys),
-    /// Halo2 backend: KZG parameters (keys depend on the trace length and are derived per trace).
-    Halo2(halo2_compat::Kzg),
+/// Where keys come from and what the verifier trusts about them.
+#[derive(Clone, Default)]
+pub struct KeyOptions {
+    /// Parameter cache directory (`None`: never read or written).
+    pub cache_dir: Option<PathBuf>,
+    /// Digests pinned by the caller (a `--vk` file): cached keys are used only if they match,
+    /// and regenerated keys that do not match are refused (exit 7).
+    pub pinned: Option<KeyDigests>,
+    /// The Halo2 backend's KZG parameters (required for it: a ceremony's, or explicitly the
+    /// insecure dev parameters).
+    pub halo2: Option<Halo2Params>,
 }
 
-/// Public parameters with their compression keys.
+impl KeyOptions {
+    /// Regenerate keys, no cache, nothing pinned.
+    pub fn none() -> Self {
+        Self::default()
+    }
+    /// Use the cache in `dir`.
+    pub fn cached(dir: &Path) -> Self {
+        KeyOptions {
+            cache_dir: Some(dir.to_path_buf()),
+            ..Self::default()
+        }
+    }
+    /// The same options with the Halo2 parameters set.
+    pub fn with_halo2(mut self, p: Halo2Params) -> Self {
+        self.halo2 = Some(p);
+        self
+    }
+}
+
+/// Why a set of keys can be trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// Generated in this process from the shape.
+    Generated,
+    /// Loaded from the cache; their digests equal the ones a `--vk` file pins.
+    CachePinned,
+    /// Loaded from the cache; their digests equal the built-in table for this default shape.
+    CacheKnown,
+}
+
+impl std::fmt::Display for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KeySource::Generated => "generated from the shape",
+            KeySource::CachePinned => "cache, digests pinned by --vk",
+            KeySource::CacheKnown => "cache, digests in the built-in table",
+        })
+    }
+}
+
+/// Keys of one shape, with how they were obtained.
 pub struct Keys {
-    /// Shape they were made for.
-    pub shape: Shape,
-    /// The keys.
-    pub set: KeySet,
+    /// The backend's keys.
+    pub system: Box<dyn ProofSystem>,
     /// Seconds spent generating or loading them.
     pub setup_s: f64,
-    /// True if they came from the cache.
-    pub cached: bool,
+    /// Where they came from.
+    pub source: KeySource,
 }
 
 impl Keys {
-    /// Digest of the public parameters.
+    /// Shape they were made for.
+    pub fn shape(&self) -> Shape {
+        self.system.shape()
+    }
+    /// Digest of the public parameters (written into proof headers).
     pub fn digest(&self) -> [u8; 32] {
-        match &self.set {
-            KeySet::Merkle((pp, _, _)) => f_to_bytes(&pp.digest()),
-            KeySet::Offline((pp, _, _)) => f_to_bytes(&pp.digest()),
-            KeySet::SuperNova((pp, _, _)) => f_to_bytes(&pp.digest()),
-            KeySet::Halo2(params) => halo2_compat::params_digest(params),
-        }
+        self.system.digests().params
     }
-    /// Primary-circuit constraints of the (largest) step circuit, verifier circuit included.
-    pub fn primary_constraints(&self) -> usize {
-        match &self.set {
-            KeySet::Merkle((pp, _, _)) => pp.num_constraints().0,
-            KeySet::Offline((pp, _, _)) => pp.num_constraints().0,
-            KeySet::SuperNova((pp, _, _)) => pp
-                .primary_r1cs_shapes()
-                .iter()
-                .map(|s| r1cs_num_cons(s))
-                .max()
-                .unwrap_or(0),
-            KeySet::Halo2(_) => 0,
-        }
+    /// Digests of the parameters and verifier key.
+    pub fn digests(&self) -> KeyDigests {
+        self.system.digests()
     }
-    /// Primary-circuit constraints per memory op (verifier circuit included); for SuperNova,
-    /// of the largest opcode circuit.
+    /// True if they came from the cache.
+    pub fn cached(&self) -> bool {
+        self.source != KeySource::Generated
+    }
+    /// Primary-circuit constraints per op, folding verifier included (0 for Halo2).
     pub fn constraints_per_op(&self) -> f64 {
-        self.primary_constraints() as f64 / self.shape.ops_per_step() as f64
+        self.system.constraints_per_op().unwrap_or(0.0)
+    }
+    /// The backend's concrete keys (tests, benchmarks).
+    pub fn downcast<T: 'static>(&self) -> Option<&T> {
+        self.system.as_any().downcast_ref::<T>()
+    }
+    /// Where trust in the keys comes from, as statement lines.
+    pub fn trust_lines(&self) -> Lines {
+        let d = self.digests();
+        let mut v = vec![
+            ("params_digest", crate::backend::hex(&d.params)),
+            ("vk_digest", crate::backend::hex(&d.vk)),
+            ("keys", self.source.to_string()),
+        ];
+        v.extend(self.system.trust_lines());
+        v
     }
 }
 
-/// Constraint count of an arecibo R1CS shape. arecibo keeps the field crate-private, but it is
-/// the first field of the shape's serde encoding (a fixed-width `u64` in bincode).
-fn r1cs_num_cons<E: arecibo::traits::Engine>(shape: &arecibo::r1cs::R1CSShape<E>) -> usize {
-    let mut head = Vec::with_capacity(8);
-    let _ = bincode::serialize_into(LimitedWriter(&mut head), shape);
-    head.get(..8)
-        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
-        .unwrap_or(0)
+/// Keys for `shape` (validated first: an unsupported shape is a usage error, and nothing is set
+/// up for it). See [`cached`] for when the cache is used.
+pub fn keys(shape: Shape, opts: &KeyOptions) -> Result<Keys, JobError> {
+    shape
+        .validate()
+        .map_err(|e| JobError::Usage(format!("unsupported shape: {e}")))?;
+    let t = Instant::now();
+    let (system, source) = shape.spec().keys(opts)?;
+    Ok(Keys {
+        system,
+        setup_s: t.elapsed().as_secs_f64(),
+        source,
+    })
 }
 
-/// A writer that keeps the first 8 bytes and then stops the encoder.
-struct LimitedWriter<'a>(&'a mut Vec<u8>);
-
-impl std::io::Write for LimitedWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.0.len() >= 8 {
-            return Err(std::io::Error::other("enough"));
-        }
-        let n = buf.len().min(8 - self.0.len());
-        self.0.extend_from_slice(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(
+/// Keys of type `T` for `shape`, from the cache or `make`. The cache is only read when the keys
+/// it holds can be checked against digests this process did not take from the cache: the ones
+/// pinned in `opts` (a `--vk` file), else the built-in table of default shapes
+/// ([`crate::cache::known_digests`]). Otherwise keys are generated (and written to the cache, for
+/// a later run that can vouch for them). Generated keys that differ from the pinned digests are
+/// refused (exit 7).
+pub fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(
     shape: &Shape,
-    cache_dir: Option<&Path>,
-    digest: impl Fn(&T) -> [u8; 32],
+    opts: &KeyOptions,
+    digests: impl Fn(&T) -> KeyDigests,
     make: impl FnOnce() -> Result<T, JobError>,
-) -> Result<(T, bool), JobError> {
-    if let Some(dir) = cache_dir {
-        match crate::cache::load::<T>(dir, shape, &digest) {
-            Ok(Some(keys)) => return Ok((keys, true)),
+) -> Result<(T, KeySource), JobError> {
+    let (expected, source) = match opts.pinned {
+        Some(d) => (Some(d), KeySource::CachePinned),
+        None => (crate::cache::known_digests(shape), KeySource::CacheKnown),
+    };
+    let dir = opts.cache_dir.as_deref();
+    if let (Some(dir), Some(want)) = (dir, expected) {
+        match crate::cache::load::<T>(dir, shape) {
+            Ok(Some(keys)) if digests(&keys) == want => return Ok((keys, source)),
+            Ok(Some(_)) => tracing::warn!(
+                "{}: keys in the cache do not have the expected digests; regenerating",
+                crate::cache::path(dir, shape).display()
+            ),
             Ok(None) => {}
             Err(e) => tracing::warn!("ignoring unusable params cache: {e}; regenerating"),
         }
     }
     let keys = make()?;
-    if let Some(dir) = cache_dir {
-        if let Err(e) = crate::cache::store(dir, shape, &keys, digest(&keys)) {
+    let got = digests(&keys);
+    match (opts.pinned, expected) {
+        (Some(want), _) if want != got => {
+            return Err(JobError::Mismatch(format!(
+                "the --vk file pins params digest {} and vk digest {}, but {} generates {} and {} \
+                 (a key file from another foldmem build or circuit)",
+                crate::backend::hex(&want.params),
+                crate::backend::hex(&want.vk),
+                shape.cache_name(),
+                crate::backend::hex(&got.params),
+                crate::backend::hex(&got.vk),
+            )))
+        }
+        (None, Some(want)) if want != got => {
+            // generated keys are the ground truth; the table only vouches for the cache
+            tracing::warn!(
+                "the built-in key digest table is stale for {} (tests/known_keys.rs says how to \
+                 update it)",
+                shape.cache_name()
+            );
+            return Ok((keys, KeySource::Generated));
+        }
+        _ => {}
+    }
+    if let Some(dir) = dir {
+        if let Err(e) = crate::cache::store(dir, shape, &keys) {
             tracing::warn!("could not write params cache: {e}");
         }
     }
-    Ok((keys, false))
-}
-
-fn nova_keys<C: StepCircuit<F>>(
-    shape: &Shape,
-    cache_dir: Option<&Path>,
-    setup: impl FnOnce() -> nova::Params<C>,
-) -> Result<(NovaKeys<C>, bool), JobError> {
-    cached(
-        shape,
-        cache_dir,
-        |k: &NovaKeys<C>| f_to_bytes(&k.0.digest()),
-        || {
-            let pp = setup();
-            let (pk, vk) = nova::Compressed::<C>::setup(&pp).map_err(internal)?;
-            Ok((pp, pk, vk))
-        },
-    )
-}
-
-/// Generate (or load from `cache_dir`) parameters and keys for `shape`.
-pub fn keys(shape: Shape, cache_dir: Option<&Path>) -> Result<Keys, JobError> {
-    let t = Instant::now();
-    let (set, from_cache) = match shape {
-        Shape::Merkle(step) => {
-            let (s, c) = nova_keys(&shape, cache_dir, || nova::setup(step))?;
-            (KeySet::Merkle(s), c)
-        }
-        Shape::Offline { ops_per_step } => {
-            if ops_per_step == 0 {
-                return Err(JobError::Usage("ops per step must be positive".into()));
-            }
-            let (s, c) = nova_keys(&shape, cache_dir, || offline::setup(ops_per_step))?;
-            (KeySet::Offline(s), c)
-        }
-        Shape::Halo2 { k } => {
-            if !(9..=21).contains(&k) {
-                return Err(JobError::Usage(format!(
-                    "halo2 domain 2^{k} out of range (2^9..2^21)"
-                )));
-            }
-            (KeySet::Halo2(halo2_compat::dev_params(k)), false)
-        }
-        Shape::SuperNova(sn) => {
-            let (s, c) = cached(
-                &shape,
-                cache_dir,
-                |k: &SnKeys| f_to_bytes(&k.0.digest()),
-                || {
-                    let pp = supernova::setup(sn);
-                    let (pk, vk) = supernova::SnCompressed::setup(&pp)
-                        .map_err(|e| JobError::Internal(format!("{e:?}")))?;
-                    Ok((pp, pk, vk))
-                },
-            )?;
-            (KeySet::SuperNova(s), c)
-        }
-    };
-    Ok(Keys {
-        shape,
-        set,
-        setup_s: t.elapsed().as_secs_f64(),
-        cached: from_cache,
-    })
+    Ok((keys, KeySource::Generated))
 }
 
 /// Default cache directory: `$FOLDMEM_CACHE`, else `$XDG_CACHE_HOME/foldmem`, else `~/.cache/foldmem`.
@@ -293,20 +296,18 @@ pub struct ProveReport {
     pub proof_bytes: usize,
 }
 
-fn internal(e: impl std::fmt::Display) -> JobError {
+/// An internal (prover-side) failure.
+pub fn internal(e: impl std::fmt::Display) -> JobError {
     JobError::Internal(e.to_string())
 }
 
 /// Read a whole op stream, checking value widths and consistency (backends that need the whole
 /// trace before proving: offline, Halo2); `on_op` sees the running count.
-fn buffer_checked<I>(
-    ops: I,
+pub fn buffer_checked(
+    ops: &mut dyn Iterator<Item = TraceItem>,
     word_bits: u32,
-    mut on_op: impl FnMut(u64),
-) -> Result<Vec<Op>, JobError>
-where
-    I: IntoIterator<Item = Result<(usize, Op), TraceError>>,
-{
+    on_op: &mut dyn FnMut(u64),
+) -> Result<Vec<Op>, JobError> {
     let mut checker = crate::trace::Checker::new();
     let mut all = Vec::new();
     for item in ops {
@@ -324,16 +325,6 @@ where
     Ok(all)
 }
 
-fn sn_job_error(e: supernova::SnError) -> JobError {
-    match e {
-        supernova::SnError::Witness(w) => ProveError::Witness(w).into(),
-        supernova::SnError::Stack { .. } | supernova::SnError::Empty => {
-            JobError::Input(e.to_string())
-        }
-        supernova::SnError::Nova(m) => JobError::Internal(m),
-    }
-}
-
 /// Prove an op stream (`(index, op)` pairs, e.g. from a [`crate::trace::TraceReader`]).
 /// `on_op` is called with the number of ops proven so far (for progress display).
 pub fn prove_stream<I>(
@@ -343,291 +334,134 @@ pub fn prove_stream<I>(
     mut on_op: impl FnMut(u64),
 ) -> Result<(ProofFile, ProveReport), JobError>
 where
-    I: IntoIterator<Item = Result<(usize, Op), TraceError>>,
+    I: IntoIterator<Item = TraceItem>,
 {
-    let t = Instant::now();
-    let (body, ops_n, steps, fold_s, compress_s) = match &keys.set {
-        KeySet::Merkle((pp, pk, _)) => {
-            let Shape::Merkle(step) = keys.shape else {
-                unreachable!("merkle keys have a merkle shape")
-            };
-            let mut prover =
-                NovaProver::with_state(pp, step, MemoryState::new(step.tree, word_bits));
-            for item in ops {
-                let (index, op) = item?;
-                prover.push(index, &op)?;
-                on_op(prover.op_count());
-            }
-            let folded = prover.finish()?;
-            let fold_s = t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            let snark = nova::compress(pp, pk, &folded.snark).map_err(internal)?;
-            let n = folded.outputs.op_count;
-            (
-                Body::Merkle {
-                    outputs: folded.outputs,
-                    snark,
-                },
-                n,
-                folded.num_steps,
-                fold_s,
-                t.elapsed().as_secs_f64(),
-            )
-        }
-        KeySet::Offline((pp, pk, _)) => {
-            let k = keys.shape.ops_per_step();
-            // the challenges depend on the whole segment: check and buffer it first
-            let all = buffer_checked(ops, word_bits, |_| {})?;
-            let w = offline::witness(&all, word_bits, k)?;
-            let mut snark = None;
-            let c2 = nova::C2::default();
-            let z0 = w.outputs.z0();
-            for (i, s) in w.steps.iter().enumerate() {
-                let r: &mut offline::OfflineRecursive = match &mut snark {
-                    None => snark.insert(
-                        offline::OfflineRecursive::new(pp, s, &c2, &z0, &[nova::F2::ZERO])
-                            .map_err(internal)?,
-                    ),
-                    Some(r) => r,
-                };
-                r.prove_step(pp, s, &c2).map_err(internal)?;
-                on_op((((i + 1) * k) as u64).min(w.outputs.op_count));
-            }
-            let folded = snark.expect("at least one step");
-            let fold_s = t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            let snark = nova::Compressed::prove(pp, pk, &folded).map_err(internal)?;
-            (
-                Body::Offline {
-                    outputs: w.outputs,
-                    snark,
-                },
-                w.outputs.op_count,
-                w.steps.len(),
-                fold_s,
-                t.elapsed().as_secs_f64(),
-            )
-        }
-        KeySet::SuperNova((pp, pk, _)) => {
-            let Shape::SuperNova(sn) = keys.shape else {
-                unreachable!("supernova keys have a supernova shape")
-            };
-            let mut prover = supernova::SnProver::new(pp, sn, word_bits);
-            for item in ops {
-                let (index, op) = item?;
-                prover.push(index, &op).map_err(sn_job_error)?;
-                on_op(prover.op_count());
-            }
-            let (folded, outputs) = prover.finish().map_err(sn_job_error)?;
-            let fold_s = t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            let snark = supernova::SnCompressed::prove(pp, pk, &folded)
-                .map_err(|e| JobError::Internal(format!("{e:?}")))?;
-            (
-                Body::SuperNova { outputs, snark },
-                outputs.op_count,
-                outputs.op_count as usize,
-                fold_s,
-                t.elapsed().as_secs_f64(),
-            )
-        }
-        KeySet::Halo2(params) => {
-            let all = buffer_checked(ops, word_bits, &mut on_op)?;
-            if halo2_compat::domain_k(all.len()) > halo2_compat::params_k(params) {
-                return Err(JobError::Input(format!(
-                    "{} ops do not fit the halo2 domain 2^{}",
-                    all.len(),
-                    halo2_compat::params_k(params)
-                )));
-            }
-            let h2 = |e: halo2_compat::Halo2Error| match e {
-                halo2_compat::Halo2Error::Plonk(m) => JobError::Internal(m),
-                other => JobError::Input(other.to_string()),
-            };
-            let pk = halo2_compat::keys(params, all.len()).map_err(h2)?;
-            let proof = halo2_compat::prove(params, &pk, &all).map_err(h2)?;
-            let n = all.len() as u64;
-            (
-                Body::Halo2 {
-                    op_count: n,
-                    word_bits,
-                    proof,
-                },
-                n,
-                1,
-                t.elapsed().as_secs_f64(),
-                0.0,
-            )
-        }
-    };
-    let header = Header {
-        magic: MAGIC,
-        version: FORMAT_VERSION,
-        backend: keys.shape.backend(),
-        shape: keys.shape,
-        params_digest: keys.digest(),
-    };
-    let file = ProofFile { header, body };
-    let proof_bytes = file.to_bytes().len();
-    Ok((
-        file,
-        ProveReport {
-            ops: ops_n,
-            steps,
-            fold_s,
-            compress_s,
-            proof_bytes,
+    if !crate::trace::WORD_BITS.contains(&word_bits) {
+        return Err(JobError::Usage(format!(
+            "word size must be 32, 64 or 256, got {word_bits}"
+        )));
+    }
+    let (body, mut report) =
+        keys.system
+            .prove(word_bits, &mut ops.into_iter(), &mut on_op, true)?;
+    let body = body.ok_or_else(|| internal("the backend returned no proof"))?;
+    let shape = keys.shape();
+    let file = ProofFile {
+        header: Header {
+            magic: MAGIC,
+            version: FORMAT_VERSION,
+            backend: shape.backend(),
+            shape,
+            params_digest: keys.digest(),
         },
-    ))
+        body,
+    };
+    report.proof_bytes = file.to_bytes().len();
+    Ok((file, report))
 }
 
-/// Verify a decoded proof with keys for its header's shape; with `trace`, also check the op count
-/// and trace hash against that op stream.
-pub fn verify_proof<I>(keys: &Keys, proof: &ProofFile, trace: Option<I>) -> Result<(), JobError>
+/// Fold an op stream without compressing (benchmarks): the report of the folding.
+pub fn fold_stream<I>(keys: &Keys, word_bits: u32, ops: I) -> Result<ProveReport, JobError>
 where
-    I: IntoIterator<Item = Result<(usize, Op), TraceError>>,
+    I: IntoIterator<Item = TraceItem>,
 {
-    let h = &proof.header;
-    if h.shape != keys.shape {
-        return Err(JobError::Mismatch(format!(
-            "proof is for {:?}, keys are for {:?}",
-            h.shape, keys.shape
+    Ok(keys
+        .system
+        .prove(word_bits, &mut ops.into_iter(), &mut |_| {}, false)?
+        .1)
+}
+
+/// What the verifier pins before looking at a proof: the shape (from `prove`'s shape flags or a
+/// `--vk` file), optionally the word size and the key digests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pin {
+    /// The shape the verifier accepts.
+    pub shape: Shape,
+    /// The word size the verifier accepts (`None`: any).
+    pub word_bits: Option<u32>,
+    /// The key digests the verifier accepts (`None`: whatever the shape generates).
+    pub digests: Option<KeyDigests>,
+}
+
+/// `Ok` if the proof's header and claim are what `pin` allows; otherwise a parameter mismatch
+/// (exit 7) naming every field that differs.
+pub fn check_pin(proof: &ProofFile, pin: &Pin) -> Result<(), JobError> {
+    // a proof file built in memory (not through `ProofFile::from_bytes`) is checked here too
+    proof
+        .header
+        .shape
+        .validate()
+        .map_err(|e| JobError::ProofFile(ProofFileError::Shape(e).to_string()))?;
+    if !crate::trace::WORD_BITS.contains(&proof.word_bits()) {
+        return Err(JobError::ProofFile(format!(
+            "unsupported word size {}",
+            proof.word_bits()
         )));
     }
-    if h.params_digest != keys.digest() {
-        return Err(JobError::Mismatch(
-            "params digest in the proof does not match the parameters".into(),
-        ));
-    }
-    let word_bits = proof.word_bits();
-    if !crate::trace::WORD_BITS.contains(&word_bits) {
-        return Err(JobError::Invalid(format!(
-            "unsupported word size {word_bits}"
-        )));
-    }
-    let k = keys.shape.ops_per_step();
-    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        match (&keys.set, &proof.body) {
-            (KeySet::Merkle((_, _, vk)), Body::Merkle { outputs, snark }) => {
-                let Shape::Merkle(step) = keys.shape else {
-                    unreachable!("merkle keys have a merkle shape")
-                };
-                if outputs.initial_root != MemoryState::new(step.tree, word_bits).z()[0] {
-                    return Err(VerifyError::Snark(
-                        "initial root is not the empty memory's root".into(),
-                    ));
-                }
-                nova::verify_compressed(vk, k, snark, outputs)
-            }
-            (KeySet::Offline((_, _, vk)), Body::Offline { outputs, snark }) => {
-                offline::verify_compressed(vk, k, snark, outputs)
-            }
-            (KeySet::Halo2(_), Body::Halo2 { .. }) => Ok(()), // checked against the trace below
-            (KeySet::SuperNova((pp, _, vk)), Body::SuperNova { outputs, snark }) => {
-                let Shape::SuperNova(sn) = keys.shape else {
-                    unreachable!("supernova keys have a supernova shape")
-                };
-                if outputs.initial_root != MemoryState::new(sn.tree, word_bits).z()[0] {
-                    return Err(VerifyError::Snark(
-                        "initial root is not the empty memory's root".into(),
-                    ));
-                }
-                supernova::verify_compressed(pp, vk, snark, outputs)
-            }
-            _ => Err(VerifyError::Snark(
-                "proof body does not match the backend".into(),
-            )),
+    let mut diffs = Vec::new();
+    let (got, want) = (proof.header.shape.statement(), pin.shape.statement());
+    for (k, v) in &want {
+        match got.iter().find(|(g, _)| g == k) {
+            Some((_, gv)) if gv == v => {}
+            Some((_, gv)) => diffs.push(format!("{k} {gv} (expected {v})")),
+            None => diffs.push(format!("no {k} (expected {v})")),
         }
-    }));
-    match res {
-        Ok(Ok(())) => {}
-        Ok(Err(VerifyError::Snark(m))) if m.starts_with("initial root") => {
-            return Err(JobError::Invalid(m))
-        }
-        Ok(Err(e)) => return Err(JobError::Invalid(e.to_string())),
-        Err(_) => return Err(JobError::Invalid("malformed SNARK".into())),
     }
-    if let (
-        KeySet::Halo2(params),
-        Body::Halo2 {
-            op_count,
-            proof: bytes,
-            ..
-        },
-    ) = (&keys.set, &proof.body)
-    {
-        let trace = trace.ok_or_else(|| {
-            JobError::Invalid(
-                "the halo2 backend's public input is the trace: verify with --trace".into(),
-            )
-        })?;
-        let ops: Vec<Op> = trace
-            .into_iter()
-            .map(|r| r.map(|(_, op)| op))
-            .collect::<Result<_, _>>()?;
-        if ops.len() as u64 != *op_count {
-            return Err(JobError::Invalid(format!(
-                "trace has {} ops, proof covers {op_count}",
-                ops.len()
-            )));
+    for (k, v) in &got {
+        if !want.iter().any(|(w, _)| w == k) {
+            diffs.push(format!("{k} {v} (not in the expected shape)"));
         }
-        let pk =
-            halo2_compat::keys(params, ops.len()).map_err(|e| JobError::Internal(e.to_string()))?;
-        return halo2_compat::verify(params, pk.get_vk(), &ops, bytes)
-            .map_err(|e| JobError::Invalid(e.to_string()));
     }
-    if let Some(trace) = trace {
-        let (n, hash) = match keys.shape {
-            Shape::Merkle(_) => trace_summary(trace, word_bits)?,
-            Shape::Offline { ops_per_step } => {
-                let ops: Vec<Op> = trace
-                    .into_iter()
-                    .map(|r| r.map(|(_, op)| op))
-                    .collect::<Result<_, _>>()?;
-                offline::trace_hash(ops, word_bits, ops_per_step)
-            }
-            Shape::SuperNova(_) => {
-                let ops: Vec<Op> = trace
-                    .into_iter()
-                    .map(|r| r.map(|(_, op)| op))
-                    .collect::<Result<_, _>>()?;
-                supernova::trace_hash(ops, word_bits)
-            }
-            Shape::Halo2 { .. } => {
-                unreachable!("halo2 proofs are checked against their trace above")
-            }
-        };
-        if n != proof.op_count() {
-            return Err(JobError::Invalid(format!(
-                "trace has {n} ops, proof covers {}",
-                proof.op_count()
-            )));
+    if got == want && proof.header.shape != pin.shape {
+        diffs.push("shape differs".into());
+    }
+    if let Some(w) = pin.word_bits {
+        if proof.word_bits() != w {
+            diffs.push(format!("word_bits {} (expected {w})", proof.word_bits()));
         }
-        if Some(hash) != proof.trace_hash() {
-            return Err(JobError::Invalid(
-                "trace hash of the given trace differs from the proof's".into(),
+    }
+    if let Some(d) = pin.digests {
+        if proof.header.params_digest != d.params {
+            diffs.push(format!(
+                "params_digest {} (expected {})",
+                crate::backend::hex(&proof.header.params_digest),
+                crate::backend::hex(&d.params)
             ));
         }
     }
-    Ok(())
+    if diffs.is_empty() {
+        Ok(())
+    } else {
+        Err(JobError::Mismatch(format!(
+            "proof is for {}",
+            diffs.join(", ")
+        )))
+    }
 }
 
-/// Op count and Merkle-backend trace hash of an op stream.
-pub fn trace_summary<I>(trace: I, word_bits: u32) -> Result<(u64, F), JobError>
+/// Verify a decoded proof with keys for its shape (parameter mismatch, exit 7, if the header
+/// names other parameters); with `trace`, also check that it covers exactly that op stream.
+pub fn verify_proof<I>(keys: &Keys, proof: &ProofFile, trace: Option<I>) -> Result<(), JobError>
 where
-    I: IntoIterator<Item = Result<(usize, Op), TraceError>>,
+    I: IntoIterator<Item = TraceItem>,
 {
-    let mut n = 0u64;
-    let mut hash = crate::step::witness::trace_hash_seed(word_bits);
-    for item in trace {
-        let (_, op) = item?;
-        hash = trace_hash_step(
-            hash,
-            op.kind.is_write(),
-            op.addr,
-            op.value.to_field(word_bits),
-        );
-        n += 1;
+    check_pin(
+        proof,
+        &Pin {
+            shape: keys.shape(),
+            word_bits: None,
+            digests: Some(keys.digests()),
+        },
+    )?;
+    let mut trace = trace.map(|t| t.into_iter());
+    let trace = trace
+        .as_mut()
+        .map(|t| t as &mut dyn Iterator<Item = TraceItem>);
+    // arecibo's and halo2's verifiers may panic on malformed proof content
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        keys.system.verify(&proof.body, trace)
+    })) {
+        Ok(r) => r,
+        Err(_) => Err(JobError::Invalid("malformed SNARK".into())),
     }
-    Ok((n, hash))
 }

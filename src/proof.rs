@@ -1,9 +1,12 @@
 //! The proof file: a versioned header (magic, format version, backend, shape, params digest),
 //! the public outputs and the compressed SNARK, encoded with bincode. Decoding never panics: a
-//! corrupt or truncated file is a typed [`ProofFileError`].
+//! corrupt or truncated file, or a header naming a shape outside the supported range, is a typed
+//! [`ProofFileError`] before anything is set up for it.
 
+use crate::backend::{Claim, Lines, ShapeError, ShapeFlags, ShapeSpec};
+use crate::halo2_compat::{Halo2Outputs, Halo2Shape};
 use crate::nova::{CompressedProof, PublicOutputs};
-use crate::offline::{OfflineCompressed, OfflineOutputs};
+use crate::offline::{OfflineCompressed, OfflineOutputs, OfflineShape};
 use crate::step::StepParams;
 use crate::supernova::{SnCompressed, SnOutputs, SnShape};
 use crate::F;
@@ -32,6 +35,20 @@ pub enum Backend {
     Halo2,
 }
 
+impl Backend {
+    /// The shape for `flags` (unset flags take this backend's defaults), validated.
+    pub fn shape(&self, flags: &ShapeFlags) -> Result<Shape, ShapeError> {
+        let shape = match self {
+            Backend::Nova => Shape::Merkle(crate::nova::shape_from_flags(flags)?),
+            Backend::NovaOffline => Shape::Offline(crate::offline::shape_from_flags(flags)?),
+            Backend::Supernova => Shape::SuperNova(crate::supernova::shape_from_flags(flags)?),
+            Backend::Halo2 => Shape::Halo2(crate::halo2_compat::shape_from_flags(flags)?),
+        };
+        shape.validate()?;
+        Ok(shape)
+    }
+}
+
 impl std::fmt::Display for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -43,57 +60,51 @@ impl std::fmt::Display for Backend {
     }
 }
 
-/// Circuit shape of a backend: what the parameters are generated for.
+/// Circuit shape of a backend: what the parameters are generated for. Every shape that enters
+/// foldmem (proof header, cache file, command line) is checked with [`Shape::validate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Shape {
     /// Merkle step circuit.
     Merkle(StepParams),
-    /// Offline step circuit with `ops_per_step` slots.
-    Offline {
-        /// Slots per step.
-        ops_per_step: usize,
-    },
+    /// Offline step circuit.
+    Offline(OfflineShape),
     /// SuperNova opcode circuits.
     SuperNova(SnShape),
-    /// Halo2 circuit over a domain of `2^k` rows.
-    Halo2 {
-        /// log2 of the domain size.
-        k: u32,
-    },
+    /// Halo2 circuit.
+    Halo2(Halo2Shape),
 }
 
 impl Shape {
+    /// The backend's description of this shape (the one dispatch over backends).
+    pub fn spec(&self) -> &dyn ShapeSpec {
+        match self {
+            Shape::Merkle(s) => s,
+            Shape::Offline(s) => s,
+            Shape::SuperNova(s) => s,
+            Shape::Halo2(s) => s,
+        }
+    }
     /// Backend this shape belongs to.
     pub fn backend(&self) -> Backend {
-        match self {
-            Shape::Merkle(_) => Backend::Nova,
-            Shape::Offline { .. } => Backend::NovaOffline,
-            Shape::SuperNova(_) => Backend::Supernova,
-            Shape::Halo2 { .. } => Backend::Halo2,
-        }
+        self.spec().backend()
+    }
+    /// Fails, naming the field, if the shape is outside the supported range.
+    pub fn validate(&self) -> Result<(), ShapeError> {
+        self.spec().validate()
     }
     /// Ops per folding step.
     pub fn ops_per_step(&self) -> usize {
-        match self {
-            Shape::Merkle(s) => s.ops_per_step,
-            Shape::Offline { ops_per_step } => *ops_per_step,
-            Shape::SuperNova(_) | Shape::Halo2 { .. } => 1,
-        }
+        self.spec().ops_per_step()
     }
     /// Name used for cache files.
     pub fn cache_name(&self) -> String {
-        match self {
-            Shape::Merkle(s) => format!(
-                "nova-a{}-r{}-k{}",
-                s.tree.addr_bits, s.tree.arity, s.ops_per_step
-            ),
-            Shape::Offline { ops_per_step } => format!("nova-offline-k{ops_per_step}"),
-            Shape::Halo2 { k } => format!("halo2-k{k}"),
-            Shape::SuperNova(s) => format!(
-                "supernova-a{}-r{}-s{:x}-d{}",
-                s.tree.addr_bits, s.tree.arity, s.stack_base, s.stack_log_depth
-            ),
-        }
+        self.spec().cache_name()
+    }
+    /// `backend` and the shape's fields as statement lines.
+    pub fn statement(&self) -> Lines {
+        let mut v = vec![("backend", self.backend().to_string())];
+        v.extend(self.spec().statement());
+        v
     }
 }
 
@@ -123,13 +134,32 @@ pub enum Body {
     },
     /// Halo2 backend: the trace itself is the public input, so verification needs it.
     Halo2 {
-        /// Number of ops.
-        op_count: u64,
-        /// Word size in bits.
-        word_bits: u32,
+        /// Claimed op count and word size.
+        outputs: Halo2Outputs,
         /// KZG/SHPLONK proof transcript.
         proof: Vec<u8>,
     },
+}
+
+impl Body {
+    /// What the proof claims (the one dispatch over bodies).
+    pub fn claim(&self) -> &dyn Claim {
+        match self {
+            Body::Merkle { outputs, .. } => outputs,
+            Body::Offline { outputs, .. } => outputs,
+            Body::SuperNova { outputs, .. } => outputs,
+            Body::Halo2 { outputs, .. } => outputs,
+        }
+    }
+    /// Backend that makes bodies of this kind.
+    fn backend(&self) -> Backend {
+        match self {
+            Body::Merkle { .. } => Backend::Nova,
+            Body::Offline { .. } => Backend::NovaOffline,
+            Body::SuperNova { .. } => Backend::Supernova,
+            Body::Halo2 { .. } => Backend::Halo2,
+        }
+    }
 }
 
 /// Everything a verifier needs to rebuild the parameters and check the claim.
@@ -157,57 +187,27 @@ pub struct ProofFile {
 }
 
 impl ProofFile {
+    /// What the proof claims.
+    pub fn claim(&self) -> &dyn Claim {
+        self.body.claim()
+    }
     /// Number of ops the proof covers.
     pub fn op_count(&self) -> u64 {
-        match &self.body {
-            Body::Merkle { outputs, .. } => outputs.op_count,
-            Body::Offline { outputs, .. } => outputs.op_count,
-            Body::SuperNova { outputs, .. } => outputs.op_count,
-            Body::Halo2 { op_count, .. } => *op_count,
-        }
+        self.claim().op_count()
     }
     /// Trace hash the proof is bound to (`None` for Halo2, whose public input is the trace).
     pub fn trace_hash(&self) -> Option<F> {
-        match &self.body {
-            Body::Merkle { outputs, .. } => Some(outputs.trace_hash),
-            Body::Offline { outputs, .. } => Some(outputs.trace_hash),
-            Body::SuperNova { outputs, .. } => Some(outputs.trace_hash),
-            Body::Halo2 { .. } => None,
-        }
+        self.claim().trace_hash()
     }
     /// Word size of the trace.
     pub fn word_bits(&self) -> u32 {
-        match &self.body {
-            Body::Merkle { outputs, .. } => outputs.word_bits,
-            Body::Offline { outputs, .. } => outputs.word_bits,
-            Body::SuperNova { outputs, .. } => outputs.word_bits,
-            Body::Halo2 { word_bits, .. } => *word_bits,
-        }
+        self.claim().word_bits()
     }
-    /// Claimed outputs as `key: value` pairs for display.
-    pub fn output_lines(&self) -> Vec<(String, String)> {
-        let mut v = Vec::new();
-        let roots = match &self.body {
-            Body::Merkle { outputs, .. } => Some((outputs.initial_root, outputs.final_root)),
-            Body::SuperNova { outputs, .. } => Some((outputs.initial_root, outputs.final_root)),
-            Body::Offline { .. } | Body::Halo2 { .. } => None,
-        };
-        if let Some((i, f)) = roots {
-            v.push(("initial_root".into(), f_hex(&i)));
-            v.push(("final_root".into(), f_hex(&f)));
-        }
-        if let Body::SuperNova { outputs, .. } = &self.body {
-            v.push(("final_sp".into(), outputs.final_sp.to_string()));
-        }
-        v.push(("ops".into(), self.op_count().to_string()));
-        if let Some(h) = self.trace_hash() {
-            v.push(("trace_hash".into(), f_hex(&h)));
-        }
-        v.push(("word_bits".into(), self.word_bits().to_string()));
-        if let Body::Offline { outputs, .. } = &self.body {
-            v.push(("distinct_addrs".into(), outputs.audit_count.to_string()));
-            v.push(("fingerprint".into(), f_hex(&outputs.fingerprint)));
-        }
+    /// The whole statement (shape, then claim) as `key: value` lines.
+    pub fn statement(&self) -> Lines {
+        let mut v = self.header.shape.statement();
+        v.push(("word_bits", self.word_bits().to_string()));
+        v.extend(self.claim().statement());
         v
     }
 }
@@ -227,6 +227,9 @@ pub enum ProofFileError {
     /// Truncated or malformed content.
     #[error("corrupt proof file: {0}")]
     Corrupt(String),
+    /// The header names a shape outside the supported range (no setup is run for it).
+    #[error("proof header names an unsupported shape: {0}")]
+    Shape(ShapeError),
     /// Larger than [`MAX_PROOF_BYTES`].
     #[error("proof file too large ({0} bytes)")]
     TooLarge(u64),
@@ -295,24 +298,113 @@ impl ProofFile {
         }
         match deserialize_caught::<ProofFile>(codec(), bytes) {
             Ok(p) => {
-                let consistent = p.header.backend == p.header.shape.backend()
-                    && matches!(
-                        (&p.header.shape, &p.body),
-                        (Shape::Merkle(_), Body::Merkle { .. })
-                            | (Shape::Offline { .. }, Body::Offline { .. })
-                            | (Shape::SuperNova(_), Body::SuperNova { .. })
-                            | (Shape::Halo2 { .. }, Body::Halo2 { .. })
-                    );
-                if consistent {
-                    Ok(p)
-                } else {
-                    Err(ProofFileError::Corrupt(
+                p.header.shape.validate().map_err(ProofFileError::Shape)?;
+                let backend = p.header.shape.backend();
+                if p.header.backend != backend || p.body.backend() != backend {
+                    return Err(ProofFileError::Corrupt(
                         "backend, shape and body disagree".into(),
-                    ))
+                    ));
                 }
+                if !crate::trace::WORD_BITS.contains(&p.word_bits()) {
+                    return Err(ProofFileError::Corrupt(format!(
+                        "unsupported word size {}",
+                        p.word_bits()
+                    )));
+                }
+                Ok(p)
             }
             Err(Some(e)) => Err(ProofFileError::Corrupt(e)),
             Err(None) => Err(ProofFileError::Corrupt(PANICKED.into())),
         }
+    }
+}
+
+/// A key file (`foldmem setup`): the statement shape, word size and key digests a verifier
+/// accepts, as JSON. It pins keys by digest rather than carrying them (Spartan's verifier key
+/// holds the circuit's R1CS matrices: tens of megabytes); `verify --vk` regenerates the keys, or
+/// loads them from the cache, and refuses them unless both digests match.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyFile {
+    /// [`KeyFile::FORMAT`].
+    pub format: String,
+    /// The shape.
+    pub shape: Shape,
+    /// The word size.
+    pub word_bits: u32,
+    /// `0x` hex of the params digest.
+    pub params_digest: String,
+    /// `0x` hex of the verifier-key digest.
+    pub vk_digest: String,
+}
+
+/// A key file that cannot be used.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("not a usable foldmem key file: {0}")]
+pub struct KeyFileError(String);
+
+impl KeyFile {
+    /// Format tag of this version.
+    pub const FORMAT: &'static str = "foldmem-key-file/1";
+
+    /// A key file for `shape` and `word_bits` pinning `digests`.
+    pub fn new(shape: Shape, word_bits: u32, digests: crate::backend::KeyDigests) -> Self {
+        KeyFile {
+            format: Self::FORMAT.into(),
+            shape,
+            word_bits,
+            params_digest: crate::backend::hex(&digests.params),
+            vk_digest: crate::backend::hex(&digests.vk),
+        }
+    }
+
+    /// Pretty JSON.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).expect("key file encodes");
+        v.push(b'\n');
+        v
+    }
+
+    /// Parse and validate (format, shape, word size, digests).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyFileError> {
+        if bytes.len() > 1 << 16 {
+            return Err(KeyFileError("larger than 64 KiB".into()));
+        }
+        let f: KeyFile = serde_json::from_slice(bytes).map_err(|e| KeyFileError(e.to_string()))?;
+        if f.format != Self::FORMAT {
+            return Err(KeyFileError(format!(
+                "format {:?} (this build reads {:?})",
+                f.format,
+                Self::FORMAT
+            )));
+        }
+        f.shape
+            .validate()
+            .map_err(|e| KeyFileError(format!("unsupported shape: {e}")))?;
+        if !crate::trace::WORD_BITS.contains(&f.word_bits) {
+            return Err(KeyFileError(format!("word size {}", f.word_bits)));
+        }
+        f.digests()?;
+        Ok(f)
+    }
+
+    fn digests(&self) -> Result<crate::backend::KeyDigests, KeyFileError> {
+        let parse = |s: &str, what: &str| {
+            crate::cache::parse_hex32(s)
+                .ok_or_else(|| KeyFileError(format!("{what} is not 0x and 64 hex digits")))
+        };
+        Ok(crate::backend::KeyDigests {
+            params: parse(&self.params_digest, "params_digest")?,
+            vk: parse(&self.vk_digest, "vk_digest")?,
+        })
+    }
+
+    /// What a verifier pins with this file.
+    pub fn pin(&self) -> Result<crate::pipeline::Pin, KeyFileError> {
+        Ok(crate::pipeline::Pin {
+            shape: self.shape,
+            word_bits: Some(self.word_bits),
+            digests: Some(self.digests()?),
+        })
     }
 }

@@ -47,8 +47,13 @@ fn realistic_trace(n: usize) -> String {
 
 /// `foldmem verify PROOF [--trace TRACE]` with a cache dir (or `--no-cache` for `None`).
 fn verify(proof: &Path, trace: Option<&Path>, cache: Option<&Path>) -> Output {
+    verify_with(proof, trace, cache, &[])
+}
+
+/// [`verify`] with extra arguments (pins, Halo2 parameters).
+fn verify_with(proof: &Path, trace: Option<&Path>, cache: Option<&Path>, args: &[&str]) -> Output {
     let mut cmd = bin();
-    cmd.arg("verify").arg(proof);
+    cmd.arg("verify").arg(proof).args(args);
     if let Some(t) = trace {
         cmd.arg("--trace").arg(t);
     }
@@ -173,19 +178,34 @@ fn malformed_input_classes_have_distinct_exit_codes_and_one_line_errors() {
         Case { class: "missing trace file", trace: W, proof: b"", args: &["check", "/nonexistent/x.jsonl"], env: None, code: 6, says: "/nonexistent/x.jsonl" },
         Case { class: "unknown flag", trace: W, proof: b"", args: &["check", "--frobnicate", "$T"], env: None, code: 2, says: "--frobnicate" },
         Case { class: "word size not offered", trace: W, proof: b"", args: &["check", "--word-bits", "48", "$T"], env: None, code: 2, says: "48" },
-        Case { class: "bad option value", trace: W, proof: b"", args: &["prove", "--arity", "3", "-o", "$P", "$T"], env: None, code: 2, says: "arity 3" },
+        Case { class: "bad option value", trace: W, proof: b"", args: &["prove", "--arity", "3", "-o", "$P", "$T"], env: None, code: 2, says: "--arity: must be one of 2, 4, 8, 16, got 3" },
         Case { class: "ops per step out of range", trace: W, proof: b"", args: &["prove", "--ops-per-step", "0", "-o", "$P", "$T"], env: None, code: 2, says: "--ops-per-step" },
         Case { class: "not a proof file", trace: W, proof: b"not a proof", args: &["verify", "$P"], env: None, code: 5, says: "bad magic" },
         Case { class: "other format version", trace: W, proof: version2, args: &["verify", "$P"], env: None, code: 5, says: "version 2" },
         Case { class: "truncated proof", trace: W, proof: b"FOLDMEM\0\x01\x00\x01", args: &["verify", "$P"], env: None, code: 5, says: "corrupt proof file" },
         Case { class: "missing proof file", trace: W, proof: b"", args: &["verify", "/nonexistent/x.proof"], env: None, code: 6, says: "/nonexistent/x.proof" },
+        Case { class: "duplicate key", trace: "{\"op\":\"write\",\"addr\":1,\"value\":1,\"op\":\"read\"}\n", proof: b"", args: &["check", "$T"], env: None, code: 3, says: "line 1: duplicate key `op`" },
+        Case { class: "float address", trace: "{\"op\":\"write\",\"addr\":1e3,\"value\":1}\n", proof: b"", args: &["check", "$T"], env: None, code: 3, says: "line 1: bad addr: 1e3 is not an integer" },
+        Case { class: "invalid UTF-8", trace: "{\"op\":\"write\",\"addr\":1,\"value\":1}\n{\"op\":\"wr\u{fffd}\"}\n", proof: b"", args: &["check", "$T"], env: Some("FOLDMEM_TEST_LATIN1"), code: 3, says: "line 2: not valid UTF-8" },
+        Case { class: "unknown key", trace: "{\"op\":\"write\",\"addr\":1,\"value\":1,\"Value\":2}\n", proof: b"", args: &["check", "$T"], env: None, code: 3, says: "line 1: unknown key `Value`" },
+        Case { class: "byte-order mark", trace: "\u{feff}{\"op\":\"write\",\"addr\":1,\"value\":1}\n", proof: b"", args: &["check", "$T"], env: None, code: 3, says: "line 1: byte-order mark" },
+        Case { class: "halo2 without parameters", trace: W, proof: b"", args: &["prove", "--backend", "halo2", "-o", "$P", "$T"], env: None, code: 2, says: "--insecure-dev-params" },
+        Case { class: "stack depth 64", trace: W, proof: b"", args: &["prove", "--backend", "supernova", "--stack-log-depth", "64", "-o", "$P", "$T"], env: None, code: 2, says: "--stack-log-depth: must be at most 63, got 64" },
         Case { class: "internal failure", trace: W, proof: b"", args: &["check", "$T"], env: Some("FOLDMEM_INJECT_PANIC"), code: 70, says: "internal error: unexpected panic: injected panic with a second line" },
     ];
     let mut codes = std::collections::BTreeMap::<i32, Vec<&str>>::new();
     for (i, c) in cases.iter().enumerate() {
         let t = tmp(&format!("class{i}.jsonl"));
         let p = tmp(&format!("class{i}.proof"));
-        std::fs::write(&t, c.trace).unwrap();
+        if c.env == Some("FOLDMEM_TEST_LATIN1") {
+            // the replacement character stands for one raw byte that is not UTF-8
+            let mut raw = c.trace.as_bytes().to_vec();
+            let at = c.trace.find('\u{fffd}').unwrap();
+            raw.splice(at..at + '\u{fffd}'.len_utf8(), [0xff]);
+            std::fs::write(&t, raw).unwrap();
+        } else {
+            std::fs::write(&t, c.trace).unwrap();
+        }
         if !c.proof.is_empty() {
             std::fs::write(&p, c.proof).unwrap();
         }
@@ -197,7 +217,7 @@ fn malformed_input_classes_have_distinct_exit_codes_and_one_line_errors() {
                 a => cmd.arg(a),
             };
         }
-        if let Some(var) = c.env {
+        if let Some(var) = c.env.filter(|v| *v != "FOLDMEM_TEST_LATIN1") {
             cmd.env(var, "1");
         }
         let o = cmd.output().unwrap();
@@ -272,6 +292,108 @@ fn prove_then_verify_small_depth() {
     assert_eq!(field(&vout, "valid"), "true");
     assert_eq!(field(&vout, "trace_hash"), field(&out, "trace_hash"));
     assert_eq!(field(&vout, "final_root"), field(&out, "final_root"));
+    // the whole statement the verifier checked
+    for (key, want) in [
+        ("backend", "nova"),
+        ("addr_bits", "24"),
+        ("arity", "8"),
+        ("ops_per_step", "2"),
+        ("word_bits", "64"),
+        ("initial_memory", "empty"),
+        ("ops", "6"),
+    ] {
+        assert_eq!(field(&vout, key), want, "{key}");
+    }
+    for key in [
+        "initial_root",
+        "params_digest",
+        "vk_digest",
+        "keys",
+        "pinned",
+        "trace",
+    ] {
+        field(&vout, key);
+    }
+
+    // pins: the same shape flags as prove accept, other ones are a parameter mismatch (exit 7)
+    let o = verify_with(&p, None, Some(&cache), &shape);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(field(&stdout(&o), "pinned"), "shape flags");
+    let o = verify_with(
+        &p,
+        None,
+        Some(&cache),
+        &["--addr-bits", "32", "--ops-per-step", "2"],
+    );
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("proof is for addr_bits 24 (expected 32)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = verify_with(&p, None, Some(&cache), &["--word-bits", "32"]);
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+
+    // a key file from `setup` pins shape, word size and keys; the cache is then trusted
+    let vk = tmp("small.vk.json");
+    let mut cmd = bin();
+    cmd.arg("setup")
+        .arg("-o")
+        .arg(&vk)
+        .args(shape)
+        .arg("--cache-dir")
+        .arg(&cache);
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = verify_with(&p, Some(&t), Some(&cache), &["--vk", vk.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let vout = stdout(&o);
+    assert!(field(&vout, "pinned").starts_with("key file"));
+    assert_eq!(field(&vout, "keys"), "cache, digests pinned by --vk");
+    // a key file for another shape refuses this proof before any setup
+    let vk_other = tmp("other.vk.json");
+    let mut cmd = bin();
+    cmd.arg("setup")
+        .arg("-o")
+        .arg(&vk_other)
+        .args(["--addr-bits", "24", "--arity", "8", "--ops-per-step", "1"])
+        .arg("--cache-dir")
+        .arg(&cache);
+    assert!(cmd.output().unwrap().status.success());
+    let o = verify_with(
+        &p,
+        None,
+        Some(&cache),
+        &["--vk", vk_other.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ops_per_step 2 (expected 1)"),
+        "{}",
+        stderr(&o)
+    );
+    // a key file and shape flags are two pins: refused as a usage error
+    let o = verify_with(
+        &p,
+        None,
+        Some(&cache),
+        &["--vk", vk.to_str().unwrap(), "--arity", "8"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // a damaged key file is a bad option value
+    std::fs::write(&vk_other, "{\"format\":\"foldmem-key-file/1\"}").unwrap();
+    let o = verify_with(
+        &p,
+        None,
+        Some(&cache),
+        &["--vk", vk_other.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not a usable foldmem key file"),
+        "{}",
+        stderr(&o)
+    );
 
     // flipped byte
     let f = flipped(&p, |n| n - 100, 0x10, "flipped.proof");
@@ -289,7 +411,7 @@ fn prove_then_verify_small_depth() {
     let o = verify(&f, None, Some(&cache));
     assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
     assert!(
-        stderr(&o).starts_with("error: parameter mismatch: params digest"),
+        stderr(&o).starts_with("error: parameter mismatch: proof is for params_digest"),
         "{}",
         stderr(&o)
     );
@@ -486,6 +608,7 @@ fn halo2_backend_prove_verify_and_reject() {
             "demo",
             "--backend",
             "halo2",
+            "--insecure-dev-params",
             "--words",
             "12",
             "--no-cache",
@@ -497,21 +620,63 @@ fn halo2_backend_prove_verify_and_reject() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(field(&stdout(&o), "valid"), "true");
     let p = tmp("h2.proof");
+    // no KZG parameters chosen: refused, saying why
     let o = prove(&t, &p, &["--backend", "halo2"], None);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--insecure-dev-params"),
+        "{}",
+        stderr(&o)
+    );
+    let dev = ["--insecure-dev-params"];
+    let o = prove(&t, &p, &["--backend", "halo2", dev[0]], None);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = verify(&p, Some(&t), None);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--params FILE"), "{}", stderr(&o));
+    let o = verify_with(&p, Some(&t), None, &dev);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(field(&stdout(&o), "backend"), "halo2");
+    assert_eq!(
+        field(&stdout(&o), "params"),
+        "insecure-dev (anyone can forge)"
+    );
+    // ceremony parameters that are not KZG parameters: a bad option value
+    let junk = tmp("junk.params");
+    std::fs::write(&junk, b"not parameters").unwrap();
+    let o = verify_with(&p, Some(&t), None, &["--params", junk.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     // the trace is the public input
-    let o = verify(&p, None, None);
+    let o = verify_with(&p, None, None, &dev);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--trace"), "{}", stderr(&o));
     let f = flipped(&p, |n| n - 200, 0x08, "h2-flipped.proof");
-    let o = verify(&f, Some(&t), None);
+    let o = verify_with(&f, Some(&t), None, &dev);
     assert_refused(&o);
     let other = tmp("h2-other.jsonl");
     let text = std::fs::read_to_string(&t).unwrap();
     std::fs::write(&other, text.replacen("\"write\"", "\"read\"", 1)).unwrap();
-    let o = verify(&p, Some(&other), None);
+    let o = verify_with(&p, Some(&other), None, &dev);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
+
+#[test]
+fn a_header_with_an_unsupported_shape_is_refused_before_any_setup() {
+    // the forging prover's proof of an inconsistent trace under a 65-bit header (it verified
+    // before shapes were validated: tests/shape_attack.rs)
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let (p, t) = (
+        dir.join("forged-addr-bits-65.proof"),
+        dir.join("forged-addr-bits-65.jsonl"),
+    );
+    let cache = tmp("shape-cache");
+    let o = verify(&p, Some(&t), Some(&cache));
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unsupported shape: addr_bits: must be in 1..=64, got 65"),
+        "{}",
+        stderr(&o)
+    );
+    // no keys were made for it (setup writes its keys to the cache)
+    assert!(!cache.exists(), "setup ran for an unsupported shape");
 }

@@ -48,53 +48,63 @@ fn small_depth_prove_verify_compress() {
         proof.outputs.trace_hash,
         foldmem::step::witness::trace_hash_of(&ops(), 64)
     );
-    verify_folded(pp, 2, &proof.snark, &proof.outputs).unwrap();
+    verify_folded(pp, small(), &proof.snark, &proof.outputs).unwrap();
 
     // tampered claims are rejected
+    // a claim from another initial memory: the library verifier states the empty memory itself
     let mut o = proof.outputs;
     o.initial_root += F::ONE;
+    assert_eq!(
+        verify_folded(pp, small(), &proof.snark, &o),
+        Err(VerifyError::InitialRoot)
+    );
+    // and a verifier that does expect that memory finds the SNARK does not start there
     assert!(matches!(
-        verify_folded(pp, 2, &proof.snark, &o),
+        verify_folded_from(pp, small(), &proof.snark, &o, o.initial_root),
         Err(VerifyError::Snark(_))
     ));
     let mut o = proof.outputs;
     o.final_root += F::ONE;
     assert_eq!(
-        verify_folded(pp, 2, &proof.snark, &o),
+        verify_folded(pp, small(), &proof.snark, &o),
         Err(VerifyError::OutputMismatch("final root"))
     );
     let mut o = proof.outputs;
     o.trace_hash += F::ONE;
     assert_eq!(
-        verify_folded(pp, 2, &proof.snark, &o),
+        verify_folded(pp, small(), &proof.snark, &o),
         Err(VerifyError::OutputMismatch("trace hash"))
     );
     let mut o = proof.outputs;
     o.op_count = 6; // same number of steps, different count
     assert_eq!(
-        verify_folded(pp, 2, &proof.snark, &o),
+        verify_folded(pp, small(), &proof.snark, &o),
         Err(VerifyError::OutputMismatch("op count"))
     );
     let mut o = proof.outputs;
     o.op_count = 7; // claims a step that was never folded
     assert!(matches!(
-        verify_folded(pp, 2, &proof.snark, &o),
+        verify_folded(pp, small(), &proof.snark, &o),
         Err(VerifyError::Snark(_))
     ));
 
     let (pk, vk) = compression_keys(pp).unwrap();
     let c = compress(pp, &pk, &proof.snark).unwrap();
-    verify_compressed(&vk, 2, &c, &proof.outputs).unwrap();
+    verify_compressed(&vk, small(), &c, &proof.outputs).unwrap();
     let mut o = proof.outputs;
     o.trace_hash = F::ZERO;
     assert_eq!(
-        verify_compressed(&vk, 2, &c, &o),
+        verify_compressed(&vk, small(), &c, &o),
         Err(VerifyError::OutputMismatch("trace hash"))
     );
     let mut o = proof.outputs;
     o.initial_root = F::ONE;
+    assert_eq!(
+        verify_compressed(&vk, small(), &c, &o),
+        Err(VerifyError::InitialRoot)
+    );
     assert!(matches!(
-        verify_compressed(&vk, 2, &c, &o),
+        verify_compressed_from(&vk, small(), &c, &o, F::ONE),
         Err(VerifyError::Snark(_))
     ));
 }
@@ -107,11 +117,11 @@ fn dropped_step_is_rejected() {
     let partial = prove(pp, small(), &ops()[..4]);
     assert_eq!(partial.num_steps, 2);
     assert!(matches!(
-        verify_folded(pp, 2, &partial.snark, &full.outputs),
+        verify_folded(pp, small(), &partial.snark, &full.outputs),
         Err(VerifyError::Snark(_))
     ));
     // and the partial proof under its own honest claim still verifies
-    verify_folded(pp, 2, &partial.snark, &partial.outputs).unwrap();
+    verify_folded(pp, small(), &partial.snark, &partial.outputs).unwrap();
 }
 
 #[test]
@@ -169,7 +179,11 @@ fn depth_64_end_to_end_on_the_demo_program() {
         tree: default_tree(64),
         ops_per_step: 4,
     };
-    let keys = foldmem::pipeline::keys(foldmem::proof::Shape::Merkle(step), None).unwrap();
+    let keys = foldmem::pipeline::keys(
+        foldmem::proof::Shape::Merkle(step),
+        &foldmem::pipeline::KeyOptions::none(),
+    )
+    .unwrap();
     let stream = || foldmem::trace::numbered(&ops);
     let (file, report) = foldmem::pipeline::prove_stream(&keys, 64, stream(), |_| {}).unwrap();
     assert_eq!(report.steps, 2);

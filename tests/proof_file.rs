@@ -21,7 +21,7 @@ fn keys(k: usize) -> &'static Keys {
     static K2: OnceLock<Keys> = OnceLock::new();
     static K1: OnceLock<Keys> = OnceLock::new();
     let cell = if k == 2 { &K2 } else { &K1 };
-    cell.get_or_init(|| pipeline::keys(step(k), None).unwrap())
+    cell.get_or_init(|| pipeline::keys(step(k), &pipeline::KeyOptions::none()).unwrap())
 }
 
 fn merkle_outputs(f: &ProofFile) -> foldmem::nova::PublicOutputs {
@@ -149,7 +149,7 @@ fn proof_under_other_params_is_rejected() {
     // the keys of another k refuse the header outright
     let err = pipeline::verify_proof(keys(1), f, None::<Vec<_>>).unwrap_err();
     assert!(
-        matches!(err, JobError::Mismatch(ref m) if m.contains("keys are for")),
+        matches!(err, JobError::Mismatch(ref m) if m.contains("proof is for ops_per_step 2 (expected 1)")),
         "{err}"
     );
     // a header rewritten to claim the other params (with their digest) fails in the SNARK
@@ -221,49 +221,84 @@ fn tampered_outputs_are_rejected() {
 }
 
 #[test]
-fn cache_round_trip_and_corruption() {
+fn cache_is_read_only_when_vouched_for() {
+    use foldmem::nova::{MerkleKeys, NovaKeys};
+    use foldmem::pipeline::{KeyOptions, KeySource};
     let dir = std::env::temp_dir().join(format!("foldmem-cache-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let s = step(1);
-    let a = pipeline::keys(s, Some(&dir)).unwrap();
-    assert!(!a.cached);
-    let b = pipeline::keys(s, Some(&dir)).unwrap();
-    assert!(b.cached, "second load comes from the cache");
-    assert_eq!(a.digest(), b.digest());
-    // corrupt the file: it is reported and regenerated, never trusted
+    let a = pipeline::keys(s, &KeyOptions::cached(&dir)).unwrap();
+    assert_eq!(a.source, KeySource::Generated);
+    assert!(
+        foldmem::cache::path(&dir, &s).exists(),
+        "written for later runs"
+    );
+    // not a default shape and nothing pinned: the cache file is not read
+    let b = pipeline::keys(s, &KeyOptions::cached(&dir)).unwrap();
+    assert_eq!(b.source, KeySource::Generated);
+    // pinned by digest: read, and vouched for
+    let pinned = KeyOptions {
+        pinned: Some(a.digests()),
+        ..KeyOptions::cached(&dir)
+    };
+    let c = pipeline::keys(s, &pinned).unwrap();
+    assert_eq!(c.source, KeySource::CachePinned);
+    assert_eq!(c.digests(), a.digests());
+    // a substituted file (another circuit's consistent keys, framed for this shape): refused
+    let other = pipeline::keys(step(2), &KeyOptions::none()).unwrap();
+    let other_keys: &NovaKeys<MemoryStep> = &other.downcast::<MerkleKeys>().unwrap().keys;
+    std::fs::write(
+        foldmem::cache::path(&dir, &s),
+        foldmem::cache::encode(&s, other_keys).unwrap(),
+    )
+    .unwrap();
+    let d = pipeline::keys(s, &pinned).unwrap();
+    assert_eq!(d.source, KeySource::Generated, "substitute regenerated");
+    assert_eq!(d.digests(), a.digests());
+    // corruption is reported and regenerated, never trusted
     let path = foldmem::cache::path(&dir, &s);
     let mut bytes = std::fs::read(&path).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0xff;
     std::fs::write(&path, &bytes).unwrap();
-    assert!(
-        foldmem::cache::load::<foldmem::pipeline::NovaKeys<MemoryStep>>(&dir, &s, |k| {
-            foldmem::proof::f_to_bytes(&k.0.digest())
-        })
+    assert!(foldmem::cache::load::<NovaKeys<MemoryStep>>(&dir, &s)
         .err()
         .unwrap()
-        .contains("checksum")
-    );
-    let c = pipeline::keys(s, Some(&dir)).unwrap();
-    assert!(!c.cached);
-    assert_eq!(c.digest(), a.digest());
+        .contains("checksum"));
+    let e = pipeline::keys(s, &pinned).unwrap();
+    assert_eq!(e.source, KeySource::Generated);
+    assert_eq!(e.digests(), a.digests());
     std::fs::write(&path, b"garbage").unwrap();
-    assert!(
-        foldmem::cache::load::<foldmem::pipeline::NovaKeys<MemoryStep>>(&dir, &s, |k| {
-            foldmem::proof::f_to_bytes(&k.0.digest())
-        })
+    assert!(foldmem::cache::load::<NovaKeys<MemoryStep>>(&dir, &s)
         .err()
         .unwrap()
-        .contains("not a params cache")
-    );
+        .contains("not a params cache"));
+    // a pin this build cannot produce is a parameter mismatch (exit 7), not a silent regeneration
+    let mut wrong = a.digests();
+    wrong.vk[0] ^= 1;
+    let err = pipeline::keys(
+        s,
+        &KeyOptions {
+            pinned: Some(wrong),
+            ..KeyOptions::none()
+        },
+    )
+    .err()
+    .unwrap();
+    assert_eq!(err.exit_code(), 7, "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn whole_trace_backends_refuse_bad_ops_with_their_line() {
     // offline and halo2 buffer the trace first; the checks still name the line
-    for shape in [Shape::Offline { ops_per_step: 4 }, Shape::Halo2 { k: 9 }] {
-        let keys = pipeline::keys(shape, None).unwrap();
+    for shape in [
+        Shape::Offline(foldmem::offline::OfflineShape { ops_per_step: 4 }),
+        Shape::Halo2(foldmem::halo2_compat::Halo2Shape { k: 9 }),
+    ] {
+        let opts = pipeline::KeyOptions::none()
+            .with_halo2(foldmem::halo2_compat::Halo2Params::InsecureDev);
+        let keys = pipeline::keys(shape, &opts).unwrap();
         let wide = vec![
             Ok((1, Op::write(1, 7u64))),
             Ok((3, Op::write(2, 1u64 << 40))),

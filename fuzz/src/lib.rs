@@ -5,8 +5,9 @@
 //! `tests/fuzz_regressions.rs` includes this file and replays `fuzz/regressions/<target>/*` on
 //! the stable toolchain, so every crash the fuzzer ever found stays a test.
 
+use foldmem::nova::NovaKeys;
+use foldmem::offline::OfflineShape;
 use foldmem::offline::OfflineStep;
-use foldmem::pipeline::NovaKeys;
 use foldmem::proof::{ProofFile, ProofFileError, Shape, FORMAT_VERSION, MAGIC};
 use foldmem::trace::{check_stream, write_jsonl, Checker, Op, OpKind, TraceError, TraceReader};
 use foldmem::Word;
@@ -89,7 +90,7 @@ pub fn proof_decoder(data: &[u8]) {
         Ok(p) => {
             assert_eq!(p.to_bytes(), bytes, "decoding is canonical");
             assert_eq!(p.header.backend, p.header.shape.backend());
-            for (k, v) in p.output_lines() {
+            for (k, v) in p.statement() {
                 assert!(!k.is_empty() && !v.contains('\n'));
             }
         }
@@ -114,10 +115,9 @@ pub fn params_cache(data: &[u8]) {
     } else {
         rest.to_vec()
     };
-    let shape = Shape::Offline { ops_per_step: 1 };
-    let digest = |k: &NovaKeys<OfflineStep>| foldmem::proof::f_to_bytes(&k.0.digest());
+    let shape = Shape::Offline(OfflineShape { ops_per_step: 1 });
     let before = dependency_panics();
-    match foldmem::cache::decode(&bytes, &shape, digest) {
+    match foldmem::cache::decode::<NovaKeys<OfflineStep>>(&bytes, &shape) {
         Ok(_) => panic!("fuzzed bytes accepted as cached parameters"),
         Err(why) if why == foldmem::cache::PANICKED => assert!(
             dependency_panics() > before,

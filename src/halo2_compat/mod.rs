@@ -14,8 +14,9 @@
 //! On sorted rows `1..n`: `same` is boolean and `same ⇒ a = a_prev`; the limbs (each looked up
 //! in a 0..256 table) compose `same ? t − t_prev − 1 : a − a_prev − 1`, so addresses never
 //! decrease, a new address is strictly larger (so `same = 0` cannot hide an equal address), and
-//! times increase strictly within an address; a read (`k = 0`) equals the previous row's value
-//! when `same`, else 0. Row 0 is a first access: a read there returns 0. Kinds are boolean.
+//! times increase strictly within an address; a read (opcode `k` 0 or 3: read, pop) equals the
+//! previous row's value when `same`, else 0. Row 0 is a first access: a read there returns 0.
+//! Kinds are opcodes (`k(k−1)(k−2)(k−3) = 0`), so the permuted tuples bind push/pop too.
 //!
 //! # Padding rows
 //! Rows `n..` (up to the 2^k rows of the domain, minus blinding rows) carry no selector: they
@@ -25,8 +26,9 @@
 //!
 //! # Parameters
 //! [`dev_params`] derives KZG parameters from a fixed seed: **insecure**, for benchmarks and
-//! tests only (the trapdoor is public). Production use needs a real ceremony's parameters, loaded
-//! with [`read_params`].
+//! tests only (the trapdoor is public, so anyone can forge a proof of anything). Production use
+//! needs a real ceremony's parameters, loaded with [`read_params`]. The backend never picks
+//! either silently: its keys need an explicit [`Halo2Params`].
 
 #[cfg(test)]
 mod tests;
@@ -55,7 +57,7 @@ use rand::SeedableRng;
 /// Byte limbs per range-checked difference (64 bits).
 pub const LIMBS: usize = 8;
 
-/// One trace row: time, address, kind (1 = write), value.
+/// One trace row: time, address, kind (the opcode: read 0, write 1, push 2, pop 3), value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Row {
     /// Time (1-based position in the trace).
@@ -99,7 +101,7 @@ pub fn rows(ops: &[Op]) -> Result<Vec<Row>, Halo2Error> {
             Ok(Row {
                 t: i as u64 + 1,
                 a: op.addr,
-                k: op.kind.is_write() as u64,
+                k: op.kind.opcode(),
                 v,
             })
         })
@@ -149,9 +151,14 @@ impl MemConfig {
         let z = meta.advice_column_in(SecondPhase);
         let one = || Expression::Constant(Fr::one());
 
-        meta.create_gate("kind is boolean", |m| {
+        // the kind column holds the opcode (read 0, write 1, push 2, pop 3): pushes write, pops
+        // read, and the opcode itself is in the permuted tuples, so a trace reads one way only
+        let c = |x: u64| Expression::Constant(Fr::from(x));
+        // 2 on the read opcodes 0 and 3, 0 on the write opcodes 1 and 2
+        let is_read = move |k: Expression<Fr>| (k.clone() - c(1)) * (k - c(2));
+        meta.create_gate("kind is an opcode", |m| {
             let k = m.query_advice(sorted[2], Rotation::cur());
-            let b = k.clone() * (one() - k);
+            let b = k.clone() * (k.clone() - c(1)) * (k.clone() - c(2)) * (k - c(3));
             vec![
                 m.query_selector(q_first) * b.clone(),
                 m.query_selector(q_sorted) * b,
@@ -161,7 +168,7 @@ impl MemConfig {
             let q = m.query_selector(q_first);
             let k = m.query_advice(sorted[2], Rotation::cur());
             let v = m.query_advice(sorted[3], Rotation::cur());
-            vec![q * (one() - k) * v]
+            vec![q * is_read(k) * v]
         });
         meta.create_gate("sorted order", |m| {
             let q = m.query_selector(q_sorted);
@@ -183,7 +190,7 @@ impl MemConfig {
                 ),
                 ("same address", q.clone() * s.clone() * (a - ap)),
                 ("difference in range", q.clone() * (limb_sum - diff)),
-                ("read returns last value", q * (one() - k) * (v - s * vp)),
+                ("read returns last value", q * is_read(k) * (v - s * vp)),
             ]
         });
         for (j, l) in limbs.iter().enumerate() {
@@ -354,10 +361,14 @@ pub fn dev_params(k: u32) -> ParamsKZG<Bn256> {
     ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(0x0f01_d3e3))
 }
 
-/// Read KZG parameters (e.g. from a ceremony) in halo2's raw format.
+/// Read KZG parameters (e.g. from a ceremony) in halo2's raw format. A malformed file is an
+/// error, never a panic.
 pub fn read_params(bytes: &[u8]) -> Result<ParamsKZG<Bn256>, Halo2Error> {
-    ParamsKZG::<Bn256>::read_custom(&mut &bytes[..], SerdeFormat::RawBytes)
-        .map_err(|e| Halo2Error::Plonk(e.to_string()))
+    std::panic::catch_unwind(|| {
+        ParamsKZG::<Bn256>::read_custom(&mut &bytes[..], SerdeFormat::RawBytes)
+            .map_err(|e| Halo2Error::Plonk(e.to_string()))
+    })
+    .unwrap_or_else(|_| Err(Halo2Error::Plonk("malformed KZG parameters".into())))
 }
 
 /// Proving and verifying keys for a circuit over `n` rows.
@@ -424,24 +435,277 @@ pub fn verify(
 /// KZG parameters over BN254.
 pub type Kzg = ParamsKZG<Bn256>;
 
-/// A 32-byte fingerprint of the parameters (FNV-1a lanes over their raw encoding), to detect a
-/// proof made with other parameters.
+/// SHA3-256 of the parameters' raw encoding: identifies them in proof headers and `--vk` files.
 pub fn params_digest(params: &Kzg) -> [u8; 32] {
     let mut bytes = Vec::new();
     params
         .write_custom(&mut bytes, SerdeFormat::RawBytes)
         .expect("writing to memory");
-    let mut out = [0u8; 32];
-    for lane in 0..4u64 {
-        let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64 ^ lane, |h, b| {
-            (h ^ *b as u64).wrapping_mul(0x100_0000_01b3)
-        });
-        out[8 * lane as usize..8 * lane as usize + 8].copy_from_slice(&h.to_le_bytes());
-    }
-    out
+    crate::backend::sha3_bytes(&bytes)
 }
 
 /// Size of the parameters' domain.
 pub fn params_k(params: &ParamsKZG<Bn256>) -> u32 {
     params.k()
+}
+
+/// Shape of the Halo2 circuit: a domain of `2^k` rows (the parameters' size).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Halo2Shape {
+    /// log2 of the domain size.
+    pub k: u32,
+}
+
+/// Domain sizes the backend supports, as log2.
+pub const DOMAIN_K: std::ops::RangeInclusive<u32> = 9..=21;
+
+/// What a Halo2 proof claims besides the trace (its public input).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Halo2Outputs {
+    /// Number of ops.
+    pub op_count: u64,
+    /// Word size in bits.
+    pub word_bits: u32,
+}
+
+/// The KZG parameters the Halo2 backend runs with: always an explicit choice.
+#[derive(Clone)]
+pub enum Halo2Params {
+    /// A ceremony's parameters read from `path`.
+    File {
+        /// Where they were read from (for display).
+        path: String,
+        /// The parameters.
+        params: std::sync::Arc<Kzg>,
+    },
+    /// [`dev_params`]: deterministic, with a public trapdoor — anyone can forge.
+    InsecureDev,
+}
+
+impl Halo2Params {
+    /// Read ceremony parameters from a file.
+    pub fn read(path: &std::path::Path) -> Result<Self, crate::pipeline::JobError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| crate::pipeline::JobError::Io(format!("{}: {e}", path.display())))?;
+        let params = read_params(&bytes).map_err(|e| {
+            crate::pipeline::JobError::Usage(format!("{}: not KZG parameters: {e}", path.display()))
+        })?;
+        Ok(Halo2Params::File {
+            path: path.display().to_string(),
+            params: std::sync::Arc::new(params),
+        })
+    }
+}
+
+use crate::backend::{
+    collect_ops, Claim, KeyDigests, Lines, ProofSystem, ShapeError, ShapeSpec, TraceItem,
+};
+use crate::pipeline::{buffer_checked, JobError, KeyOptions, KeySource, ProveReport};
+use crate::proof::{Backend, Body, Shape};
+
+/// The Halo2 shape for `flags` (the domain must be given: it is the parameters' size, or the
+/// smallest that holds the trace).
+pub fn shape_from_flags(f: &crate::backend::ShapeFlags) -> Result<Halo2Shape, ShapeError> {
+    f.only("halo2", &["ops_per_step", "rows_log2"])?;
+    if f.ops_per_step.is_some_and(|k| k != 1) {
+        return Err(ShapeError::new(
+            "ops_per_step",
+            "the halo2 backend proves the whole trace at once",
+        ));
+    }
+    Ok(Halo2Shape {
+        k: f.rows_log2.unwrap_or(*DOMAIN_K.start()),
+    })
+}
+
+impl ShapeSpec for Halo2Shape {
+    fn backend(&self) -> Backend {
+        Backend::Halo2
+    }
+    fn validate(&self) -> Result<(), ShapeError> {
+        if DOMAIN_K.contains(&self.k) {
+            Ok(())
+        } else {
+            Err(ShapeError::new(
+                "rows_log2",
+                format!(
+                    "halo2 domain 2^{} out of range (2^{}..2^{})",
+                    self.k,
+                    DOMAIN_K.start(),
+                    DOMAIN_K.end()
+                ),
+            ))
+        }
+    }
+    fn ops_per_step(&self) -> usize {
+        1
+    }
+    fn statement(&self) -> Lines {
+        vec![("rows_log2", self.k.to_string())]
+    }
+    fn cache_name(&self) -> String {
+        format!("halo2-k{}", self.k)
+    }
+    fn keys(&self, opts: &KeyOptions) -> Result<(Box<dyn ProofSystem>, KeySource), JobError> {
+        let (params, label) = match &opts.halo2 {
+            None => {
+                return Err(JobError::Usage(
+                    "the halo2 backend needs KZG parameters: --params FILE (a ceremony's) or \
+                     --insecure-dev-params (deterministic test parameters: anyone can forge)"
+                        .into(),
+                ))
+            }
+            Some(Halo2Params::InsecureDev) => (
+                std::sync::Arc::new(dev_params(self.k)),
+                "insecure-dev (anyone can forge)".to_string(),
+            ),
+            Some(Halo2Params::File { path, params }) => {
+                if params.k() != self.k {
+                    return Err(JobError::Mismatch(format!(
+                        "{path} holds parameters for 2^{} rows, the shape needs 2^{}",
+                        params.k(),
+                        self.k
+                    )));
+                }
+                (params.clone(), path.clone())
+            }
+        };
+        let digest = params_digest(&params);
+        if let Some(pin) = opts.pinned {
+            if pin.params != digest {
+                return Err(JobError::Mismatch(format!(
+                    "the key file pins KZG parameters {}, {label} has {}",
+                    crate::backend::hex(&pin.params),
+                    crate::backend::hex(&digest)
+                )));
+            }
+        }
+        let keys = Halo2Keys {
+            k: self.k,
+            params,
+            label,
+            digest,
+        };
+        Ok((Box::new(keys), KeySource::Generated))
+    }
+}
+
+impl Claim for Halo2Outputs {
+    fn op_count(&self) -> u64 {
+        self.op_count
+    }
+    fn word_bits(&self) -> u32 {
+        self.word_bits
+    }
+    fn trace_hash(&self) -> Option<crate::F> {
+        None
+    }
+    fn statement(&self) -> Lines {
+        vec![
+            ("initial_memory", "empty".into()),
+            ("ops", self.op_count.to_string()),
+        ]
+    }
+}
+
+/// Keys of the Halo2 backend: its KZG parameters (circuit keys depend on the trace length and
+/// are derived per trace).
+pub struct Halo2Keys {
+    /// log2 of the domain.
+    pub k: u32,
+    /// KZG parameters.
+    pub params: std::sync::Arc<Kzg>,
+    label: String,
+    digest: [u8; 32],
+}
+
+fn h2_err(e: Halo2Error) -> JobError {
+    match e {
+        Halo2Error::Plonk(m) => JobError::Internal(m),
+        other => JobError::Input(other.to_string()),
+    }
+}
+
+impl ProofSystem for Halo2Keys {
+    fn shape(&self) -> Shape {
+        Shape::Halo2(Halo2Shape { k: self.k })
+    }
+    fn digests(&self) -> KeyDigests {
+        KeyDigests {
+            params: self.digest,
+            vk: self.digest,
+        }
+    }
+    fn constraints_per_op(&self) -> Option<f64> {
+        None
+    }
+    fn circuit_lines(&self) -> Lines {
+        vec![("rows", format!("2^{}", self.k))]
+    }
+    fn prove(
+        &self,
+        word_bits: u32,
+        ops: &mut dyn Iterator<Item = TraceItem>,
+        on_op: &mut dyn FnMut(u64),
+        compress: bool,
+    ) -> Result<(Option<Body>, ProveReport), JobError> {
+        let t = std::time::Instant::now();
+        let all = buffer_checked(ops, word_bits, on_op)?;
+        if domain_k(all.len()) > self.k {
+            return Err(JobError::Input(format!(
+                "{} ops do not fit the halo2 domain 2^{}",
+                all.len(),
+                self.k
+            )));
+        }
+        let pk = keys(&self.params, all.len()).map_err(h2_err)?;
+        let proof = prove(&self.params, &pk, &all).map_err(h2_err)?;
+        let n = all.len() as u64;
+        let report = ProveReport {
+            ops: n,
+            steps: 1,
+            fold_s: t.elapsed().as_secs_f64(),
+            ..ProveReport::default()
+        };
+        let body = Body::Halo2 {
+            outputs: Halo2Outputs {
+                op_count: n,
+                word_bits,
+            },
+            proof,
+        };
+        Ok((compress.then_some(body), report))
+    }
+    fn verify(
+        &self,
+        body: &Body,
+        trace: Option<&mut dyn Iterator<Item = TraceItem>>,
+    ) -> Result<(), JobError> {
+        let Body::Halo2 { outputs, proof } = body else {
+            return Err(JobError::Invalid(
+                "proof body does not match the backend".into(),
+            ));
+        };
+        let trace = trace.ok_or_else(|| {
+            JobError::Invalid(
+                "the halo2 backend's public input is the trace: verify with --trace".into(),
+            )
+        })?;
+        let ops = collect_ops(trace)?;
+        if ops.len() as u64 != outputs.op_count {
+            return Err(JobError::Invalid(format!(
+                "trace has {} ops, proof covers {}",
+                ops.len(),
+                outputs.op_count
+            )));
+        }
+        let pk = keys(&self.params, ops.len()).map_err(|e| JobError::Internal(e.to_string()))?;
+        verify(&self.params, pk.get_vk(), &ops, proof).map_err(|e| JobError::Invalid(e.to_string()))
+    }
+    fn trust_lines(&self) -> Lines {
+        vec![("params", self.label.clone())]
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }

@@ -16,11 +16,11 @@ pub const RANGE_BITS: u32 = 64;
 pub mod z {
     /// Mode of the last step: 0 = op steps, 1 = audit steps (never goes back).
     pub const MODE: usize = 0;
-    /// Trace hash: chain over `(addr, value, kind + 2·enabled)` of op slots.
+    /// Trace hash: chain over `(addr, value, opcode + 4·enabled)` of op slots.
     pub const TRACE: usize = 1;
     /// Chain over `(prev_value, prev_time)` of every slot.
     pub const PREV: usize = 2;
-    /// Chain over `(addr, 0, kind + 2·enabled)` of audit slots.
+    /// Chain over `(addr, 0, opcode + 4·enabled)` of audit slots.
     pub const AUDIT: usize = 3;
     /// Read-set fingerprint.
     pub const RS: usize = 4;
@@ -49,6 +49,8 @@ pub struct Slot {
     pub enabled: bool,
     /// Write (op mode); true in audit mode.
     pub is_write: bool,
+    /// Push or pop (op mode): bound into the trace hash only.
+    pub is_stack: bool,
     /// Address.
     pub addr: F,
     /// Value read or written (0 in audit mode).
@@ -67,6 +69,7 @@ impl Slot {
         Slot {
             enabled: false,
             is_write: audit,
+            is_stack: false,
             addr: F::ZERO,
             value: F::ZERO,
             prev_value: F::ZERO,
@@ -132,6 +135,10 @@ fn synthesize_slot<CS: ConstraintSystem<F>>(
     let wr = Boolean::from(AllocatedBit::alloc(
         cs.namespace(|| "is_write"),
         Some(s.is_write),
+    )?);
+    let st = Boolean::from(AllocatedBit::alloc(
+        cs.namespace(|| "is_stack"),
+        Some(s.is_stack),
     )?);
     let a = alloc(cs.namespace(|| "a"), "addr", s.addr)?;
     let v = alloc(cs.namespace(|| "v"), "value", s.value)?;
@@ -201,7 +208,9 @@ fn synthesize_slot<CS: ConstraintSystem<F>>(
     acc.rs = mul(cs.namespace(|| "rs"), &acc.rs, &fr)?;
     acc.ws = mul(cs.namespace(|| "ws"), &acc.ws, &fw)?;
     acc.time = time;
-    let tag = add_bool::<CS>(add_bool::<CS>(Num::zero(), &wr, F::ONE), &en, F::from(2));
+    // opcode (read 0, write 1, push 2, pop 3) + 4·enabled
+    let opcode = crate::step::opcode_times(cs.namespace(|| "opcode"), &wr, &st, F::ONE)?;
+    let tag = add_bool::<CS>(opcode, &en, F::from(4));
     acc.x.extend([a, v, tag]);
     acc.y.extend([pv, pt]);
     Ok(())
@@ -217,7 +226,14 @@ impl StepCircuit<F> for OfflineStep {
         cs: &mut CS,
         zin: &[AllocatedNum<F>],
     ) -> Result<Vec<AllocatedNum<F>>, SynthesisError> {
-        if zin.len() != z::ARITY || self.slots.len() != self.ops_per_step {
+        if zin.len() != z::ARITY
+            || self.slots.len() != self.ops_per_step
+            || crate::backend::check_ops_per_step(
+                self.ops_per_step,
+                crate::backend::MAX_OPS_PER_STEP,
+            )
+            .is_err()
+        {
             return Err(SynthesisError::Unsatisfiable);
         }
         let n = |i: usize| Num::from(zin[i].clone());

@@ -13,8 +13,8 @@
 //! # Soundness (what is bound before the challenges)
 //! The challenges are Fiat–Shamir outputs `γ = H(T, P, A, 1)`, `α = H(T, P, A, 2)` of three
 //! Poseidon chains the circuit computes over *every* value a slot feeds into the fingerprints:
-//! `T` over `(a, v, kind + 2·enabled)` of op slots (this is the public trace hash), `P` over
-//! `(pv, pt)` of all slots, `A` over `(a, v, kind + 2·enabled)` of audit slots. `γ, α` ride in the
+//! `T` over `(a, v, opcode + 4·enabled)` of op slots (this is the public trace hash), `P` over
+//! `(pv, pt)` of all slots, `A` over `(a, v, opcode + 4·enabled)` of audit slots. `γ, α` ride in the
 //! folded state unchanged from `z0` to `z_n`, and the verifier recomputes them from the final
 //! chains in `z_n`: a proof only verifies if the challenges are the hash of the very tuples they
 //! fingerprint. Changing any tuple changes the chains and hence the challenges (a fresh random
@@ -44,8 +44,16 @@ mod tests;
 
 pub use circuit::{z, OfflineStep, Slot, RANGE_BITS};
 
+use crate::backend::{
+    check_ops_per_step, check_trace_claim, collect_ops, Claim, KeyDigests, Lines, ProofSystem,
+    ShapeError, ShapeSpec, TraceItem,
+};
 use crate::hash::{chain_absorb, challenge};
-use crate::nova::{setup_circuit, Compressed, Params, Pk, Recursive, Vk, C2, F2};
+use crate::nova::{
+    compress_proof, setup_circuit, Compressed, NovaKeys, Params, Pk, Recursive, Vk, C2, F2,
+};
+use crate::pipeline::{buffer_checked, internal, JobError, KeyOptions, KeySource, ProveReport};
+use crate::proof::{f_hex, Backend, Body, Shape};
 use crate::step::witness::trace_hash_seed;
 use crate::trace::{Checker, Op};
 use crate::F;
@@ -85,7 +93,8 @@ pub struct OfflineOutputs {
     pub audit_hash: F,
     /// Common value of the read- and write-set fingerprints.
     pub fingerprint: F,
-    /// Number of distinct addresses touched.
+    /// Number of audited addresses: at least the number of distinct addresses the ops touch (a
+    /// prover may also audit addresses no op touched; they only add balanced tuples).
     pub audit_count: u64,
     /// Largest touched address (`None` if no op).
     pub last_addr: Option<u64>,
@@ -144,12 +153,18 @@ impl OfflineOutputs {
     }
 }
 
+/// Opcode of a slot (read 0, write 1, push 2, pop 3), as the circuit derives it from its bits.
+fn slot_opcode(s: &Slot) -> u64 {
+    let (w, st) = (s.is_write as u64, s.is_stack as u64);
+    w + 3 * st - 2 * w * st
+}
+
 /// X-chain elements of an op slot.
 fn op_elems(op: &Op, word_bits: u32) -> [F; 3] {
     [
         F::from(op.addr),
         op.value.to_field(word_bits),
-        F::from(2 + op.kind.is_write() as u64),
+        F::from(4 + op.kind.opcode()),
     ]
 }
 
@@ -201,6 +216,7 @@ pub fn witness(
         slots.push(Slot {
             enabled: true,
             is_write: op.kind.is_write(),
+            is_stack: op.kind.is_stack(),
             addr: F::from(op.addr),
             value: v,
             prev_value: pv,
@@ -233,6 +249,7 @@ pub fn witness(
         slots.push(Slot {
             enabled: true,
             is_write: true,
+            is_stack: false,
             addr: F::from(a),
             value: F::ZERO,
             prev_value: vf,
@@ -265,7 +282,7 @@ pub fn witness(
                 [
                     sl.addr,
                     sl.value,
-                    F::from(sl.is_write as u64 + 2 * sl.enabled as u64),
+                    F::from(slot_opcode(sl) + 4 * sl.enabled as u64),
                 ]
             })
             .collect();
@@ -369,4 +386,156 @@ pub fn step_constraints(k: usize) -> usize {
     crate::step::gadgets::count_constraints(z::ARITY, |cs, zs| {
         let _ = arecibo::traits::circuit::StepCircuit::synthesize(&OfflineStep::blank(k), cs, zs);
     })
+}
+
+/// Shape of the offline backend: slots per folding step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OfflineShape {
+    /// Slots per step (`k`).
+    pub ops_per_step: usize,
+}
+
+/// Default slots per step of the offline backend.
+pub const DEFAULT_OPS_PER_STEP: usize = 128;
+
+/// The offline backend's shape for `flags` (default: 128 slots per step); it has no memory tree
+/// (its circuit is the same for any address width).
+pub fn shape_from_flags(f: &crate::backend::ShapeFlags) -> Result<OfflineShape, ShapeError> {
+    f.only("nova-offline", &["ops_per_step"])?;
+    Ok(OfflineShape {
+        ops_per_step: f.ops_per_step.unwrap_or(DEFAULT_OPS_PER_STEP),
+    })
+}
+
+impl ShapeSpec for OfflineShape {
+    fn backend(&self) -> Backend {
+        Backend::NovaOffline
+    }
+    fn validate(&self) -> Result<(), ShapeError> {
+        check_ops_per_step(self.ops_per_step, crate::backend::MAX_OPS_PER_STEP)
+    }
+    fn ops_per_step(&self) -> usize {
+        self.ops_per_step
+    }
+    fn statement(&self) -> Lines {
+        vec![("ops_per_step", self.ops_per_step.to_string())]
+    }
+    fn cache_name(&self) -> String {
+        format!("nova-offline-k{}", self.ops_per_step)
+    }
+    fn keys(&self, opts: &KeyOptions) -> Result<(Box<dyn ProofSystem>, KeySource), JobError> {
+        let k = self.ops_per_step;
+        let (keys, source) =
+            NovaKeys::for_shape(&Shape::Offline(*self), opts, || OfflineStep::blank(k))?;
+        Ok((Box::new(OfflineKeys { k, keys }), source))
+    }
+}
+
+impl Claim for OfflineOutputs {
+    fn op_count(&self) -> u64 {
+        self.op_count
+    }
+    fn word_bits(&self) -> u32 {
+        self.word_bits
+    }
+    fn trace_hash(&self) -> Option<F> {
+        Some(self.trace_hash)
+    }
+    fn statement(&self) -> Lines {
+        vec![
+            ("initial_memory", "empty".into()),
+            ("ops", self.op_count.to_string()),
+            ("trace_hash", f_hex(&self.trace_hash)),
+            ("audited_addrs", self.audit_count.to_string()),
+            ("fingerprint", f_hex(&self.fingerprint)),
+        ]
+    }
+}
+
+/// Keys of the offline backend for one shape.
+pub struct OfflineKeys {
+    /// Slots per step.
+    pub k: usize,
+    /// Nova parameters and compression keys.
+    pub keys: NovaKeys<OfflineStep>,
+}
+
+impl ProofSystem for OfflineKeys {
+    fn shape(&self) -> Shape {
+        Shape::Offline(OfflineShape {
+            ops_per_step: self.k,
+        })
+    }
+    fn digests(&self) -> KeyDigests {
+        self.keys.digests()
+    }
+    fn constraints_per_op(&self) -> Option<f64> {
+        Some(self.keys.constraints_per_op(self.k))
+    }
+    fn prove(
+        &self,
+        word_bits: u32,
+        ops: &mut dyn Iterator<Item = TraceItem>,
+        on_op: &mut dyn FnMut(u64),
+        compress: bool,
+    ) -> Result<(Option<Body>, ProveReport), JobError> {
+        let t = std::time::Instant::now();
+        // the challenges depend on the whole segment: check and buffer it first
+        let all = buffer_checked(ops, word_bits, &mut |_| {})?;
+        let w = witness(&all, word_bits, self.k)?;
+        let (pp, k) = (&self.keys.pp, self.k);
+        let c2 = C2::default();
+        let mut snark: Option<OfflineRecursive> = None;
+        for (i, s) in w.steps.iter().enumerate() {
+            let r = match &mut snark {
+                None => snark.insert(
+                    OfflineRecursive::new(pp, s, &c2, &w.outputs.z0(), &[F2::ZERO])
+                        .map_err(internal)?,
+                ),
+                Some(r) => r,
+            };
+            r.prove_step(pp, s, &c2).map_err(internal)?;
+            on_op((((i + 1) * k) as u64).min(w.outputs.op_count));
+        }
+        let folded = snark.ok_or_else(|| internal("no step folded"))?;
+        let mut report = ProveReport {
+            ops: w.outputs.op_count,
+            steps: w.steps.len(),
+            fold_s: t.elapsed().as_secs_f64(),
+            ..ProveReport::default()
+        };
+        if !compress {
+            return Ok((None, report));
+        }
+        let t = std::time::Instant::now();
+        let snark = compress_proof(&self.keys, &folded)?;
+        report.compress_s = t.elapsed().as_secs_f64();
+        Ok((
+            Some(Body::Offline {
+                outputs: w.outputs,
+                snark,
+            }),
+            report,
+        ))
+    }
+    fn verify(
+        &self,
+        body: &Body,
+        trace: Option<&mut dyn Iterator<Item = TraceItem>>,
+    ) -> Result<(), JobError> {
+        let Body::Offline { outputs, snark } = body else {
+            return Err(JobError::Invalid(
+                "proof body does not match the backend".into(),
+            ));
+        };
+        verify_compressed(&self.keys.vk, self.k, snark, outputs)?;
+        if let Some(trace) = trace {
+            let (n, hash) = trace_hash(collect_ops(trace)?, outputs.word_bits, self.k);
+            check_trace_claim(outputs, n, hash)?;
+        }
+        Ok(())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }

@@ -81,15 +81,20 @@ pub fn select<CS: ConstraintSystem<F>>(
     Ok(b.clone().add(&t))
 }
 
-/// Allocate `value` as exactly `n` boolean-constrained little-endian bits (a range check for free).
+/// Allocate `value` as exactly `n ≤ 64` boolean-constrained little-endian bits (a range check for
+/// free). More than 64 bits is refused: the sum would no longer be a `u64`, which every caller's
+/// packing relies on.
 pub fn alloc_bits<CS: ConstraintSystem<F>>(
     mut cs: CS,
     value: u64,
     n: u32,
 ) -> Result<Vec<Boolean>, SynthesisError> {
+    if n > 64 {
+        return Err(SynthesisError::Unsatisfiable);
+    }
     (0..n)
         .map(|i| {
-            let bit = n <= 64 && i < 64 && (value >> i) & 1 == 1;
+            let bit = (value >> i) & 1 == 1;
             Ok(Boolean::from(AllocatedBit::alloc(
                 cs.namespace(|| format!("bit {i}")),
                 Some(bit),

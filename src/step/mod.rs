@@ -32,6 +32,9 @@ pub struct OpWitness {
     pub enabled: bool,
     /// Write (true) or read.
     pub is_write: bool,
+    /// A stack op (push, pop): changes nothing in memory, but is bound into the trace hash so a
+    /// trace reads one way only.
+    pub is_stack: bool,
     /// Word address.
     pub addr: u64,
     /// Leaf value read or written.
@@ -60,6 +63,7 @@ impl MemoryStep {
         let op = OpWitness {
             enabled: false,
             is_write: false,
+            is_stack: false,
             addr: 0,
             value: F::ZERO,
             before,
@@ -69,6 +73,20 @@ impl MemoryStep {
             ops: vec![op; params.ops_per_step],
         }
     }
+}
+
+/// `scale · opcode` for opcode `wr + 3·st − 2·wr·st` (read 0, write 1, push 2, pop 3): one
+/// constraint for the product of the two bits.
+pub fn opcode_times<CS: ConstraintSystem<F>>(
+    mut cs: CS,
+    wr: &Boolean,
+    st: &Boolean,
+    scale: F,
+) -> Result<Num<F>, SynthesisError> {
+    let both = Boolean::and(cs.namespace(|| "write and stack"), wr, st)?;
+    let n = add_bool::<CS>(Num::zero(), wr, scale);
+    let n = add_bool::<CS>(n, st, scale * F::from(3));
+    Ok(add_bool::<CS>(n, &both, -(scale * F::from(2))))
 }
 
 /// In-circuit state `(root, op_count, trace_hash)` between ops.
@@ -90,6 +108,10 @@ fn synthesize_op<CS: ConstraintSystem<F>>(
     let wr = Boolean::from(AllocatedBit::alloc(
         cs.namespace(|| "is_write"),
         Some(w.is_write),
+    )?);
+    let st = Boolean::from(AllocatedBit::alloc(
+        cs.namespace(|| "is_stack"),
+        Some(w.is_stack),
     )?);
     // a write must be enabled (padding never changes memory)
     cs.enforce(
@@ -118,7 +140,8 @@ fn synthesize_op<CS: ConstraintSystem<F>>(
 
     let new_count = add_bool::<CS>(count.clone(), &en, F::ONE);
     let two64 = F::from(u64::MAX) + F::ONE;
-    let packed = add_bool::<CS>(bits_to_num::<CS>(&bits), &wr, two64);
+    let packed =
+        bits_to_num::<CS>(&bits).add(&opcode_times(cs.namespace(|| "opcode"), &wr, &st, two64)?);
     let link = trace_hash_circuit(
         &mut cs.namespace(|| "trace hash"),
         hash.clone(),
@@ -139,7 +162,12 @@ impl StepCircuit<F> for MemoryStep {
         cs: &mut CS,
         z: &[AllocatedNum<F>],
     ) -> Result<Vec<AllocatedNum<F>>, SynthesisError> {
-        if z.len() != 3 || self.ops.len() != self.params.ops_per_step {
+        // an unsupported shape never synthesizes (e.g. addr_bits > 64 would let the packed
+        // `kind·2^64 + addr` of the trace hash collide across kinds)
+        if z.len() != 3
+            || self.ops.len() != self.params.ops_per_step
+            || crate::backend::ShapeSpec::validate(&self.params).is_err()
+        {
             return Err(SynthesisError::Unsatisfiable);
         }
         let (mut root, mut count, mut hash): (Num<F>, Num<F>, Num<F>) = (

@@ -2,7 +2,7 @@
 //! keeps, producing one [`OpWitness`] per op after checking the op is consistent.
 
 use super::OpWitness;
-use crate::hash::trace_hash_step;
+use crate::hash::trace_hash_step_op;
 use crate::merkle::{MerkleError, SparseMerkleTree, TreeParams};
 use crate::trace::{Checker, Op, TraceError};
 use crate::word::Word;
@@ -140,10 +140,11 @@ impl MemoryState {
             return Err(WitnessError::Encoding { index });
         }
         self.count += 1;
-        self.hash = trace_hash_step(self.hash, is_write, op.addr, value);
+        self.hash = trace_hash_step_op(self.hash, op.kind.opcode(), op.addr, value);
         Ok(OpWitness {
             enabled: true,
             is_write,
+            is_stack: op.kind.is_stack(),
             addr: op.addr,
             value,
             before,
@@ -156,6 +157,7 @@ impl MemoryState {
         OpWitness {
             enabled: false,
             is_write: false,
+            is_stack: false,
             addr: 0,
             value: before.leaf,
             before,
@@ -171,6 +173,6 @@ pub fn trace_hash_seed(word_bits: u32) -> F {
 /// Trace hash of an op stream, computed natively (what a verifier with the trace recomputes).
 pub fn trace_hash_of<'a>(ops: impl IntoIterator<Item = &'a Op>, word_bits: u32) -> F {
     ops.into_iter().fold(trace_hash_seed(word_bits), |h, op| {
-        trace_hash_step(h, op.kind.is_write(), op.addr, op.value.to_field(word_bits))
+        trace_hash_step_op(h, op.kind.opcode(), op.addr, op.value.to_field(word_bits))
     })
 }

@@ -104,7 +104,8 @@ impl StepCircuit<F> for OpCircuit {
         _pc: Option<&AllocatedNum<F>>,
         z: &[AllocatedNum<F>],
     ) -> Result<(Option<AllocatedNum<F>>, Vec<AllocatedNum<F>>), SynthesisError> {
-        if z.len() != 4 {
+        // an unsupported shape never synthesizes (stack bounds and packed addresses must fit)
+        if z.len() != 4 || crate::backend::ShapeSpec::validate(&self.shape).is_err() {
             return Err(SynthesisError::Unsatisfiable);
         }
         let (root, count, hash, sp): (Num<F>, Num<F>, Num<F>, Num<F>) = (

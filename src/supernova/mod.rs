@@ -16,9 +16,15 @@ mod tests;
 
 pub use circuit::{OpCircuit, Opcode, SnWitness};
 
+use crate::backend::{
+    check_trace_claim, sha3_of, Claim, KeyDigests, Lines, ProofSystem, ShapeError, ShapeSpec,
+    TraceItem,
+};
 use crate::hash::trace_hash_step_op;
-use crate::merkle::TreeParams;
+use crate::merkle::{empty_root, TreeParams};
 use crate::nova::{VerifyError, S2};
+use crate::pipeline::{cached, JobError, KeyOptions, KeySource, ProveReport};
+use crate::proof::{f_hex, f_to_bytes, Backend, Body, Shape};
 use crate::step::witness::{trace_hash_seed, MemoryState, WitnessError};
 use crate::trace::{Op, OpKind};
 use crate::{E1, E2, F};
@@ -216,18 +222,26 @@ impl<'a> SnProver<'a> {
     /// Check and queue one op; folds the previous one.
     pub fn push(&mut self, line: usize, op: &Op) -> Result<(), SnError> {
         let stack_err = |msg: String| SnError::Stack { line, msg };
-        let depth = 1u64 << self.shape.stack_log_depth;
+        // a valid shape has depth ≤ 63 and base + 2^depth ≤ 2^addr_bits, so none of these
+        // overflow; checked anyway, because a library caller may pass any shape
+        let shape_err =
+            || stack_err("invalid stack shape (stack_base + 2^stack_log_depth overflows)".into());
+        let depth = 1u64
+            .checked_shl(self.shape.stack_log_depth)
+            .filter(|_| self.shape.stack_log_depth < 64)
+            .ok_or_else(shape_err)?;
         let sp_before = self.sp;
+        let slot = |sp: u64| self.shape.stack_base.checked_add(sp).ok_or_else(shape_err);
         match op.kind {
             OpKind::Push => {
                 if self.sp >= depth {
                     return Err(stack_err(format!("push past the stack depth {depth}")));
                 }
-                if op.addr != self.shape.stack_base + self.sp {
+                let at = slot(self.sp)?;
+                if op.addr != at {
                     return Err(stack_err(format!(
-                        "push to {:#x}, but the stack pointer is at {:#x}",
-                        op.addr,
-                        self.shape.stack_base + self.sp
+                        "push to {:#x}, but the stack pointer is at {at:#x}",
+                        op.addr
                     )));
                 }
             }
@@ -235,11 +249,11 @@ impl<'a> SnProver<'a> {
                 if self.sp == 0 {
                     return Err(stack_err("pop from an empty stack".into()));
                 }
-                if op.addr != self.shape.stack_base + self.sp - 1 {
+                let top = slot(self.sp - 1)?;
+                if op.addr != top {
                     return Err(stack_err(format!(
-                        "pop from {:#x}, but the stack top is {:#x}",
-                        op.addr,
-                        self.shape.stack_base + self.sp - 1
+                        "pop from {:#x}, but the stack top is {top:#x}",
+                        op.addr
                     )));
                 }
             }
@@ -333,23 +347,271 @@ fn check_zn(zn: &[F], o: &SnOutputs) -> Result<(), VerifyError> {
     Ok(())
 }
 
-/// Verify a folded SuperNova proof.
-pub fn verify_folded(pp: &SnParams, snark: &SnRecursive, o: &SnOutputs) -> Result<(), VerifyError> {
+fn check_initial(shape: &SnShape, o: &SnOutputs) -> Result<(), VerifyError> {
+    if o.initial_root != empty_root(&shape.tree) {
+        return Err(VerifyError::InitialRoot);
+    }
+    Ok(())
+}
+
+/// Verify a folded SuperNova proof that the ops ran from the **empty memory** of `shape`'s tree
+/// with an empty stack.
+pub fn verify_folded(
+    pp: &SnParams,
+    shape: &SnShape,
+    snark: &SnRecursive,
+    o: &SnOutputs,
+) -> Result<(), VerifyError> {
+    check_initial(shape, o)?;
     let (zn, _) = snark
         .verify(pp, &o.z0(), &[<E2 as Engine>::Scalar::ZERO])
         .map_err(|e| VerifyError::Snark(format!("{e:?}")))?;
     check_zn(&zn, o)
 }
 
-/// Verify a compressed SuperNova proof.
+/// Verify a compressed SuperNova proof that the ops ran from the **empty memory** of `shape`'s
+/// tree with an empty stack.
 pub fn verify_compressed(
     pp: &SnParams,
     vk: &SnVk,
+    shape: &SnShape,
     snark: &SnCompressed,
     o: &SnOutputs,
 ) -> Result<(), VerifyError> {
+    check_initial(shape, o)?;
     let (zn, _) = snark
         .verify(pp, vk, &o.z0(), &[<E2 as Engine>::Scalar::ZERO])
         .map_err(|e| VerifyError::Snark(format!("{e:?}")))?;
     check_zn(&zn, o)
+}
+
+/// The SuperNova backend's shape for `flags` (defaults: 2^64 words, arity 8, the demo machine's
+/// stack of 2^8 words); it folds one op per step.
+pub fn shape_from_flags(f: &crate::backend::ShapeFlags) -> Result<SnShape, ShapeError> {
+    f.only(
+        "supernova",
+        &[
+            "ops_per_step",
+            "addr_bits",
+            "arity",
+            "stack_base",
+            "stack_log_depth",
+        ],
+    )?;
+    if f.ops_per_step.is_some_and(|k| k != 1) {
+        return Err(ShapeError::new(
+            "ops_per_step",
+            "the supernova backend folds one op per step",
+        ));
+    }
+    Ok(SnShape {
+        tree: TreeParams {
+            addr_bits: f.addr_bits.unwrap_or(64),
+            arity: f.arity.unwrap_or(8),
+        },
+        stack_base: f.stack_base.unwrap_or(crate::demo::STACK_BASE),
+        stack_log_depth: f.stack_log_depth.unwrap_or(8),
+    })
+}
+
+/// Largest `stack_log_depth` a shape may have (the stack pointer and its bounds stay 64-bit).
+pub const MAX_STACK_LOG_DEPTH: u32 = 63;
+
+impl ShapeSpec for SnShape {
+    fn backend(&self) -> Backend {
+        Backend::Supernova
+    }
+    fn validate(&self) -> Result<(), ShapeError> {
+        self.tree.validate()?;
+        if self.stack_log_depth > MAX_STACK_LOG_DEPTH {
+            return Err(ShapeError::new(
+                "stack_log_depth",
+                format!(
+                    "must be at most {MAX_STACK_LOG_DEPTH}, got {}",
+                    self.stack_log_depth
+                ),
+            ));
+        }
+        let end = self.stack_base as u128 + (1u128 << self.stack_log_depth);
+        if end > 1u128 << self.tree.addr_bits {
+            return Err(ShapeError::new(
+                "stack_base",
+                format!(
+                    "the stack [{:#x}, {end:#x}) does not fit in {} address bits",
+                    self.stack_base, self.tree.addr_bits
+                ),
+            ));
+        }
+        Ok(())
+    }
+    fn ops_per_step(&self) -> usize {
+        1
+    }
+    fn statement(&self) -> Lines {
+        vec![
+            ("addr_bits", self.tree.addr_bits.to_string()),
+            ("arity", self.tree.arity.to_string()),
+            ("ops_per_step", "1".into()),
+            ("stack_base", format!("{:#x}", self.stack_base)),
+            ("stack_log_depth", self.stack_log_depth.to_string()),
+        ]
+    }
+    fn cache_name(&self) -> String {
+        format!(
+            "supernova-a{}-r{}-s{:x}-d{}",
+            self.tree.addr_bits, self.tree.arity, self.stack_base, self.stack_log_depth
+        )
+    }
+    fn keys(&self, opts: &KeyOptions) -> Result<(Box<dyn ProofSystem>, KeySource), JobError> {
+        let shape = *self;
+        // the cache holds key material only: the shape is the requested one, never the file's
+        let ((pp, pk, vk), source) = cached(
+            &Shape::SuperNova(shape),
+            opts,
+            |(pp, _, vk): &(SnParams, SnPk, SnVk)| sn_digests(pp, vk),
+            || {
+                let pp = setup(shape);
+                let (pk, vk) =
+                    SnCompressed::setup(&pp).map_err(|e| JobError::Internal(format!("{e:?}")))?;
+                Ok((pp, pk, vk))
+            },
+        )?;
+        Ok((Box::new(SnKeys { shape, pp, pk, vk }), source))
+    }
+}
+
+impl Claim for SnOutputs {
+    fn op_count(&self) -> u64 {
+        self.op_count
+    }
+    fn word_bits(&self) -> u32 {
+        self.word_bits
+    }
+    fn trace_hash(&self) -> Option<F> {
+        Some(self.trace_hash)
+    }
+    fn statement(&self) -> Lines {
+        vec![
+            ("initial_memory", "empty".into()),
+            ("initial_root", f_hex(&self.initial_root)),
+            ("final_root", f_hex(&self.final_root)),
+            ("final_sp", self.final_sp.to_string()),
+            ("ops", self.op_count.to_string()),
+            ("trace_hash", f_hex(&self.trace_hash)),
+        ]
+    }
+}
+
+/// Keys of the SuperNova backend for one shape.
+pub struct SnKeys {
+    /// Shape.
+    pub shape: SnShape,
+    /// Public parameters.
+    pub pp: SnParams,
+    /// Compression prover key.
+    pub pk: SnPk,
+    /// Compression verifier key.
+    pub vk: SnVk,
+}
+
+fn sn_digests(pp: &SnParams, vk: &SnVk) -> KeyDigests {
+    KeyDigests {
+        params: f_to_bytes(&pp.digest()),
+        vk: sha3_of(vk),
+    }
+}
+
+fn sn_job_error(e: SnError) -> JobError {
+    match e {
+        SnError::Witness(w) => crate::nova::ProveError::Witness(w).into(),
+        SnError::Stack { .. } | SnError::Empty => JobError::Input(e.to_string()),
+        SnError::Nova(m) => JobError::Internal(m),
+    }
+}
+
+impl ProofSystem for SnKeys {
+    fn shape(&self) -> Shape {
+        Shape::SuperNova(self.shape)
+    }
+    fn digests(&self) -> KeyDigests {
+        sn_digests(&self.pp, &self.vk)
+    }
+    fn constraints_per_op(&self) -> Option<f64> {
+        let largest = self
+            .pp
+            .primary_r1cs_shapes()
+            .iter()
+            .map(|s| crate::nova::r1cs_num_cons(s))
+            .max()
+            .unwrap_or(0);
+        Some(largest as f64)
+    }
+    fn circuit_lines(&self) -> Lines {
+        let [r, w, pu, po] = opcode_constraints(self.shape);
+        vec![(
+            "opcode_constraints",
+            format!("read={r} write={w} push={pu} pop={po}"),
+        )]
+    }
+    fn prove(
+        &self,
+        word_bits: u32,
+        ops: &mut dyn Iterator<Item = TraceItem>,
+        on_op: &mut dyn FnMut(u64),
+        compress: bool,
+    ) -> Result<(Option<Body>, ProveReport), JobError> {
+        let t = std::time::Instant::now();
+        let mut prover = SnProver::new(&self.pp, self.shape, word_bits);
+        for item in ops {
+            let (index, op) = item?;
+            prover.push(index, &op).map_err(sn_job_error)?;
+            on_op(prover.op_count());
+        }
+        let (folded, outputs) = prover.finish().map_err(sn_job_error)?;
+        let mut report = ProveReport {
+            ops: outputs.op_count,
+            steps: outputs.op_count as usize,
+            fold_s: t.elapsed().as_secs_f64(),
+            ..ProveReport::default()
+        };
+        if !compress {
+            return Ok((None, report));
+        }
+        let t = std::time::Instant::now();
+        let snark = SnCompressed::prove(&self.pp, &self.pk, &folded)
+            .map_err(|e| JobError::Internal(format!("{e:?}")))?;
+        report.compress_s = t.elapsed().as_secs_f64();
+        Ok((Some(Body::SuperNova { outputs, snark }), report))
+    }
+    fn verify(
+        &self,
+        body: &Body,
+        trace: Option<&mut dyn Iterator<Item = TraceItem>>,
+    ) -> Result<(), JobError> {
+        let Body::SuperNova { outputs, snark } = body else {
+            return Err(JobError::Invalid(
+                "proof body does not match the backend".into(),
+            ));
+        };
+        verify_compressed(&self.pp, &self.vk, &self.shape, snark, outputs)?;
+        if let Some(trace) = trace {
+            let mut n = 0;
+            let mut h = trace_hash_seed(outputs.word_bits);
+            for item in trace {
+                let (_, op) = item?;
+                n += 1;
+                h = trace_hash_step_op(
+                    h,
+                    op.kind.opcode(),
+                    op.addr,
+                    op.value.to_field(outputs.word_bits),
+                );
+            }
+            check_trace_claim(outputs, n, h)?;
+        }
+        Ok(())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
