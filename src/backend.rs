@@ -64,6 +64,10 @@ pub struct ShapeFlags {
     pub stack_base: Option<u64>,
     /// SuperNova stack depth, as log2.
     pub stack_log_depth: Option<u32>,
+    /// Boundary/audit slots per step (streaming backend).
+    pub boundary_slots: Option<usize>,
+    /// Time range-check width (streaming backend).
+    pub time_bits: Option<u32>,
     /// Halo2 domain size, as log2.
     pub rows_log2: Option<u32>,
 }
@@ -78,6 +82,8 @@ impl ShapeFlags {
             ("arity", self.arity.is_some()),
             ("stack_base", self.stack_base.is_some()),
             ("stack_log_depth", self.stack_log_depth.is_some()),
+            ("boundary_slots", self.boundary_slots.is_some()),
+            ("time_bits", self.time_bits.is_some()),
             ("rows_log2", self.rows_log2.is_some()),
         ];
         match set.iter().find(|(f, on)| *on && !allowed.contains(f)) {
@@ -85,6 +91,79 @@ impl ShapeFlags {
                 f,
                 format!("does not apply to the {backend} backend"),
             )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// How far a prover got, for progress display.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Ops accepted.
+    pub ops: u64,
+    /// Segments folded (streaming backend).
+    pub segments: usize,
+}
+
+/// How to prove: whether to compress, and the streaming backend's run options (segment size,
+/// checkpoints, resumption, one range of a trace split across machines).
+#[derive(Clone, Debug)]
+pub struct ProveOptions {
+    /// Compress the folded proof (false: fold only, for benchmarks).
+    pub compress: bool,
+    /// Ops per segment (streaming backend).
+    pub segment_ops: Option<usize>,
+    /// Directory to write a checkpoint into after every segment (streaming backend).
+    pub checkpoint: Option<std::path::PathBuf>,
+    /// Continue from the checkpoint in this directory (streaming backend).
+    pub resume: Option<std::path::PathBuf>,
+    /// Prove range `i` of `r` (streaming backend; `total_ops` is the trace's op count).
+    pub range: Option<RangeSpec>,
+}
+
+/// One range of a trace split into `count` ranges of whole segments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RangeSpec {
+    /// 0-based index.
+    pub index: usize,
+    /// Number of ranges.
+    pub count: usize,
+    /// Ops in the whole trace.
+    pub total_ops: u64,
+}
+
+impl Default for ProveOptions {
+    fn default() -> Self {
+        ProveOptions {
+            compress: true,
+            segment_ops: None,
+            checkpoint: None,
+            resume: None,
+            range: None,
+        }
+    }
+}
+
+impl ProveOptions {
+    /// Fold only.
+    pub fn fold_only() -> Self {
+        ProveOptions {
+            compress: false,
+            ..Self::default()
+        }
+    }
+    /// Refuse the streaming-only options for a backend that proves whole traces.
+    pub fn whole_trace_only(&self, backend: &str) -> Result<(), JobError> {
+        let set = [
+            ("--segment-ops", self.segment_ops.is_some()),
+            ("--checkpoint", self.checkpoint.is_some()),
+            ("--resume", self.resume.is_some()),
+            ("--range", self.range.is_some()),
+        ];
+        match set.iter().find(|(_, on)| *on) {
+            Some((flag, _)) => Err(JobError::Usage(format!(
+                "{flag} applies to the stream backend, not {backend}"
+            ))),
             None => Ok(()),
         }
     }
@@ -147,15 +226,28 @@ pub trait ProofSystem: Send + Sync {
     fn circuit_lines(&self) -> Lines {
         Vec::new()
     }
-    /// Check an op stream and prove it; `compress: false` only folds (benchmarks) and returns
-    /// no body. `on_op` sees the number of ops proven so far.
+    /// Check an op stream and prove it; `opts.compress == false` only folds (benchmarks) and
+    /// returns no body. `progress` sees the ops (and segments) proven so far.
     fn prove(
         &self,
         word_bits: u32,
         ops: &mut dyn Iterator<Item = TraceItem>,
-        on_op: &mut dyn FnMut(u64),
-        compress: bool,
+        progress: &mut dyn FnMut(Progress),
+        opts: &ProveOptions,
     ) -> Result<(Option<Body>, ProveReport), JobError>;
+    /// Verify proofs of consecutive ranges of one trace (continuations), with `trace` the whole
+    /// trace. Only backends that prove ranges implement it.
+    fn verify_parts(
+        &self,
+        bodies: &[&Body],
+        trace: Option<&mut dyn Iterator<Item = TraceItem>>,
+    ) -> Result<(), JobError> {
+        let _ = (bodies, trace);
+        Err(JobError::Usage(format!(
+            "the {} backend proves whole traces: verify one proof",
+            self.shape().backend()
+        )))
+    }
     /// Verify a proof body made for this shape, from the empty memory; with `trace`, also that it
     /// covers exactly that op stream (required where the trace is the public input).
     fn verify(

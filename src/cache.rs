@@ -45,7 +45,12 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
 /// ones [`KNOWN_KEYS`] lists.
 pub fn default_shapes() -> Vec<Shape> {
     use crate::proof::Backend;
-    [Backend::Nova, Backend::NovaOffline, Backend::Supernova]
+    [
+        Backend::Nova,
+        Backend::NovaOffline,
+        Backend::Supernova,
+        Backend::Stream,
+    ]
         .iter()
         .map(|b| {
             b.shape(&Default::default())

@@ -5,7 +5,8 @@ use crate::F;
 use bellpepper_core::num::Num;
 use bellpepper_core::{ConstraintSystem, SynthesisError};
 use ff::Field;
-use generic_array::typenum::{U16, U2, U3, U4, U8};
+use generic_array::typenum::{U16, U2, U3, U32, U4, U8};
+use neptune::hash_type::CType;
 use neptune::circuit2::{Elt, PoseidonCircuit2};
 use neptune::hash_type::HashType;
 use neptune::poseidon::{Arity, Poseidon, PoseidonConstants};
@@ -49,6 +50,108 @@ constants!(
     U4,
     PoseidonConstants::new_with_strength_and_type(Strength::Standard, HashType::ConstantLength(4))
 );
+
+constants!(
+    chain32,
+    U32,
+    PoseidonConstants::new_with_strength_and_type(Strength::Standard, HashType::ConstantLength(32))
+);
+constants!(
+    h2c4,
+    U4,
+    PoseidonConstants::new_with_strength_and_type(
+        Strength::Standard,
+        HashType::Custom(CType::Arbitrary(101))
+    )
+);
+constants!(
+    base4,
+    U4,
+    PoseidonConstants::new_with_strength_and_type(
+        Strength::Standard,
+        HashType::Custom(CType::Arbitrary(102))
+    )
+);
+constants!(
+    challenge6,
+    U8,
+    PoseidonConstants::new_with_strength_and_type(Strength::Standard, HashType::ConstantLength(6))
+);
+
+/// Field elements absorbed per call of the wide chain ([`chain32_absorb`]): arity 32, one slot
+/// carries the chain value (~31 constraints per absorbed element against ~39 at arity 16).
+pub const CHAIN32_RATE: usize = 31;
+
+/// Wide chain hash: absorbs `elems` into `h` in blocks of [`CHAIN32_RATE`], the last block
+/// zero-padded (the streaming backend's chains).
+pub fn chain32_absorb(mut h: F, elems: &[F]) -> F {
+    for block in elems.chunks(CHAIN32_RATE) {
+        let mut pre = Vec::with_capacity(32);
+        pre.push(h);
+        pre.extend_from_slice(block);
+        pre.resize(32, F::ZERO);
+        h = native(chain32(), &pre);
+    }
+    h
+}
+
+/// In-circuit [`chain32_absorb`].
+pub fn chain32_absorb_circuit<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    h: Num<F>,
+    elems: Vec<Num<F>>,
+) -> Result<Num<F>, SynthesisError> {
+    let mut h = h;
+    for (i, block) in elems.chunks(CHAIN32_RATE).enumerate() {
+        let mut pre = Vec::with_capacity(32);
+        pre.push(h);
+        pre.extend_from_slice(block);
+        pre.resize(32, Num::zero());
+        h = circuit(&mut cs.namespace(|| format!("block {i}")), chain32(), pre)?;
+    }
+    Ok(h)
+}
+
+/// The x-coordinate candidate of a hash-to-curve point: `Poseidon(a, v, t, counter)` in its own
+/// domain.
+pub fn h2c_x(a: F, v: F, t: F, counter: F) -> F {
+    native(h2c4(), &[a, v, t, counter])
+}
+
+/// In-circuit [`h2c_x`].
+pub fn h2c_x_circuit<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    inputs: Vec<Num<F>>,
+) -> Result<Num<F>, SynthesisError> {
+    circuit(cs, h2c4(), inputs)
+}
+
+/// The x-coordinate candidate of the streaming backend's base point, in a domain of its own.
+pub fn base_point_x(counter: u64) -> F {
+    native(base4(), &[F::ZERO, F::ZERO, F::ZERO, F::from(counter)])
+}
+
+/// A segment challenge: `Poseidon(inputs…, index)` over six elements.
+pub fn challenge6_native(inputs: [F; 5], index: u64) -> F {
+    let mut pre = inputs.to_vec();
+    pre.push(F::from(index));
+    native(challenge6(), &pre)
+}
+
+/// In-circuit [`challenge6_native`].
+pub fn challenge6_circuit<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    inputs: [Num<F>; 5],
+    index: u64,
+) -> Result<Num<F>, SynthesisError> {
+    let mut pre = inputs.to_vec();
+    pre.push(Num::zero().add_bool_with_coeff(
+        CS::one(),
+        &bellpepper_core::boolean::Boolean::constant(true),
+        F::from(index),
+    ));
+    circuit(cs, challenge6(), pre)
+}
 
 /// Field elements absorbed per chain-hash call (arity 16, one slot carries the chain value).
 pub const CHAIN_RATE: usize = 15;

@@ -36,6 +36,7 @@ pub mod offline;
 pub mod pipeline;
 pub mod proof;
 pub mod step;
+pub mod stream;
 pub mod supernova;
 pub mod trace;
 pub mod word;

@@ -2,7 +2,7 @@
 //! demo and the benchmarks.
 
 use clap::{Args, Parser, Subcommand};
-use foldmem::backend::{KeyDigests, Lines, ShapeFlags};
+use foldmem::backend::{KeyDigests, Lines, ProveOptions, RangeSpec, ShapeFlags, TraceItem};
 use foldmem::demo;
 use foldmem::halo2_compat::Halo2Params;
 use foldmem::pipeline::{self, JobError, KeyOptions, Keys, Pin};
@@ -35,13 +35,16 @@ enum Cmd {
     },
     /// Prove a JSONL trace and write a compressed proof file.
     Prove {
-        /// Trace file (JSON Lines).
+        /// Trace file (JSON Lines), or `-` for standard input (a zkVM pipes its trace while it
+        /// runs; the stream backend folds each segment as soon as it is complete).
         trace: PathBuf,
         /// Output proof file.
         #[arg(short, long)]
         output: PathBuf,
         #[command(flatten)]
         shape: ShapeArgs,
+        #[command(flatten)]
+        run: RunArgs,
         /// Word size in bits (32, 64 or 256) [default: 64].
         #[arg(long, value_parser = word_bits)]
         word_bits: Option<u32>,
@@ -56,9 +59,11 @@ enum Cmd {
     },
     /// Verify a proof file and print the statement it proves. Pin what you accept with `--vk`
     /// (or the shape flags): otherwise the statement is whatever valid shape the proof names.
+    /// Several files are the continuation proofs of one trace's ranges, in order (stream).
     Verify {
-        /// Proof file.
-        proof: PathBuf,
+        /// Proof file(s).
+        #[arg(required = true)]
+        proofs: Vec<PathBuf>,
         /// Also check that the proof covers exactly this trace.
         #[arg(long)]
         trace: Option<PathBuf>,
@@ -94,6 +99,24 @@ enum Cmd {
         #[command(flatten)]
         common: Common,
     },
+    /// Plan continuations (stream backend): one native pass over the trace (consistency, hash
+    /// chain, op count; no folding) prints each range's start state. Prove range I with
+    /// `prove --range I/R` (any machine, any order), verify all parts with one `verify`.
+    Plan {
+        /// Trace file (JSON Lines).
+        trace: PathBuf,
+        /// Number of ranges.
+        #[arg(long)]
+        ranges: usize,
+        /// Ops per segment (ranges are whole segments) [default: 16384].
+        #[arg(long)]
+        segment_ops: Option<usize>,
+        #[command(flatten)]
+        shape: ShapeArgs,
+        /// Word size in bits (32, 64 or 256) [default: 64].
+        #[arg(long, value_parser = word_bits)]
+        word_bits: Option<u32>,
+    },
     /// Benchmark every backend on the same traces; print a markdown table, write JSON and SVG.
     Bench {
         /// Smaller traces (a few minutes on 2 cores).
@@ -127,14 +150,48 @@ enum Cmd {
 }
 
 /// The shape flags (their names, for `conflicts_with_all`).
-const SHAPE_FLAGS: [&str; 6] = [
+const SHAPE_FLAGS: [&str; 8] = [
     "backend",
     "ops_per_step",
     "addr_bits",
     "arity",
     "stack_base",
     "stack_log_depth",
+    "boundary_slots",
+    "time_bits",
 ];
+
+/// How the stream backend runs: segment size, checkpoints, resumption, one range of a trace.
+#[derive(Args, Clone, Default)]
+struct RunArgs {
+    /// Ops per segment, a multiple of --ops-per-step (stream) [default: 16384]: the prover
+    /// buffers one segment; larger segments amortize boundary slots over more ops.
+    #[arg(long)]
+    segment_ops: Option<usize>,
+    /// Write a checkpoint into DIR after every segment (stream; atomic: temp file + rename).
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// Continue from the checkpoint in DIR after a crash (stream): give the same trace and
+    /// options; the trace is read from its start and its proven prefix must match.
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    /// Prove range I of R (stream continuations, `foldmem plan` shows them): ranges are whole
+    /// segments; only the last runs the audit.
+    #[arg(long, value_parser = parse_range)]
+    range: Option<(usize, usize)>,
+}
+
+fn parse_range(s: &str) -> Result<(usize, usize), String> {
+    let (i, r) = s
+        .split_once('/')
+        .ok_or_else(|| format!("expected I/R, got {s}"))?;
+    let i: usize = i.parse().map_err(|_| format!("bad range index in {s}"))?;
+    let r: usize = r.parse().map_err(|_| format!("bad range count in {s}"))?;
+    if r == 0 || i >= r {
+        return Err(format!("range {s}: need 0 <= I < R"));
+    }
+    Ok((i, r))
+}
 
 #[derive(Args, Clone, Copy, Default)]
 struct ShapeArgs {
@@ -156,6 +213,12 @@ struct ShapeArgs {
     /// The stack holds at most 2^N words, N ≤ 63 (supernova) [default: 8].
     #[arg(long)]
     stack_log_depth: Option<u32>,
+    /// Boundary and audit slots per step (stream) [default: 32].
+    #[arg(long)]
+    boundary_slots: Option<usize>,
+    /// Time range-check width: traces of up to 2^N ops (stream) [default: 32].
+    #[arg(long)]
+    time_bits: Option<u32>,
 }
 
 /// The Halo2 backend's KZG parameters: always an explicit choice.
@@ -215,6 +278,8 @@ impl ShapeArgs {
             || self.arity.is_some()
             || self.stack_base.is_some()
             || self.stack_log_depth.is_some()
+            || self.boundary_slots.is_some()
+            || self.time_bits.is_some()
     }
 
     /// The shape `prove` uses for these flags (validated). The Halo2 domain is the parameter
@@ -227,6 +292,8 @@ impl ShapeArgs {
             arity: self.arity,
             stack_base: self.stack_base,
             stack_log_depth: self.stack_log_depth,
+            boundary_slots: self.boundary_slots,
+            time_bits: self.time_bits,
             rows_log2: (backend == Backend::Halo2).then(|| match halo2 {
                 Some(Halo2Params::File { params, .. }) => foldmem::halo2_compat::params_k(params),
                 _ => foldmem::halo2_compat::domain_k(n_ops),
@@ -292,6 +359,15 @@ fn trace_reader(
     TraceReader::open(path, word_bits).map_err(JobError::from)
 }
 
+/// A trace file, or standard input for `-`.
+fn open_trace(path: &Path, word_bits: u32) -> Result<Box<dyn Iterator<Item = TraceItem>>, JobError> {
+    if path == Path::new("-") {
+        Ok(Box::new(TraceReader::new(std::io::stdin().lock(), word_bits)))
+    } else {
+        Ok(Box::new(trace_reader(path, word_bits)?))
+    }
+}
+
 /// Prefix input errors with the file they came from.
 fn with_path(path: &Path, e: JobError) -> JobError {
     match e {
@@ -306,6 +382,7 @@ fn prove_and_report(
     word_bits: u32,
     ops: impl IntoIterator<Item = Result<(usize, Op), TraceError>>,
     total: Option<u64>,
+    opts: &ProveOptions,
     common: &Common,
 ) -> Result<ProofFile, JobError> {
     let pb = if common.show_progress() {
@@ -313,14 +390,21 @@ fn prove_and_report(
             .map(ProgressBar::new)
             .unwrap_or_else(ProgressBar::new_spinner);
         pb.set_style(
-            ProgressStyle::with_template("folding {bar:30} {pos}/{len} ops  {per_sec}  eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "folding {bar:30} {pos}/{len} ops  {msg}  {per_sec}  eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         pb
     } else {
         ProgressBar::hidden()
     };
-    let (file, r) = pipeline::prove_stream(keys, word_bits, ops, |n| pb.set_position(n))?;
+    let (file, r) = pipeline::prove_with(keys, word_bits, ops, opts, |p| {
+        pb.set_position(p.ops);
+        if p.segments > 0 {
+            pb.set_message(format!("{} segments", p.segments));
+        }
+    })?;
     pb.finish_and_clear();
     lines(keys.shape().statement());
     kv("word_bits", word_bits);
@@ -375,7 +459,7 @@ fn count_ops(path: &Path) -> Option<u64> {
 
 #[allow(clippy::too_many_arguments)]
 fn verify_and_report(
-    proof_path: &Path,
+    proof_paths: &[PathBuf],
     trace: Option<&Path>,
     vk: Option<&Path>,
     shape_args: &ShapeArgs,
@@ -383,7 +467,11 @@ fn verify_and_report(
     halo2: &Halo2Args,
     common: &Common,
 ) -> Result<(), JobError> {
-    let proof = read_proof(proof_path)?;
+    let all: Vec<ProofFile> = proof_paths
+        .iter()
+        .map(|p| read_proof(p))
+        .collect::<Result<_, _>>()?;
+    let proof = all.last().expect("clap requires a proof").clone();
     let halo2 = halo2.params()?;
     // what the verifier accepts, decided before the proof's own header is used for anything
     let (pin, pinned_by) = match vk {
@@ -407,18 +495,36 @@ fn verify_and_report(
         ),
     };
     if let Some(pin) = &pin {
-        pipeline::check_pin(&proof, pin)?;
+        for (p, path) in all.iter().zip(proof_paths) {
+            pipeline::check_pin(p, pin).map_err(|e| match e {
+                JobError::Mismatch(m) => JobError::Mismatch(format!("{}: {m}", path.display())),
+                other => other,
+            })?;
+        }
     }
-    let shape = pin.map(|p| p.shape).unwrap_or(proof.header.shape);
+    // every part names the same statement shape (checked against the keys below)
+    let shape = pin.map(|p| p.shape).unwrap_or(all[0].header.shape);
     let keys = common.keys(shape, pin.and_then(|p| p.digests), halo2)?;
     let t = Instant::now();
-    match trace {
-        Some(p) => pipeline::verify_proof(&keys, &proof, Some(trace_reader(p, proof.word_bits())?))
-            .map_err(|e| with_path(p, e))?,
-        None => pipeline::verify_proof(&keys, &proof, None::<Vec<_>>)?,
+    let reader = match trace {
+        Some(p) => Some(trace_reader(p, proof.word_bits())?),
+        None => None,
+    };
+    let r = if all.len() == 1 {
+        pipeline::verify_proof(&keys, &proof, reader)
+    } else {
+        pipeline::verify_parts(&keys, &all, reader)
+    };
+    if let Some(p) = trace {
+        r.map_err(|e| with_path(p, e))?;
+    } else {
+        r?;
     }
     let verify_s = t.elapsed().as_secs_f64();
     kv("valid", true);
+    if all.len() > 1 {
+        kv("parts", all.len());
+    }
     lines(proof.statement());
     kv(
         "trace",
@@ -452,16 +558,22 @@ fn run(cli: Cli) -> Result<(), JobError> {
             trace,
             output,
             shape,
+            run,
             word_bits,
             vk,
             halo2,
             common,
         } => {
             let halo2 = halo2.params()?;
-            // count ops for the progress bar (when shown) and to size the Halo2 domain
-            let total = (common.show_progress() || shape.backend == Some(Backend::Halo2))
-                .then(|| count_ops(&trace))
-                .flatten();
+            let stdin = trace == Path::new("-");
+            // count ops for the progress bar (when shown), to size the Halo2 domain and to split
+            // a trace into ranges
+            let total = (!stdin
+                && (common.show_progress()
+                    || shape.backend == Some(Backend::Halo2)
+                    || run.range.is_some()))
+            .then(|| count_ops(&trace))
+            .flatten();
             let (shape, pinned, word_bits) = match vk {
                 Some(p) => {
                     let (f, pin) = read_key_file(&p)?;
@@ -480,13 +592,77 @@ fn run(cli: Cli) -> Result<(), JobError> {
                     word_bits.unwrap_or(64),
                 ),
             };
-            let reader = trace_reader(&trace, word_bits)?;
+            let range = match run.range {
+                Some(_) if stdin => {
+                    return Err(JobError::Usage(
+                        "--range needs a trace file (the prover replays the ops before its range)"
+                            .into(),
+                    ))
+                }
+                Some((index, count)) => Some(RangeSpec {
+                    index,
+                    count,
+                    total_ops: total.unwrap_or(0),
+                }),
+                None => None,
+            };
+            let opts = ProveOptions {
+                segment_ops: run.segment_ops,
+                checkpoint: run.checkpoint,
+                resume: run.resume,
+                range,
+                ..ProveOptions::default()
+            };
+            let reader = open_trace(&trace, word_bits)?;
             let keys = common.keys(shape, pinned, halo2)?;
-            let file = prove_and_report(&keys, word_bits, reader, total, &common)
+            let file = prove_and_report(&keys, word_bits, reader, total, &opts, &common)
                 .map_err(|e| with_path(&trace, e))?;
             std::fs::write(&output, file.to_bytes())
                 .map_err(|e| JobError::Io(format!("{}: {e}", output.display())))?;
             kv("proof", output.display());
+            Ok(())
+        }
+        Cmd::Plan {
+            trace,
+            ranges,
+            segment_ops,
+            shape,
+            word_bits,
+        } => {
+            let word_bits = word_bits.unwrap_or(64);
+            let shape = match shape.shape(0, None)? {
+                Shape::Stream(s) => s,
+                other => {
+                    return Err(JobError::Usage(format!(
+                        "plan splits traces for the stream backend, not {} (--backend stream)",
+                        other.backend()
+                    )))
+                }
+            };
+            let t = Instant::now();
+            let (n, plans) = foldmem::stream::plan(
+                shape,
+                word_bits,
+                &mut trace_reader(&trace, word_bits)?,
+                segment_ops.unwrap_or(0),
+                ranges,
+            )
+            .map_err(|e| with_path(&trace, e))?;
+            kv("ops", n);
+            kv("ranges", plans.len());
+            for p in &plans {
+                kv(
+                    &format!("range {}/{}", p.index, plans.len()),
+                    format!(
+                        "ops {}..{} start_time {} start_hash {}",
+                        p.start_time + 1,
+                        p.start_time + p.ops,
+                        p.start_time,
+                        foldmem::proof::f_hex(&p.start_hash)
+                    ),
+                );
+            }
+            kv("plan_s", format!("{:.3}", t.elapsed().as_secs_f64()));
             Ok(())
         }
         Cmd::Setup {
@@ -548,7 +724,7 @@ fn run(cli: Cli) -> Result<(), JobError> {
             Ok(())
         }
         Cmd::Verify {
-            proof,
+            proofs,
             trace,
             vk,
             shape,
@@ -556,7 +732,7 @@ fn run(cli: Cli) -> Result<(), JobError> {
             halo2,
             common,
         } => verify_and_report(
-            &proof,
+            &proofs,
             trace.as_deref(),
             vk.as_deref(),
             &shape,
@@ -591,7 +767,14 @@ fn run(cli: Cli) -> Result<(), JobError> {
             );
             let keys = common.keys(shape, None, halo2)?;
             let stream = || trace::numbered(&all);
-            let file = prove_and_report(&keys, 64, stream(), Some(all.len() as u64), &common)?;
+            let file = prove_and_report(
+                &keys,
+                64,
+                stream(),
+                Some(all.len() as u64),
+                &ProveOptions::default(),
+                &common,
+            )?;
             let decoded = ProofFile::from_bytes(&file.to_bytes())?;
             let t = Instant::now();
             pipeline::verify_proof(&keys, &decoded, Some(stream()))?;

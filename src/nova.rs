@@ -119,6 +119,9 @@ pub enum VerifyError {
     /// The claim starts from another memory than the one the verifier expects.
     #[error("initial root is not the empty memory's root")]
     InitialRoot,
+    /// The claim is not a statement the verifier accepts (before the SNARK is looked at).
+    #[error("the claim is not an accepted statement: {0}")]
+    Statement(&'static str),
 }
 
 /// Generate public parameters for a step shape (slow: synthesizes the circuit and commitment keys).
@@ -501,9 +504,16 @@ impl ProofSystem for MerkleKeys {
         &self,
         word_bits: u32,
         ops: &mut dyn Iterator<Item = TraceItem>,
-        on_op: &mut dyn FnMut(u64),
-        compress: bool,
+        progress: &mut dyn FnMut(crate::backend::Progress),
+        opts: &crate::backend::ProveOptions,
     ) -> Result<(Option<Body>, ProveReport), JobError> {
+        opts.whole_trace_only("nova")?;
+        let mut on_op = |n: u64| {
+            progress(crate::backend::Progress {
+                ops: n,
+                segments: 0,
+            })
+        };
         let t = std::time::Instant::now();
         let mut prover = NovaProver::new(&self.keys.pp, self.step, word_bits);
         for item in ops {
@@ -518,7 +528,7 @@ impl ProofSystem for MerkleKeys {
             fold_s: t.elapsed().as_secs_f64(),
             ..ProveReport::default()
         };
-        if !compress {
+        if !opts.compress {
             return Ok((None, report));
         }
         let t = std::time::Instant::now();

@@ -3,7 +3,7 @@
 //! [`ProofFile`], pinning the statement and verifying one. Backends are reached only through
 //! [`crate::backend`].
 
-use crate::backend::{KeyDigests, Lines, ProofSystem, TraceItem};
+use crate::backend::{KeyDigests, Lines, Progress, ProofSystem, ProveOptions, TraceItem};
 use crate::halo2_compat::Halo2Params;
 use crate::nova::{ProveError, VerifyError};
 use crate::proof::{Header, ProofFile, ProofFileError, Shape, FORMAT_VERSION, MAGIC};
@@ -336,14 +336,33 @@ pub fn prove_stream<I>(
 where
     I: IntoIterator<Item = TraceItem>,
 {
+    prove_with(keys, word_bits, ops, &ProveOptions::default(), |p| on_op(p.ops))
+}
+
+/// [`prove_stream`] with run options (the streaming backend's segments, checkpoints,
+/// resumption and ranges); `progress` sees ops and segments proven.
+pub fn prove_with<I>(
+    keys: &Keys,
+    word_bits: u32,
+    ops: I,
+    opts: &ProveOptions,
+    mut progress: impl FnMut(Progress),
+) -> Result<(ProofFile, ProveReport), JobError>
+where
+    I: IntoIterator<Item = TraceItem>,
+{
     if !crate::trace::WORD_BITS.contains(&word_bits) {
         return Err(JobError::Usage(format!(
             "word size must be 32, 64 or 256, got {word_bits}"
         )));
     }
+    let opts = ProveOptions {
+        compress: true,
+        ..opts.clone()
+    };
     let (body, mut report) =
         keys.system
-            .prove(word_bits, &mut ops.into_iter(), &mut on_op, true)?;
+            .prove(word_bits, &mut ops.into_iter(), &mut progress, &opts)?;
     let body = body.ok_or_else(|| internal("the backend returned no proof"))?;
     let shape = keys.shape();
     let file = ProofFile {
@@ -367,7 +386,12 @@ where
 {
     Ok(keys
         .system
-        .prove(word_bits, &mut ops.into_iter(), &mut |_| {}, false)?
+        .prove(
+            word_bits,
+            &mut ops.into_iter(),
+            &mut |_| {},
+            &ProveOptions::fold_only(),
+        )?
         .1)
 }
 
@@ -460,6 +484,36 @@ where
     // arecibo's and halo2's verifiers may panic on malformed proof content
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         keys.system.verify(&proof.body, trace)
+    })) {
+        Ok(r) => r,
+        Err(_) => Err(JobError::Invalid("malformed SNARK".into())),
+    }
+}
+
+/// Verify proofs of consecutive ranges of one trace (continuations) with keys for their shape:
+/// every header must name that shape and those keys; with `trace`, the whole trace.
+pub fn verify_parts<I>(keys: &Keys, proofs: &[ProofFile], trace: Option<I>) -> Result<(), JobError>
+where
+    I: IntoIterator<Item = TraceItem>,
+{
+    let pin = Pin {
+        shape: keys.shape(),
+        word_bits: None,
+        digests: Some(keys.digests()),
+    };
+    for (i, p) in proofs.iter().enumerate() {
+        check_pin(p, &pin).map_err(|e| match e {
+            JobError::Mismatch(m) => JobError::Mismatch(format!("part {i}: {m}")),
+            other => other,
+        })?;
+    }
+    let bodies: Vec<&crate::proof::Body> = proofs.iter().map(|p| &p.body).collect();
+    let mut trace = trace.map(|t| t.into_iter());
+    let trace = trace
+        .as_mut()
+        .map(|t| t as &mut dyn Iterator<Item = TraceItem>);
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        keys.system.verify_parts(&bodies, trace)
     })) {
         Ok(r) => r,
         Err(_) => Err(JobError::Invalid("malformed SNARK".into())),

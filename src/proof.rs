@@ -8,6 +8,7 @@ use crate::halo2_compat::{Halo2Outputs, Halo2Shape};
 use crate::nova::{CompressedProof, PublicOutputs};
 use crate::offline::{OfflineCompressed, OfflineOutputs, OfflineShape};
 use crate::step::StepParams;
+use crate::stream::{StCompressed, StreamOutputs, StreamShape};
 use crate::supernova::{SnCompressed, SnOutputs, SnShape};
 use crate::F;
 use bincode::Options;
@@ -33,6 +34,9 @@ pub enum Backend {
     Supernova,
     /// Halo2 (KZG) sorted-trace permutation circuit, for comparison; the trace is its public input.
     Halo2,
+    /// Streaming offline checking: segments with in-circuit challenges, an elliptic-curve
+    /// multiset hash across segments (SuperNova: op, boundary and audit circuits).
+    Stream,
 }
 
 impl Backend {
@@ -43,6 +47,7 @@ impl Backend {
             Backend::NovaOffline => Shape::Offline(crate::offline::shape_from_flags(flags)?),
             Backend::Supernova => Shape::SuperNova(crate::supernova::shape_from_flags(flags)?),
             Backend::Halo2 => Shape::Halo2(crate::halo2_compat::shape_from_flags(flags)?),
+            Backend::Stream => Shape::Stream(crate::stream::shape_from_flags(flags)?),
         };
         shape.validate()?;
         Ok(shape)
@@ -56,6 +61,7 @@ impl std::fmt::Display for Backend {
             Backend::NovaOffline => "nova-offline",
             Backend::Supernova => "supernova",
             Backend::Halo2 => "halo2",
+            Backend::Stream => "stream",
         })
     }
 }
@@ -72,6 +78,8 @@ pub enum Shape {
     SuperNova(SnShape),
     /// Halo2 circuit.
     Halo2(Halo2Shape),
+    /// Streaming offline-checking circuits.
+    Stream(StreamShape),
 }
 
 impl Shape {
@@ -82,6 +90,7 @@ impl Shape {
             Shape::Offline(s) => s,
             Shape::SuperNova(s) => s,
             Shape::Halo2(s) => s,
+            Shape::Stream(s) => s,
         }
     }
     /// Backend this shape belongs to.
@@ -139,6 +148,13 @@ pub enum Body {
         /// KZG/SHPLONK proof transcript.
         proof: Vec<u8>,
     },
+    /// Streaming backend (one proof of a whole trace, or one range of it).
+    Stream {
+        /// Claimed outputs.
+        outputs: StreamOutputs,
+        /// Compressed SNARK.
+        snark: StCompressed,
+    },
 }
 
 impl Body {
@@ -149,6 +165,7 @@ impl Body {
             Body::Offline { outputs, .. } => outputs,
             Body::SuperNova { outputs, .. } => outputs,
             Body::Halo2 { outputs, .. } => outputs,
+            Body::Stream { outputs, .. } => outputs,
         }
     }
     /// Backend that makes bodies of this kind.
@@ -158,6 +175,7 @@ impl Body {
             Body::Offline { .. } => Backend::NovaOffline,
             Body::SuperNova { .. } => Backend::Supernova,
             Body::Halo2 { .. } => Backend::Halo2,
+            Body::Stream { .. } => Backend::Stream,
         }
     }
 }

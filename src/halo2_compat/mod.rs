@@ -646,11 +646,18 @@ impl ProofSystem for Halo2Keys {
         &self,
         word_bits: u32,
         ops: &mut dyn Iterator<Item = TraceItem>,
-        on_op: &mut dyn FnMut(u64),
-        compress: bool,
+        progress: &mut dyn FnMut(crate::backend::Progress),
+        opts: &crate::backend::ProveOptions,
     ) -> Result<(Option<Body>, ProveReport), JobError> {
+        opts.whole_trace_only("halo2")?;
+        let mut on_op = |n: u64| {
+            progress(crate::backend::Progress {
+                ops: n,
+                segments: 0,
+            })
+        };
         let t = std::time::Instant::now();
-        let all = buffer_checked(ops, word_bits, on_op)?;
+        let all = buffer_checked(ops, word_bits, &mut on_op)?;
         if domain_k(all.len()) > self.k {
             return Err(JobError::Input(format!(
                 "{} ops do not fit the halo2 domain 2^{}",
@@ -674,7 +681,7 @@ impl ProofSystem for Halo2Keys {
             },
             proof,
         };
-        Ok((compress.then_some(body), report))
+        Ok((opts.compress.then_some(body), report))
     }
     fn verify(
         &self,

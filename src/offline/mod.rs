@@ -476,9 +476,16 @@ impl ProofSystem for OfflineKeys {
         &self,
         word_bits: u32,
         ops: &mut dyn Iterator<Item = TraceItem>,
-        on_op: &mut dyn FnMut(u64),
-        compress: bool,
+        progress: &mut dyn FnMut(crate::backend::Progress),
+        opts: &crate::backend::ProveOptions,
     ) -> Result<(Option<Body>, ProveReport), JobError> {
+        opts.whole_trace_only("nova-offline")?;
+        let mut on_op = |n: u64| {
+            progress(crate::backend::Progress {
+                ops: n,
+                segments: 0,
+            })
+        };
         let t = std::time::Instant::now();
         // the challenges depend on the whole segment: check and buffer it first
         let all = buffer_checked(ops, word_bits, &mut |_| {})?;
@@ -504,7 +511,7 @@ impl ProofSystem for OfflineKeys {
             fold_s: t.elapsed().as_secs_f64(),
             ..ProveReport::default()
         };
-        if !compress {
+        if !opts.compress {
             return Ok((None, report));
         }
         let t = std::time::Instant::now();

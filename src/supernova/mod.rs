@@ -557,9 +557,16 @@ impl ProofSystem for SnKeys {
         &self,
         word_bits: u32,
         ops: &mut dyn Iterator<Item = TraceItem>,
-        on_op: &mut dyn FnMut(u64),
-        compress: bool,
+        progress: &mut dyn FnMut(crate::backend::Progress),
+        opts: &crate::backend::ProveOptions,
     ) -> Result<(Option<Body>, ProveReport), JobError> {
+        opts.whole_trace_only("supernova")?;
+        let mut on_op = |n: u64| {
+            progress(crate::backend::Progress {
+                ops: n,
+                segments: 0,
+            })
+        };
         let t = std::time::Instant::now();
         let mut prover = SnProver::new(&self.pp, self.shape, word_bits);
         for item in ops {
@@ -574,7 +581,7 @@ impl ProofSystem for SnKeys {
             fold_s: t.elapsed().as_secs_f64(),
             ..ProveReport::default()
         };
-        if !compress {
+        if !opts.compress {
             return Ok((None, report));
         }
         let t = std::time::Instant::now();

@@ -1,0 +1,605 @@
+//! The streaming backend's three SuperNova circuits over one 15-element state: op steps
+//! (`k` op slots), boundary steps (`m` boundary slots and a close flag) and audit steps (`m` audit
+//! slots). See the module documentation of [`crate::stream`] for the protocol and why it is sound.
+
+use super::curve::{add_gadget, base_point, h2c_gadget, H2cWitness, PointVar};
+use super::StreamShape;
+use crate::hash::{chain32_absorb_circuit, challenge6_circuit};
+use crate::step::gadgets::{add_bool, alloc_bits, alloc_num, bits_to_num, mul, one, select, sub};
+use crate::F;
+use arecibo::traits::circuit_supernova::StepCircuit;
+use bellpepper_core::boolean::{AllocatedBit, Boolean};
+use bellpepper_core::num::{AllocatedNum, Num};
+use bellpepper_core::{ConstraintSystem, SynthesisError};
+use ff::Field;
+use serde::{Deserialize, Serialize};
+
+/// Indices into the state vector `z`.
+pub mod z {
+    /// Phase: 0 while segments run, 1 once the audit started (never goes back).
+    pub const PH: usize = 0;
+    /// 1 while a segment is open.
+    pub const OPEN: usize = 1;
+    /// Running trace hash (chain over `(addr, value, tag)` of op slots).
+    pub const T: usize = 2;
+    /// Running time = ops so far.
+    pub const TIME: usize = 3;
+    /// `T` when the open segment started.
+    pub const TS: usize = 4;
+    /// `TIME` when the open segment started.
+    pub const TMS: usize = 5;
+    /// Challenge γ of the open segment.
+    pub const GAM: usize = 6;
+    /// Challenge α of the open segment.
+    pub const ALP: usize = 7;
+    /// Read-set fingerprint of the open segment.
+    pub const RS: usize = 8;
+    /// Write-set fingerprint of the open segment.
+    pub const WS: usize = 9;
+    /// Chain over the op slots' `(prev value, prev time)` of the open segment.
+    pub const PCH: usize = 10;
+    /// Chain over the boundary slots' `(x_in, x_out, enabled)` of the open segment.
+    pub const BCH: usize = 11;
+    /// Last audited address (starts at −1).
+    pub const LA: usize = 12;
+    /// Multiset-hash point, x.
+    pub const GX: usize = 13;
+    /// Multiset-hash point, y.
+    pub const GY: usize = 14;
+    /// State width.
+    pub const ARITY: usize = 15;
+}
+
+/// Circuit index of op steps.
+pub const OP: usize = 0;
+/// Circuit index of boundary steps.
+pub const BOUNDARY: usize = 1;
+/// Circuit index of audit steps.
+pub const AUDIT: usize = 2;
+
+/// The canonical start state for a trace (range) that begins at trace hash `t0` and time `time0`.
+pub fn canonical(t0: F, time0: u64) -> Vec<F> {
+    let s = base_point();
+    vec![
+        F::ZERO,
+        F::ZERO,
+        t0,
+        F::from(time0),
+        F::ZERO,
+        F::ZERO,
+        F::ZERO,
+        F::ZERO,
+        F::ONE,
+        F::ONE,
+        F::ZERO,
+        F::ZERO,
+        -F::ONE,
+        s.x,
+        s.y,
+    ]
+}
+
+/// Challenges a step witnesses in case it opens a segment (ignored when one is open).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Opening {
+    /// γ.
+    pub gamma: F,
+    /// α.
+    pub alpha: F,
+}
+
+/// One op slot: the op `(addr, value, kind)` at the next time, with the previous value and time
+/// of its address. A disabled slot is padding (only in the trace's last op step).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpSlot {
+    /// Real op (counted, fingerprinted).
+    pub enabled: bool,
+    /// Write or push.
+    pub is_write: bool,
+    /// Push or pop (bound into the trace hash only).
+    pub is_stack: bool,
+    /// Address.
+    pub addr: F,
+    /// Value read or written.
+    pub value: F,
+    /// Value of the address before the op.
+    pub prev_value: F,
+    /// Time of the address's previous access (0: never accessed).
+    pub prev_time: F,
+}
+
+/// One boundary slot: an address the segment touched, with its value and time before (`in`)
+/// and after (`out`) the segment, and the hash-to-curve witnesses of both tuples.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoundarySlot {
+    /// Counts (all values must be 0 when disabled).
+    pub enabled: bool,
+    /// Address.
+    pub addr: F,
+    /// Value before the segment.
+    pub value_in: F,
+    /// Time of the last access before the segment (0: never).
+    pub time_in: F,
+    /// Value after the segment.
+    pub value_out: F,
+    /// Time of the last access in the segment.
+    pub time_out: F,
+    /// Hash-to-curve witness of `(addr, value_in, time_in)`.
+    pub h_in: H2cWitness,
+    /// Hash-to-curve witness of `(addr, value_out, time_out)`.
+    pub h_out: H2cWitness,
+}
+
+/// One audit slot: an address with its final value and time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditSlot {
+    /// Counts (all values must be 0 when disabled).
+    pub enabled: bool,
+    /// Address (strictly above the previous audited one).
+    pub addr: F,
+    /// Final value.
+    pub value: F,
+    /// Time of the final access.
+    pub time: F,
+    /// `addr − last − 1` (range-check witness; 0 when disabled).
+    pub gap: u64,
+    /// Hash-to-curve witness of the initial tuple `(addr, 0, 0)`.
+    pub h_init: H2cWitness,
+    /// Hash-to-curve witness of the final tuple `(addr, value, time)`.
+    pub h_final: H2cWitness,
+}
+
+/// What one step does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    /// `k` op slots.
+    Op {
+        /// Challenges if this step opens a segment.
+        open: Opening,
+        /// Exactly `k` slots.
+        slots: Vec<OpSlot>,
+    },
+    /// `m` boundary slots; `close` ends the segment after them.
+    Boundary {
+        /// Challenges if this step opens a segment.
+        open: Opening,
+        /// Exactly `m` slots.
+        slots: Vec<BoundarySlot>,
+        /// Close the segment.
+        close: bool,
+    },
+    /// `m` audit slots.
+    Audit {
+        /// Exactly `m` slots.
+        slots: Vec<AuditSlot>,
+    },
+}
+
+impl Step {
+    /// Circuit index of this step.
+    pub fn index(&self) -> usize {
+        match self {
+            Step::Op { .. } => OP,
+            Step::Boundary { .. } => BOUNDARY,
+            Step::Audit { .. } => AUDIT,
+        }
+    }
+}
+
+/// One step as a SuperNova circuit: shape, what it does, and the index of the next step's
+/// circuit (constrained to be one of the three).
+#[derive(Clone, Debug)]
+pub struct StreamCircuit {
+    /// Shape.
+    pub shape: StreamShape,
+    /// The step.
+    pub step: Step,
+    /// Circuit index of the next step.
+    pub next: usize,
+}
+
+impl StreamCircuit {
+    /// A placeholder step of circuit `index` (for setup and constraint counts).
+    pub fn blank(shape: StreamShape, index: usize) -> Self {
+        let step = match index {
+            OP => Step::Op {
+                open: Opening::default(),
+                slots: vec![OpSlot::default(); shape.ops_per_step],
+            },
+            BOUNDARY => Step::Boundary {
+                open: Opening::default(),
+                slots: vec![BoundarySlot::default(); shape.boundary_slots],
+                close: false,
+            },
+            _ => Step::Audit {
+                slots: vec![AuditSlot::default(); shape.boundary_slots],
+            },
+        };
+        StreamCircuit {
+            shape,
+            step,
+            next: 0,
+        }
+    }
+}
+
+fn alloc<CS: ConstraintSystem<F>>(mut cs: CS, v: F) -> Result<Num<F>, SynthesisError> {
+    Ok(AllocatedNum::alloc(cs.namespace(|| "v"), || Ok(v))?.into())
+}
+
+fn bit<CS: ConstraintSystem<F>>(mut cs: CS, v: bool) -> Result<Boolean, SynthesisError> {
+    Ok(Boolean::from(AllocatedBit::alloc(cs.namespace(|| "b"), Some(v))?))
+}
+
+fn as_num<CS: ConstraintSystem<F>>(b: &Boolean) -> Num<F> {
+    add_bool::<CS>(Num::zero(), b, F::ONE)
+}
+
+/// `x = 0`.
+fn enforce_zero<CS: ConstraintSystem<F>>(cs: &mut CS, name: &str, x: &Num<F>) {
+    cs.enforce(
+        || name.to_string(),
+        |_| x.lc(F::ONE),
+        |lc| lc + CS::one(),
+        |lc| lc,
+    );
+}
+
+/// `a·b = 0`.
+fn enforce_product_zero<CS: ConstraintSystem<F>>(cs: &mut CS, name: &str, a: &Num<F>, b: &Num<F>) {
+    cs.enforce(
+        || name.to_string(),
+        |_| a.lc(F::ONE),
+        |_| b.lc(F::ONE),
+        |lc| lc,
+    );
+}
+
+/// The running state a step reads and rewrites.
+struct State {
+    v: Vec<Num<F>>,
+}
+
+impl State {
+    fn get(&self, i: usize) -> Num<F> {
+        self.v[i].clone()
+    }
+    fn set(&mut self, i: usize, n: Num<F>) {
+        self.v[i] = n;
+    }
+}
+
+/// Opening rule (op and boundary steps): not after the audit; if no segment is open, start one
+/// here — `TS, TMS := T, TIME` and the witnessed challenges — else carry everything. Challenges
+/// are never re-witnessed inside a segment. Returns the pre-step `OPEN`.
+fn open_segment<CS: ConstraintSystem<F>>(
+    mut cs: CS,
+    st: &mut State,
+    w: &Opening,
+) -> Result<Num<F>, SynthesisError> {
+    enforce_zero(&mut cs, "no op or boundary after the audit", &st.get(z::PH));
+    let o = st.get(z::OPEN);
+    enforce_product_zero(&mut cs, "open is boolean", &o, &sub(&one::<CS>(), &o));
+    let gam = alloc(cs.namespace(|| "fresh gamma"), w.gamma)?;
+    let alp = alloc(cs.namespace(|| "fresh alpha"), w.alpha)?;
+    // x' = fresh + o·(carried − fresh)
+    let pick = |cs: &mut CS, name: &str, carried: Num<F>, fresh: Num<F>| {
+        let d = mul(cs.namespace(|| name.to_string()), &o, &sub(&carried, &fresh))?;
+        Ok::<_, SynthesisError>(fresh.add(&d))
+    };
+    let ts = pick(&mut cs, "TS", st.get(z::TS), st.get(z::T))?;
+    let tms = pick(&mut cs, "TMS", st.get(z::TMS), st.get(z::TIME))?;
+    let g = pick(&mut cs, "GAM", st.get(z::GAM), gam)?;
+    let a = pick(&mut cs, "ALP", st.get(z::ALP), alp)?;
+    st.set(z::TS, ts);
+    st.set(z::TMS, tms);
+    st.set(z::GAM, g);
+    st.set(z::ALP, a);
+    st.set(z::OPEN, one::<CS>());
+    Ok(o)
+}
+
+/// `γ − a − α·v − α²·t`.
+fn fingerprint<CS: ConstraintSystem<F>>(
+    mut cs: CS,
+    gam: &Num<F>,
+    alp: &Num<F>,
+    alp2: &Num<F>,
+    a: &Num<F>,
+    v: &Num<F>,
+    t: &Num<F>,
+) -> Result<Num<F>, SynthesisError> {
+    let av = mul(cs.namespace(|| "alpha v"), alp, v)?;
+    let at = mul(cs.namespace(|| "alpha^2 t"), alp2, t)?;
+    Ok(sub(&sub(&sub(gam, a), &av), &at))
+}
+
+/// `acc · (1 + en·(f − 1))` (2 constraints).
+fn absorb_factor<CS: ConstraintSystem<F>>(
+    mut cs: CS,
+    acc: &Num<F>,
+    en: &Num<F>,
+    f: &Num<F>,
+) -> Result<Num<F>, SynthesisError> {
+    let one = one::<CS>();
+    let g = mul(cs.namespace(|| "gated"), en, &sub(f, &one))?;
+    mul(cs.namespace(|| "acc"), acc, &one.add(&g))
+}
+
+/// `en ? p : q` for points.
+fn select_point<CS: ConstraintSystem<F>>(
+    mut cs: CS,
+    en: &Boolean,
+    p: &PointVar,
+    q: &PointVar,
+) -> Result<PointVar, SynthesisError> {
+    Ok(PointVar {
+        x: select(cs.namespace(|| "x"), en, &p.x, &q.x)?,
+        y: select(cs.namespace(|| "y"), en, &p.y, &q.y)?,
+    })
+}
+
+/// Every value of a disabled slot is 0.
+fn zero_when_disabled<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    en: &Num<F>,
+    values: &[&Num<F>],
+) {
+    let off = sub(&one::<CS>(), en);
+    for (i, v) in values.iter().enumerate() {
+        enforce_product_zero(cs, &format!("disabled value {i} is 0"), &off, v);
+    }
+}
+
+fn op_step<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    shape: &StreamShape,
+    st: &mut State,
+    open: &Opening,
+    slots: &[OpSlot],
+) -> Result<(), SynthesisError> {
+    if slots.len() != shape.ops_per_step {
+        return Err(SynthesisError::Unsatisfiable);
+    }
+    open_segment(cs.namespace(|| "open"), st, open)?;
+    let (gam, alp) = (st.get(z::GAM), st.get(z::ALP));
+    let alp2 = mul(cs.namespace(|| "alpha^2"), &alp, &alp)?;
+    let (mut rs, mut ws, mut time) = (st.get(z::RS), st.get(z::WS), st.get(z::TIME));
+    let mut tx = Vec::with_capacity(3 * slots.len());
+    let mut px = Vec::with_capacity(2 * slots.len());
+    let one = one::<CS>();
+    for (i, s) in slots.iter().enumerate() {
+        let mut cs = cs.namespace(|| format!("slot {i}"));
+        let en_b = bit(cs.namespace(|| "enabled"), s.enabled)?;
+        let wr = bit(cs.namespace(|| "is_write"), s.is_write)?;
+        let stk = bit(cs.namespace(|| "is_stack"), s.is_stack)?;
+        let en = as_num::<CS>(&en_b);
+        let a = alloc(cs.namespace(|| "a"), s.addr)?;
+        let v = alloc(cs.namespace(|| "v"), s.value)?;
+        let pv = alloc(cs.namespace(|| "pv"), s.prev_value)?;
+        let pt = alloc(cs.namespace(|| "pt"), s.prev_time)?;
+        time = time.add(&en);
+        // en·(t − 1 − pt) is a time_bits-bit number: the previous access is in the past
+        let gap = if s.enabled {
+            let t = time.get_value().ok_or(SynthesisError::AssignmentMissing)?;
+            field_to_u64(t - F::ONE - s.prev_time)
+        } else {
+            0
+        };
+        let bits = alloc_bits(cs.namespace(|| "gap bits"), gap, shape.time_bits)?;
+        cs.enforce(
+            || "gap in range",
+            |_| en.lc(F::ONE),
+            |_| sub(&sub(&time, &one), &pt).lc(F::ONE),
+            |_| bits_to_num::<CS>(&bits).lc(F::ONE),
+        );
+        // a read returns the previous value
+        enforce_product_zero(
+            &mut cs,
+            "read value = prev value",
+            &sub(&one, &as_num::<CS>(&wr)),
+            &sub(&v, &pv),
+        );
+        let fr = fingerprint(cs.namespace(|| "read tuple"), &gam, &alp, &alp2, &a, &pv, &pt)?;
+        let fw = fingerprint(cs.namespace(|| "write tuple"), &gam, &alp, &alp2, &a, &v, &time)?;
+        rs = absorb_factor(cs.namespace(|| "rs"), &rs, &en, &fr)?;
+        ws = absorb_factor(cs.namespace(|| "ws"), &ws, &en, &fw)?;
+        // tag = is_write + 2·is_stack + 4·enabled
+        let tag = add_bool::<CS>(add_bool::<CS>(as_num::<CS>(&wr), &stk, F::from(2)), &en_b, F::from(4));
+        tx.extend([a, v, tag]);
+        px.extend([pv, pt]);
+    }
+    let t = chain32_absorb_circuit(&mut cs.namespace(|| "trace chain"), st.get(z::T), tx)?;
+    let p = chain32_absorb_circuit(&mut cs.namespace(|| "prev chain"), st.get(z::PCH), px)?;
+    st.set(z::T, t);
+    st.set(z::PCH, p);
+    st.set(z::TIME, time);
+    st.set(z::RS, rs);
+    st.set(z::WS, ws);
+    Ok(())
+}
+
+fn boundary_step<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    shape: &StreamShape,
+    st: &mut State,
+    open: &Opening,
+    slots: &[BoundarySlot],
+    close: bool,
+) -> Result<(), SynthesisError> {
+    if slots.len() != shape.boundary_slots {
+        return Err(SynthesisError::Unsatisfiable);
+    }
+    let was_open = open_segment(cs.namespace(|| "open"), st, open)?;
+    let (gam, alp) = (st.get(z::GAM), st.get(z::ALP));
+    let alp2 = mul(cs.namespace(|| "alpha^2"), &alp, &alp)?;
+    let (mut rs, mut ws) = (st.get(z::RS), st.get(z::WS));
+    let mut g = PointVar {
+        x: st.get(z::GX),
+        y: st.get(z::GY),
+    };
+    let mut bx = Vec::with_capacity(3 * slots.len());
+    for (i, s) in slots.iter().enumerate() {
+        let mut cs = cs.namespace(|| format!("slot {i}"));
+        let en_b = bit(cs.namespace(|| "enabled"), s.enabled)?;
+        let en = as_num::<CS>(&en_b);
+        let a = alloc(cs.namespace(|| "a"), s.addr)?;
+        let vi = alloc(cs.namespace(|| "vi"), s.value_in)?;
+        let ti = alloc(cs.namespace(|| "ti"), s.time_in)?;
+        let vo = alloc(cs.namespace(|| "vo"), s.value_out)?;
+        let to = alloc(cs.namespace(|| "to"), s.time_out)?;
+        zero_when_disabled(&mut cs, &en, &[&a, &vi, &ti, &vo, &to]);
+        // the incoming tuple is written into the segment, the outgoing one read out of it
+        let fi = fingerprint(cs.namespace(|| "in tuple"), &gam, &alp, &alp2, &a, &vi, &ti)?;
+        let fo = fingerprint(cs.namespace(|| "out tuple"), &gam, &alp, &alp2, &a, &vo, &to)?;
+        ws = absorb_factor(cs.namespace(|| "ws"), &ws, &en, &fi)?;
+        rs = absorb_factor(cs.namespace(|| "rs"), &rs, &en, &fo)?;
+        // G += H(out) − H(in) when enabled
+        let hi = h2c_gadget(cs.namespace(|| "h in"), &a, &vi, &ti, s.h_in)?;
+        let ho = h2c_gadget(cs.namespace(|| "h out"), &a, &vo, &to, s.h_out)?;
+        let g1 = add_gadget(cs.namespace(|| "G + H(out)"), &g, &ho)?;
+        let g2 = add_gadget(cs.namespace(|| "G - H(in)"), &g1, &hi.neg())?;
+        g = select_point(cs.namespace(|| "G if enabled"), &en_b, &g2, &g)?;
+        // the hashed x-coordinates bind both tuples (Poseidon), the flag binds which slots count
+        bx.extend([hi.x, ho.x, en]);
+    }
+    let b = chain32_absorb_circuit(&mut cs.namespace(|| "boundary chain"), st.get(z::BCH), bx)?;
+    st.set(z::BCH, b.clone());
+    st.set(z::RS, rs.clone());
+    st.set(z::WS, ws.clone());
+    st.set(z::GX, g.x);
+    st.set(z::GY, g.y);
+    // close: the challenges are the hash of everything the segment fingerprinted, and the
+    // fingerprints agree; then reset for the next segment
+    let c = bit(cs.namespace(|| "close"), close)?;
+    let cn = as_num::<CS>(&c);
+    let one = one::<CS>();
+    enforce_product_zero(cs, "close an open segment", &cn, &sub(&one, &was_open));
+    let ins = [st.get(z::TS), st.get(z::T), st.get(z::TMS), st.get(z::PCH), b];
+    let want_g = challenge6_circuit(&mut cs.namespace(|| "gamma"), ins.clone(), 1)?;
+    let want_a = challenge6_circuit(&mut cs.namespace(|| "alpha"), ins, 2)?;
+    enforce_product_zero(cs, "gamma is the segment hash", &cn, &sub(&gam, &want_g));
+    enforce_product_zero(cs, "alpha is the segment hash", &cn, &sub(&alp, &want_a));
+    enforce_product_zero(cs, "RS = WS", &cn, &sub(&rs, &ws));
+    let keep = sub(&one, &cn);
+    for (name, i) in [
+        ("reset TS", z::TS),
+        ("reset TMS", z::TMS),
+        ("reset GAM", z::GAM),
+        ("reset ALP", z::ALP),
+        ("reset PCH", z::PCH),
+        ("reset BCH", z::BCH),
+    ] {
+        let v = mul(cs.namespace(|| name), &keep, &st.get(i))?;
+        st.set(i, v);
+    }
+    for (name, i) in [("reset RS", z::RS), ("reset WS", z::WS)] {
+        // x' = x + c·(1 − x)
+        let d = mul(cs.namespace(|| name), &cn, &sub(&one, &st.get(i)))?;
+        st.set(i, st.get(i).add(&d));
+    }
+    st.set(z::OPEN, keep);
+    Ok(())
+}
+
+fn audit_step<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    shape: &StreamShape,
+    st: &mut State,
+    slots: &[AuditSlot],
+) -> Result<(), SynthesisError> {
+    if slots.len() != shape.boundary_slots {
+        return Err(SynthesisError::Unsatisfiable);
+    }
+    enforce_zero(cs, "audit after every segment closed", &st.get(z::OPEN));
+    let mut last = st.get(z::LA);
+    let mut g = PointVar {
+        x: st.get(z::GX),
+        y: st.get(z::GY),
+    };
+    let one = one::<CS>();
+    for (i, s) in slots.iter().enumerate() {
+        let mut cs = cs.namespace(|| format!("slot {i}"));
+        let en_b = bit(cs.namespace(|| "enabled"), s.enabled)?;
+        let en = as_num::<CS>(&en_b);
+        let a = alloc(cs.namespace(|| "a"), s.addr)?;
+        let v = alloc(cs.namespace(|| "v"), s.value)?;
+        let t = alloc(cs.namespace(|| "t"), s.time)?;
+        zero_when_disabled(&mut cs, &en, &[&a, &v, &t]);
+        // strictly increasing addresses: en·(a − last − 1) is a 64-bit number
+        let bits = alloc_bits(cs.namespace(|| "gap bits"), s.gap, 64)?;
+        cs.enforce(
+            || "address order",
+            |_| en.lc(F::ONE),
+            |_| sub(&sub(&a, &last), &one).lc(F::ONE),
+            |_| bits_to_num::<CS>(&bits).lc(F::ONE),
+        );
+        last = select(cs.namespace(|| "last"), &en_b, &a, &last)?;
+        // G += H(a, 0, 0) − H(a, v, t): the initial memory in, the final memory out
+        let zero = Num::zero();
+        let hi = h2c_gadget(cs.namespace(|| "h init"), &a, &zero, &zero, s.h_init)?;
+        let hf = h2c_gadget(cs.namespace(|| "h final"), &a, &v, &t, s.h_final)?;
+        let g1 = add_gadget(cs.namespace(|| "G + H(init)"), &g, &hi)?;
+        let g2 = add_gadget(cs.namespace(|| "G - H(final)"), &g1, &hf.neg())?;
+        g = select_point(cs.namespace(|| "G if enabled"), &en_b, &g2, &g)?;
+    }
+    st.set(z::LA, last);
+    st.set(z::GX, g.x);
+    st.set(z::GY, g.y);
+    st.set(z::PH, one);
+    Ok(())
+}
+
+/// `x` as a `u64` (its low 8 bytes; callers only use it for values known to be small).
+pub(crate) fn field_to_u64(x: F) -> u64 {
+    use ff::PrimeField;
+    let r = x.to_repr();
+    u64::from_le_bytes(r.as_ref()[..8].try_into().expect("8 bytes"))
+}
+
+impl StepCircuit<F> for StreamCircuit {
+    fn arity(&self) -> usize {
+        z::ARITY
+    }
+
+    fn circuit_index(&self) -> usize {
+        self.step.index()
+    }
+
+    fn synthesize<CS: ConstraintSystem<F>>(
+        &self,
+        cs: &mut CS,
+        _pc: Option<&AllocatedNum<F>>,
+        zin: &[AllocatedNum<F>],
+    ) -> Result<(Option<AllocatedNum<F>>, Vec<AllocatedNum<F>>), SynthesisError> {
+        if zin.len() != z::ARITY || crate::backend::ShapeSpec::validate(&self.shape).is_err() {
+            return Err(SynthesisError::Unsatisfiable);
+        }
+        let mut st = State {
+            v: zin.iter().map(|a| Num::from(a.clone())).collect(),
+        };
+        match &self.step {
+            Step::Op { open, slots } => op_step(cs, &self.shape, &mut st, open, slots)?,
+            Step::Boundary { open, slots, close } => {
+                boundary_step(cs, &self.shape, &mut st, open, slots, *close)?
+            }
+            Step::Audit { slots } => audit_step(cs, &self.shape, &mut st, slots)?,
+        }
+        // the next step runs one of the three circuits
+        let pc = AllocatedNum::alloc(cs.namespace(|| "next pc"), || Ok(F::from(self.next as u64)))?;
+        let pcn: Num<F> = pc.clone().into();
+        let one = one::<CS>();
+        let t1 = mul(cs.namespace(|| "pc(pc-1)"), &pcn, &sub(&pcn, &one))?;
+        enforce_product_zero(
+            cs,
+            "next pc is a circuit",
+            &t1,
+            &sub(&pcn, &one.clone().scale(F::from(2))),
+        );
+        let mut out = Vec::with_capacity(z::ARITY);
+        for (i, n) in st.v.iter().enumerate() {
+            out.push(alloc_num(cs.namespace(|| format!("out {i}")), n)?);
+        }
+        Ok((Some(pc), out))
+    }
+}

@@ -1,0 +1,387 @@
+//! The native side of the streaming prover: the trace hash, and the memory (last value and time
+//! of every touched address) that turns each segment into circuit steps and finally the audit.
+
+use super::circuit::{AuditSlot, BoundarySlot, OpSlot, Opening, Step};
+use super::curve::{self, base_point, Affine};
+use super::StreamShape;
+use crate::hash::{chain32_absorb, challenge6_native};
+use crate::pipeline::JobError;
+use crate::step::witness::trace_hash_seed;
+use crate::trace::{Op, TraceError};
+use crate::word::Word;
+use crate::F;
+use ff::Field;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Trace-hash tag of an op: `is_write + 2·is_stack + 4` (enabled).
+fn tag(op: &Op) -> F {
+    F::from(op.kind.is_write() as u64 + 2 * op.kind.is_stack() as u64 + 4)
+}
+
+/// Running trace hash of the streaming backend: the chain over `(addr, value, tag)` per op slot,
+/// `k` slots per op step, the last step zero-padded.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TraceHasher {
+    k: usize,
+    word_bits: u32,
+    h: F,
+    n: u64,
+    block: Vec<F>,
+}
+
+impl TraceHasher {
+    /// Start at the seed of a whole trace.
+    pub fn new(k: usize, word_bits: u32) -> Self {
+        Self::resume(k, word_bits, trace_hash_seed(word_bits), 0)
+    }
+    /// Continue from a hash and op count at a step boundary.
+    pub fn resume(k: usize, word_bits: u32, h: F, n: u64) -> Self {
+        TraceHasher {
+            k,
+            word_bits,
+            h,
+            n,
+            block: Vec::with_capacity(3 * k),
+        }
+    }
+    /// Absorb one op.
+    pub fn push(&mut self, op: &Op) {
+        self.block
+            .extend([F::from(op.addr), op.value.to_field(self.word_bits), tag(op)]);
+        self.n += 1;
+        if self.block.len() == 3 * self.k {
+            self.h = chain32_absorb(self.h, &self.block);
+            self.block.clear();
+        }
+    }
+    /// Hash and count so far, the pending step padded.
+    pub fn finish(&self) -> (u64, F) {
+        if self.block.is_empty() {
+            return (self.n, self.h);
+        }
+        let mut b = self.block.clone();
+        b.resize(3 * self.k, F::ZERO);
+        (self.n, chain32_absorb(self.h, &b))
+    }
+    /// Hash at the last step boundary (no pending ops), if there is one.
+    pub fn at_step_boundary(&self) -> Option<(u64, F)> {
+        self.block.is_empty().then_some((self.n, self.h))
+    }
+}
+
+/// Trace hash of an op stream for `k` op slots per step (what a verifier with the trace
+/// recomputes).
+pub fn trace_hash(ops: impl IntoIterator<Item = Op>, word_bits: u32, k: usize) -> (u64, F) {
+    let mut h = TraceHasher::new(k, word_bits);
+    for op in ops {
+        h.push(&op);
+    }
+    h.finish()
+}
+
+/// The native side of the prover: memory (last value and time of each touched address), the
+/// running trace hash, time and multiset-hash point. Turns segments into circuit steps.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Native {
+    pub(crate) shape: StreamShape,
+    pub(crate) word_bits: u32,
+    pub(crate) t: F,
+    pub(crate) time: u64,
+    pub(crate) g: Affine,
+    /// Last value and time of every touched address.
+    pub(crate) mem: HashMap<u64, (Word, u64)>,
+}
+
+impl Native {
+    /// The empty memory at the start of a trace.
+    pub fn new(shape: StreamShape, word_bits: u32) -> Self {
+        Native {
+            shape,
+            word_bits,
+            t: trace_hash_seed(word_bits),
+            time: 0,
+            g: base_point(),
+            mem: HashMap::new(),
+        }
+    }
+
+    /// Trace hash so far.
+    pub fn trace_hash(&self) -> F {
+        self.t
+    }
+    /// Ops so far.
+    pub fn time(&self) -> u64 {
+        self.time
+    }
+    /// Distinct addresses touched so far.
+    pub fn touched(&self) -> usize {
+        self.mem.len()
+    }
+
+    fn field(&self, w: &Word) -> F {
+        w.to_field(self.word_bits)
+    }
+
+    /// Check and apply one op natively (no proof): the replay of a range prover's prefix.
+    pub fn replay(&mut self, line: usize, op: &Op) -> Result<(), JobError> {
+        let held = self.held(op.addr);
+        self.check(line, op, held, self.time + 1)?;
+        self.time += 1;
+        self.mem.insert(op.addr, (op.value, self.time));
+        Ok(())
+    }
+
+    /// Set the trace hash after a native replay (the hash of the replayed prefix).
+    pub fn set_trace_hash(&mut self, t: F) {
+        self.t = t;
+    }
+
+    fn held(&self, addr: u64) -> Word {
+        self.mem.get(&addr).map(|(w, _)| *w).unwrap_or(Word::ZERO)
+    }
+
+    /// Refuse an op the memory holding `held` at `addr` cannot have produced at time `time`.
+    fn check(&self, line: usize, op: &Op, held: Word, time: u64) -> Result<(), JobError> {
+        if !op.value.fits(self.word_bits) {
+            return Err(JobError::Input(format!(
+                "line {line}: value {} does not fit in a {}-bit word",
+                op.value, self.word_bits
+            )));
+        }
+        if time >= 1u64 << self.shape.time_bits {
+            return Err(JobError::Input(format!(
+                "line {line}: the trace is longer than the shape's 2^{} ops",
+                self.shape.time_bits
+            )));
+        }
+        if !op.kind.is_write() && held != op.value {
+            return Err(TraceError::Inconsistent {
+                line,
+                addr: op.addr,
+                got: op.value,
+                expected: held,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Check every op of a segment first (an inconsistent op is refused before anything of the
+    /// segment is applied), then build its steps: op steps, then boundary steps, the last one
+    /// closing the segment. A segment is whole op steps unless it is the trace's last.
+    pub fn segment(&mut self, ops: &[(usize, Op)]) -> Result<Vec<Step>, JobError> {
+        let mut shadow: HashMap<u64, Word> = HashMap::new();
+        for (i, (line, op)) in ops.iter().enumerate() {
+            let held = shadow
+                .get(&op.addr)
+                .copied()
+                .unwrap_or_else(|| self.held(op.addr));
+            self.check(*line, op, held, self.time + i as u64 + 1)?;
+            if op.kind.is_write() {
+                shadow.insert(op.addr, op.value);
+            }
+        }
+        Ok(self.segment_unchecked(ops))
+    }
+
+    /// [`Native::segment`] without the consistency check: what a forging prover starts from
+    /// (previous values and times still come from this memory). The circuits and the verifier
+    /// must refuse whatever it builds for an inconsistent segment.
+    pub fn segment_unchecked(&mut self, ops: &[(usize, Op)]) -> Vec<Step> {
+        let (k, m) = (self.shape.ops_per_step, self.shape.boundary_slots);
+        let (ts, tms) = (self.t, self.time);
+        // touched addresses in first-touch order, with their tuple before the segment
+        let mut first: Vec<(u64, (Word, u64))> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut slots = Vec::with_capacity(ops.len().div_ceil(k) * k);
+        for (_, op) in ops {
+            let (pw, pt) = self.mem.get(&op.addr).copied().unwrap_or((Word::ZERO, 0));
+            if seen.insert(op.addr) {
+                first.push((op.addr, (pw, pt)));
+            }
+            self.time += 1;
+            slots.push(OpSlot {
+                enabled: true,
+                is_write: op.kind.is_write(),
+                is_stack: op.kind.is_stack(),
+                addr: F::from(op.addr),
+                value: self.field(&op.value),
+                prev_value: self.field(&pw),
+                prev_time: F::from(pt),
+            });
+            self.mem.insert(op.addr, (op.value, self.time));
+        }
+        slots.resize(slots.len().div_ceil(k) * k, OpSlot::default());
+        let mut steps: Vec<Step> = slots
+            .chunks(k)
+            .map(|c| Step::Op {
+                open: Opening::default(),
+                slots: c.to_vec(),
+            })
+            .collect();
+        // boundary slots: one per touched address, its tuple before and after the segment
+        let mut bslots: Vec<BoundarySlot> = first
+            .iter()
+            .map(|(addr, (wi, ti))| {
+                let (wo, to) = self.mem[addr];
+                boundary_slot(
+                    F::from(*addr),
+                    (self.field(wi), F::from(*ti)),
+                    (self.field(&wo), F::from(to)),
+                )
+            })
+            .collect();
+        bslots.resize(bslots.len().div_ceil(m).max(1) * m, padding_boundary());
+        let nb = bslots.len() / m;
+        steps.extend(bslots.chunks(m).enumerate().map(|(j, c)| Step::Boundary {
+            open: Opening::default(),
+            slots: c.to_vec(),
+            close: j == nb - 1,
+        }));
+        self.t = open_segment_steps(ts, tms, &mut steps);
+        self.g = move_g(self.g, &steps);
+        steps
+    }
+
+    /// The audit steps: every touched address once, increasing, with its final value and time
+    /// (at least one step, so the phase advances even for an empty trace).
+    pub fn audit(&mut self) -> Result<(Vec<Step>, Option<u64>), JobError> {
+        let m = self.shape.boundary_slots;
+        let mut addrs: Vec<u64> = self.mem.keys().copied().collect();
+        addrs.sort_unstable();
+        let mut slots = Vec::with_capacity(addrs.len().div_ceil(m).max(1) * m);
+        let mut last: Option<u64> = None;
+        for a in &addrs {
+            let (w, t) = self.mem[a];
+            let (af, v, tf) = (F::from(*a), self.field(&w), F::from(t));
+            let (h_init, _) = curve::h2c(af, F::ZERO, F::ZERO);
+            let (h_final, _) = curve::h2c(af, v, tf);
+            slots.push(AuditSlot {
+                enabled: true,
+                addr: af,
+                value: v,
+                time: tf,
+                gap: match last {
+                    None => *a,
+                    Some(l) => a - l - 1,
+                },
+                h_init,
+                h_final,
+            });
+            last = Some(*a);
+        }
+        let pad = {
+            let (w, _) = curve::h2c(F::ZERO, F::ZERO, F::ZERO);
+            AuditSlot {
+                h_init: w,
+                h_final: w,
+                ..AuditSlot::default()
+            }
+        };
+        slots.resize(slots.len().div_ceil(m).max(1) * m, pad);
+        let steps: Vec<Step> = slots
+            .chunks(m)
+            .map(|c| Step::Audit { slots: c.to_vec() })
+            .collect();
+        self.g = move_g(self.g, &steps);
+        Ok((steps, last))
+    }
+}
+
+
+/// An enabled boundary slot for `addr` with its tuples before and after the segment (hashed to
+/// the curve with the first counters that work).
+pub fn boundary_slot(addr: F, (vi, ti): (F, F), (vo, to): (F, F)) -> BoundarySlot {
+    BoundarySlot {
+        enabled: true,
+        addr,
+        value_in: vi,
+        time_in: ti,
+        value_out: vo,
+        time_out: to,
+        h_in: curve::h2c(addr, vi, ti).0,
+        h_out: curve::h2c(addr, vo, to).0,
+    }
+}
+
+/// A disabled boundary slot (all values 0, still a valid hash-to-curve witness).
+pub fn padding_boundary() -> BoundarySlot {
+    let (w, _) = curve::h2c(F::ZERO, F::ZERO, F::ZERO);
+    BoundarySlot {
+        h_in: w,
+        h_out: w,
+        ..BoundarySlot::default()
+    }
+}
+
+/// Derive a segment's challenges from its steps' witnesses — `γ, α = H(TS, T, TMS, PCH, BCH, ·)`
+/// exactly as the closing circuit recomputes them — and put them into the opening step. Returns
+/// the trace hash after the segment. (A forging prover edits witnesses and calls this again.)
+pub fn open_segment_steps(ts: F, tms: u64, steps: &mut [Step]) -> F {
+    let (mut t, mut pch, mut bch) = (ts, F::ZERO, F::ZERO);
+    for s in steps.iter() {
+        match s {
+            Step::Op { slots, .. } => {
+                let tx: Vec<F> = slots
+                    .iter()
+                    .flat_map(|s| {
+                        let tag = s.is_write as u64 + 2 * s.is_stack as u64 + 4 * s.enabled as u64;
+                        [s.addr, s.value, F::from(tag)]
+                    })
+                    .collect();
+                t = chain32_absorb(t, &tx);
+                let px: Vec<F> = slots.iter().flat_map(|s| [s.prev_value, s.prev_time]).collect();
+                pch = chain32_absorb(pch, &px);
+            }
+            Step::Boundary { slots, .. } => {
+                let bx: Vec<F> = slots
+                    .iter()
+                    .flat_map(|s| {
+                        let x = |a, v, t, w| curve::h2c_with(a, v, t, w).map(|p| p.x).unwrap_or(F::ZERO);
+                        [
+                            x(s.addr, s.value_in, s.time_in, s.h_in),
+                            x(s.addr, s.value_out, s.time_out, s.h_out),
+                            F::from(s.enabled as u64),
+                        ]
+                    })
+                    .collect();
+                bch = chain32_absorb(bch, &bx);
+            }
+            Step::Audit { .. } => {}
+        }
+    }
+    let ins = [ts, t, F::from(tms), pch, bch];
+    let open = Opening {
+        gamma: challenge6_native(ins, 1),
+        alpha: challenge6_native(ins, 2),
+    };
+    if let Some(Step::Op { open: o, .. } | Step::Boundary { open: o, .. }) = steps.first_mut() {
+        *o = open;
+    }
+    t
+}
+
+/// `G` after the enabled boundary and audit slots of `steps`.
+pub fn move_g(g: Affine, steps: &[Step]) -> Affine {
+    let pt = |p: Option<Affine>| p.and_then(|p| p.to_point()).expect("hashed point");
+    let mut acc = g.to_point().expect("G on the curve");
+    for s in steps {
+        match s {
+            Step::Boundary { slots, .. } => {
+                for b in slots.iter().filter(|b| b.enabled) {
+                    acc += pt(curve::h2c_with(b.addr, b.value_out, b.time_out, b.h_out))
+                        - pt(curve::h2c_with(b.addr, b.value_in, b.time_in, b.h_in));
+                }
+            }
+            Step::Audit { slots } => {
+                for a in slots.iter().filter(|a| a.enabled) {
+                    acc += pt(curve::h2c_with(a.addr, F::ZERO, F::ZERO, a.h_init))
+                        - pt(curve::h2c_with(a.addr, a.value, a.time, a.h_final));
+                }
+            }
+            Step::Op { .. } => {}
+        }
+    }
+    Affine::from_point(acc).expect("G is not the identity")
+}

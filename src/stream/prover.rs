@@ -1,0 +1,486 @@
+//! The streaming prover: buffers one segment, folds it as soon as it is complete, checkpoints
+//! after every segment, resumes from a checkpoint, and proves one range of a trace split across
+//! machines.
+
+use super::circuit::{canonical, Step, StreamCircuit, AUDIT};
+use super::native::Native;
+use super::{st_digests, StRecursive, StreamIsa, StreamKeys, StreamOutputs, StreamShape};
+use crate::backend::RangeSpec;
+use crate::pipeline::JobError;
+use crate::supernova::Sc2;
+use crate::trace::Op;
+use crate::{E2, F};
+use arecibo::traits::Engine;
+use ff::Field;
+use serde::{Deserialize, Serialize};
+
+/// Default ops per segment (whole op steps; the prover buffers one segment).
+pub const DEFAULT_SEGMENT_OPS: usize = 16384;
+
+/// How a streaming prover runs: segment size, optional checkpoints, which range of a trace.
+#[derive(Clone, Debug, Default)]
+pub struct StreamOptions {
+    /// Ops per segment (a multiple of the shape's ops per step; 0: the default).
+    pub segment_ops: usize,
+    /// Write a checkpoint into this directory after every segment.
+    pub checkpoint: Option<std::path::PathBuf>,
+}
+
+/// Streaming prover: [`StreamProver::push`] buffers one segment and folds it as soon as it is
+/// complete; memory is one segment plus the last value of every touched address.
+pub struct StreamProver<'a> {
+    keys: &'a StreamKeys,
+    native: Native,
+    segment_ops: usize,
+    buf: Vec<(usize, Op)>,
+    snark: Option<StRecursive>,
+    pending: Option<Step>,
+    start: (F, u64),
+    steps: usize,
+    segments: usize,
+    checkpoint: Option<std::path::PathBuf>,
+}
+
+impl<'a> StreamProver<'a> {
+    /// A prover of a whole trace over the empty memory.
+    pub fn new(keys: &'a StreamKeys, word_bits: u32, opts: &StreamOptions) -> Result<Self, JobError> {
+        Self::from_native(keys, Native::new(keys.shape, word_bits), opts)
+    }
+
+    /// A prover of a range that starts where `native` stands (after a native replay of the
+    /// prefix).
+    pub fn from_native(
+        keys: &'a StreamKeys,
+        native: Native,
+        opts: &StreamOptions,
+    ) -> Result<Self, JobError> {
+        let l = Self::segment_len(keys.shape.ops_per_step, opts.segment_ops)?;
+        Ok(StreamProver {
+            keys,
+            start: (native.t, native.time),
+            native,
+            segment_ops: l,
+            buf: Vec::with_capacity(l),
+            snark: None,
+            pending: None,
+            steps: 0,
+            segments: 0,
+            checkpoint: opts.checkpoint.clone(),
+        })
+    }
+
+    /// Segment length for `k` ops per step: `requested`, or the default rounded to whole steps.
+    pub fn segment_len(k: usize, requested: usize) -> Result<usize, JobError> {
+        let l = if requested == 0 {
+            DEFAULT_SEGMENT_OPS.div_ceil(k) * k
+        } else {
+            requested
+        };
+        if l % k != 0 {
+            return Err(JobError::Usage(format!(
+                "--segment-ops must be a positive multiple of the {k} ops per step, got {l}"
+            )));
+        }
+        Ok(l)
+    }
+
+    /// Ops accepted so far (including the range's prefix).
+    pub fn op_count(&self) -> u64 {
+        self.native.time + self.buf.len() as u64
+    }
+
+    /// Segments folded so far.
+    pub fn segments(&self) -> usize {
+        self.segments
+    }
+
+    /// Folding steps so far.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// Queue one op (`line` names it in errors); folds a segment when one is complete. An
+    /// inconsistent op is refused before its segment is folded.
+    pub fn push(&mut self, line: usize, op: &Op) -> Result<(), JobError> {
+        self.buf.push((line, *op));
+        if self.buf.len() == self.segment_ops {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), JobError> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let ops = std::mem::take(&mut self.buf);
+        let steps = self.native.segment(&ops)?;
+        for s in steps {
+            self.fold(s)?;
+        }
+        self.segments += 1;
+        if let Some(dir) = self.checkpoint.clone() {
+            self.write_checkpoint(&dir)?;
+        }
+        Ok(())
+    }
+
+    fn fold(&mut self, next: Step) -> Result<(), JobError> {
+        if let Some(step) = self.pending.take() {
+            self.fold_now(step, next.index())?;
+        }
+        self.pending = Some(next);
+        Ok(())
+    }
+
+    fn fold_now(&mut self, step: Step, next: usize) -> Result<(), JobError> {
+        let c = StreamCircuit {
+            shape: self.keys.shape,
+            step,
+            next,
+        };
+        let c2 = Sc2::default();
+        let pp = &self.keys.pp;
+        let err = |e: arecibo::supernova::error::SuperNovaError| {
+            JobError::Internal(format!("folding failed: {e:?}"))
+        };
+        match &mut self.snark {
+            None => {
+                let isa = StreamIsa {
+                    shape: self.keys.shape,
+                    first: c.step.index(),
+                };
+                let z0 = canonical(self.start.0, self.start.1);
+                let mut s = StRecursive::new(pp, &isa, &c, &c2, &z0, &[<E2 as Engine>::Scalar::ZERO])
+                    .map_err(err)?;
+                s.prove_step(pp, &c, &c2).map_err(err)?;
+                self.snark = Some(s);
+            }
+            Some(s) => s.prove_step(pp, &c, &c2).map_err(err)?,
+        }
+        self.steps += 1;
+        Ok(())
+    }
+
+    /// Fold the last (partial) segment, then, if `audit`, the audit; returns the folded proof
+    /// and its claim. A range that is not the trace's last ends without the audit.
+    pub fn finish(mut self, audit: bool) -> Result<Finished, JobError> {
+        self.flush()?;
+        let mut last_addr = None;
+        if audit {
+            let (steps, last) = self.native.audit()?;
+            last_addr = last;
+            for s in steps {
+                self.fold(s)?;
+            }
+        }
+        let Some(step) = self.pending.take() else {
+            return Err(JobError::Input("nothing to prove: the range has no ops".into()));
+        };
+        self.fold_now(step, AUDIT)?;
+        let outputs = StreamOutputs {
+            word_bits: self.native.word_bits,
+            start_hash: self.start.0,
+            start_time: self.start.1,
+            trace_hash: self.native.t,
+            op_count: self.native.time,
+            audited: audit,
+            last_addr,
+            g: self.native.g,
+        };
+        Ok(Finished {
+            snark: self.snark.take().expect("folded"),
+            outputs,
+            steps: self.steps,
+            segments: self.segments,
+        })
+    }
+
+    fn write_checkpoint(&self, dir: &std::path::Path) -> Result<(), JobError> {
+        let cp = Checkpoint {
+            magic: CHECKPOINT_MAGIC,
+            shape: self.keys.shape,
+            params: st_digests(&self.keys.pp, &self.keys.vk).params,
+            native: self.native.clone(),
+            start: self.start,
+            steps: self.steps,
+            segments: self.segments,
+            snark: self.snark.clone(),
+            pending: self.pending.clone(),
+        };
+        cp.store(dir)
+    }
+
+    /// Resume from a checkpoint in `dir` (written by a prover with the same keys).
+    pub fn resume(
+        keys: &'a StreamKeys,
+        dir: &std::path::Path,
+        opts: &StreamOptions,
+    ) -> Result<Self, JobError> {
+        let cp = Checkpoint::load(dir)?;
+        if cp.shape != keys.shape || cp.params != st_digests(&keys.pp, &keys.vk).params {
+            return Err(JobError::Mismatch(format!(
+                "{}: the checkpoint was made with other keys",
+                dir.display()
+            )));
+        }
+        let mut p = Self::from_native(keys, cp.native, opts)?;
+        p.start = cp.start;
+        p.steps = cp.steps;
+        p.segments = cp.segments;
+        p.snark = cp.snark;
+        p.pending = cp.pending;
+        Ok(p)
+    }
+
+    /// Trace hash and time the prover stands at (after its last folded segment).
+    pub fn position(&self) -> (F, u64) {
+        (self.native.t, self.native.time)
+    }
+}
+
+/// A finished streaming proof.
+pub struct Finished {
+    /// The folded proof.
+    pub snark: StRecursive,
+    /// What it claims.
+    pub outputs: StreamOutputs,
+    /// Folding steps.
+    pub steps: usize,
+    /// Segments.
+    pub segments: usize,
+}
+
+const CHECKPOINT_MAGIC: [u8; 8] = *b"FMSTREAM";
+const CHECKPOINT_FILE: &str = "checkpoint.bin";
+
+/// A prover's state after a complete segment: everything a resumed prover needs.
+#[derive(Serialize, Deserialize)]
+struct Checkpoint {
+    magic: [u8; 8],
+    shape: StreamShape,
+    params: [u8; 32],
+    native: Native,
+    start: (F, u64),
+    steps: usize,
+    segments: usize,
+    snark: Option<StRecursive>,
+    pending: Option<Step>,
+}
+
+impl Checkpoint {
+    fn store(&self, dir: &std::path::Path) -> Result<(), JobError> {
+        let io = |e: std::io::Error| JobError::Io(format!("{}: {e}", dir.display()));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let bytes = bincode::serialize(self).map_err(crate::pipeline::internal)?;
+        let path = dir.join(CHECKPOINT_FILE);
+        let tmp = dir.join(format!("{CHECKPOINT_FILE}.tmp{}", std::process::id()));
+        {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp).map_err(io)?;
+            f.write_all(&bytes).map_err(io)?;
+            f.sync_all().map_err(io)?;
+        }
+        std::fs::rename(&tmp, &path).map_err(io)
+    }
+
+    fn load(dir: &std::path::Path) -> Result<Self, JobError> {
+        let path = dir.join(CHECKPOINT_FILE);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| JobError::Io(format!("{}: {e}", path.display())))?;
+        let bad = |why: String| JobError::Usage(format!("{}: not a usable checkpoint: {why}", path.display()));
+        use bincode::Options;
+        let codec = bincode::DefaultOptions::new()
+            .with_fixint_encoding()
+            .with_limit(8 << 30)
+            .reject_trailing_bytes();
+        let cp: Checkpoint = match crate::proof::deserialize_caught(codec, &bytes) {
+            Ok(c) => c,
+            Err(Some(e)) => return Err(bad(e)),
+            Err(None) => return Err(bad("undecodable content".into())),
+        };
+        if cp.magic != CHECKPOINT_MAGIC {
+            return Err(bad("bad magic".into()));
+        }
+        Ok(cp)
+    }
+}
+
+/// Where a checkpoint in `dir` stands: `(ops proven, trace hash)`, to check a resumed trace's
+/// prefix against.
+pub fn checkpoint_position(dir: &std::path::Path) -> Result<(u64, F), JobError> {
+    let cp = Checkpoint::load(dir)?;
+    Ok((cp.native.time, cp.native.t))
+}
+
+
+/// The ops `[lo, hi)` of range `r` (whole segments of `l` ops), and whether it is the last.
+pub fn range_bounds(r: &RangeSpec, l: usize) -> Result<(u64, u64, bool), JobError> {
+    if r.count == 0 || r.index >= r.count {
+        return Err(JobError::Usage(format!(
+            "--range {}/{}: the index must be below the count",
+            r.index, r.count
+        )));
+    }
+    let segments = r.total_ops.div_ceil(l as u64).max(1);
+    if r.count as u64 > segments {
+        return Err(JobError::Usage(format!(
+            "--range {}/{}: the trace has only {segments} segments of {l} ops",
+            r.index, r.count
+        )));
+    }
+    let seg = |i: usize| segments * i as u64 / r.count as u64;
+    let lo = seg(r.index) * l as u64;
+    let hi = (seg(r.index + 1) * l as u64).min(r.total_ops);
+    Ok((lo, hi, r.index + 1 == r.count))
+}
+
+/// Prove an op stream (a whole trace, or one range of it) with the run options: checkpoints,
+/// resumption (the trace is read from its start again and its prefix must hash to the
+/// checkpoint's), segment size. A range prover replays the trace before its range natively.
+pub(crate) fn run(
+    keys: &StreamKeys,
+    word_bits: u32,
+    ops: &mut dyn Iterator<Item = crate::backend::TraceItem>,
+    progress: &mut dyn FnMut(crate::backend::Progress),
+    opts: &crate::backend::ProveOptions,
+) -> Result<Finished, JobError> {
+    let sopts = StreamOptions {
+        segment_ops: opts.segment_ops.unwrap_or(0),
+        checkpoint: opts.checkpoint.clone(),
+    };
+    let k = keys.shape.ops_per_step;
+    let l = StreamProver::segment_len(k, sopts.segment_ops)?;
+    let (lo, hi, last) = match &opts.range {
+        Some(r) => range_bounds(r, l)?,
+        None => (0, u64::MAX, true),
+    };
+    // where proving starts: the range start, or the checkpoint's position
+    let mut prover = match &opts.resume {
+        Some(dir) => Some(StreamProver::resume(keys, dir, &sopts)?),
+        None => None,
+    };
+    let resume_at = prover.as_ref().map(|p| p.position());
+    if let Some((_, at)) = resume_at {
+        if at < lo || at > hi {
+            return Err(JobError::Usage(format!(
+                "the checkpoint stands at op {at}, outside this range [{lo}, {hi})"
+            )));
+        }
+    }
+    let skip_to = resume_at.map(|(_, at)| at).unwrap_or(lo);
+    let mut native = Native::new(keys.shape, word_bits);
+    let mut hasher = super::TraceHasher::new(k, word_bits);
+    let mut seen = 0u64;
+    let start = |native: &Native| StreamProver::from_native(keys, native.clone(), &sopts);
+    if skip_to == 0 && prover.is_none() {
+        prover = Some(start(&native)?);
+    }
+    for item in ops {
+        let (line, op) = item?;
+        if seen < skip_to {
+            hasher.push(&op);
+            if resume_at.is_none() {
+                native.replay(line, &op)?;
+            }
+            seen += 1;
+            if seen == skip_to {
+                let (_, h) = hasher
+                    .at_step_boundary()
+                    .ok_or_else(|| JobError::Internal("range start inside an op step".into()))?;
+                match resume_at {
+                    Some((t, _)) if t != h => {
+                        return Err(JobError::Input(format!(
+                            "line {line}: the trace's first {seen} ops are not the ones the \
+                             checkpoint proved (their hash differs)"
+                        )))
+                    }
+                    Some(_) => {}
+                    None => {
+                        native.set_trace_hash(h);
+                        prover = Some(start(&native)?);
+                    }
+                }
+            }
+            continue;
+        }
+        if seen >= hi {
+            break;
+        }
+        let p = prover.as_mut().expect("started");
+        p.push(line, &op)?;
+        seen += 1;
+        progress(crate::backend::Progress {
+            ops: p.op_count(),
+            segments: p.segments(),
+        });
+    }
+    if seen < skip_to {
+        return Err(JobError::Input(format!(
+            "the trace has {seen} ops, fewer than the {skip_to} before this {}",
+            if resume_at.is_some() { "checkpoint" } else { "range" }
+        )));
+    }
+    prover.expect("started").finish(last)
+}
+
+/// A continuation plan: each range's first op, op count and the start state its prover reaches
+/// by native replay (what `foldmem plan` prints).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangePlan {
+    /// 0-based index.
+    pub index: usize,
+    /// Ops before the range (its start time).
+    pub start_time: u64,
+    /// Ops in the range.
+    pub ops: u64,
+    /// Trace hash at its start.
+    pub start_hash: F,
+}
+
+/// Plan `count` ranges of whole segments of `segment_ops` over an op stream (one native pass:
+/// consistency check, hash chain, op count; no folding).
+pub fn plan(
+    shape: StreamShape,
+    word_bits: u32,
+    ops: &mut dyn Iterator<Item = crate::backend::TraceItem>,
+    segment_ops: usize,
+    count: usize,
+) -> Result<(u64, Vec<RangePlan>), JobError> {
+    let l = StreamProver::segment_len(shape.ops_per_step, segment_ops)?;
+    let mut native = Native::new(shape, word_bits);
+    let mut hasher = super::TraceHasher::new(shape.ops_per_step, word_bits);
+    let mut boundaries: Vec<(u64, F)> = vec![(0, hasher.finish().1)];
+    for item in ops {
+        let (line, op) = item?;
+        native.replay(line, &op)?;
+        hasher.push(&op);
+        if native.time % l as u64 == 0 {
+            boundaries.push((native.time, hasher.finish().1));
+        }
+    }
+    let n = native.time;
+    let mut plans = Vec::with_capacity(count);
+    for index in 0..count {
+        let (lo, hi, _) = range_bounds(
+            &RangeSpec {
+                index,
+                count,
+                total_ops: n,
+            },
+            l,
+        )?;
+        let start_hash = boundaries
+            .iter()
+            .find(|(t, _)| *t == lo)
+            .map(|(_, h)| *h)
+            .ok_or_else(|| JobError::Internal("range start off a segment boundary".into()))?;
+        plans.push(RangePlan {
+            index,
+            start_time: lo,
+            ops: hi - lo,
+            start_hash,
+        });
+    }
+    Ok((n, plans))
+}
