@@ -523,9 +523,17 @@ fn verify_and_report(
     let verify_s = t.elapsed().as_secs_f64();
     kv("valid", true);
     if all.len() > 1 {
+        // the parts together state the whole trace, from the seed at time 0 (checked above)
         kv("parts", all.len());
+        let mut whole = proof.clone();
+        if let foldmem::proof::Body::Stream { outputs, .. } = &mut whole.body {
+            outputs.start_time = 0;
+            outputs.start_hash = foldmem::step::witness::trace_hash_seed(outputs.word_bits);
+        }
+        lines(whole.statement());
+    } else {
+        lines(proof.statement());
     }
-    lines(proof.statement());
     kv(
         "trace",
         match trace {

@@ -21,6 +21,7 @@ use foldmem::proof::{Body, ProofFile, Shape};
 use foldmem::step::gadgets::alloc_state;
 use foldmem::step::witness::{trace_hash_seed, MemoryState};
 use foldmem::step::{MemoryStep, OpWitness, StepParams};
+use foldmem::stream::{Step, StreamCircuit, StreamShape};
 use foldmem::supernova::{OpCircuit, Opcode, SnShape, SnWitness};
 use foldmem::trace::{Op, TraceError, TraceReader};
 use foldmem::{Word, F};
@@ -32,6 +33,7 @@ enum Backend {
     Offline,
     SuperNova,
     Halo2,
+    Stream,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,6 +276,93 @@ const MATRIX: &[(Row, [Expect; 4])] = &[
     ),
 ];
 
+/// The `stream` column of the matrix: row → expected reasons.
+const STREAM: &[(Row, Expect)] = &[
+    (Row::WrongRead, &["unsatisfied: step 0: slot 1/read value = prev value"]),
+    (Row::UnwrittenRead, &["unsatisfied: step 1: slot 0/read value = prev value"]),
+    (Row::WrongSiblingOrPrevTuple, &["unsatisfied: step 2: RS = WS"]),
+    (
+        Row::AddrOutOfRange,
+        &["exit 3: line 1: address", "/address order"],
+    ),
+    (
+        Row::TamperedInitialState,
+        &["exit 1: invalid proof: the claim is not an accepted statement: start state"],
+    ),
+    (
+        Row::TamperedFinalRoot,
+        &["exit 1: invalid proof: the claim is not an accepted statement: multiset hash (G is not back at S)"],
+    ),
+    (
+        Row::TamperedOpCount,
+        &["exit 1: invalid proof: proof verifies but its final state differs from the claimed final state"],
+    ),
+    (
+        Row::TamperedTraceHash,
+        &["exit 1: invalid proof: proof verifies but its final state differs from the claimed final state"],
+    ),
+    (
+        Row::DroppedStep,
+        &["exit 1: invalid proof: proof verifies but its final state differs from the claimed final state"],
+    ),
+    (
+        Row::ReplayedStep,
+        &["replayed: trace chain differs", ": RS = WS", "/gap in range"],
+    ),
+    (
+        Row::OtherParams,
+        &[
+            "exit 7: parameter mismatch: proof is for",
+            "exit 1: invalid proof: proof does not verify against the claimed public outputs",
+        ],
+    ),
+    (Row::FlippedHeaderByte, HEADER),
+    (Row::FlippedOutputsByte, OUTPUTS),
+    (Row::FlippedSnarkByte, BODY),
+    (Row::Truncated, TRUNC),
+    (
+        Row::OtherTrace,
+        &["exit 1: invalid proof: trace hash of the given trace differs from the proof's"],
+    ),
+    (
+        Row::ShapeOutOfRange,
+        &[
+            "exit 5: proof header names an unsupported shape: ops_per_step: must be in 1..=2048, got 0",
+            "exit 5: proof header names an unsupported shape: boundary_slots: must be in 1..=512, got 0",
+            "exit 5: proof header names an unsupported shape: time_bits: must be in 16..=40, got 64",
+            "synthesis refused: Unsatisfiable",
+        ],
+    ),
+    (Row::PinnedOtherKeys, PINNED),
+    (Row::SubstitutedCache, SUBSTITUTED),
+    (Row::Halo2DevParamsWithoutFlag, NA),
+    (
+        Row::LibraryInitialRoot,
+        &["library verifier: the claim is not an accepted statement: start state"],
+    ),
+    (Row::StackDepth64, NA),
+];
+
+/// What a cell of the matrix expects.
+fn expected(row: Row, b: Backend) -> Expect {
+    match b {
+        Backend::Stream => {
+            STREAM
+                .iter()
+                .find(|(r, _)| *r == row)
+                .expect("every row has a stream cell")
+                .1
+        }
+        _ => {
+            MATRIX
+                .iter()
+                .find(|(r, _)| *r == row)
+                .expect("row in the matrix")
+                .1[b as usize]
+        }
+    }
+}
+
 const HEADER: Expect = &[
     "exit 5: not a foldmem proof file (bad magic)",
     "exit 5: proof header names an unsupported shape",
@@ -329,6 +418,12 @@ const NOT_APPLICABLE: &[(Row, Backend, &str)] = &[
         Backend::Halo2,
         "no initial commitment: the all-zero memory is the first-access rule",
     ),
+    (
+        Row::Halo2DevParamsWithoutFlag,
+        Backend::Stream,
+        "no KZG parameters (transparent IPA commitments)",
+    ),
+    (Row::StackDepth64, Backend::Stream, "no stack in the shape"),
     (Row::StackDepth64, Backend::Nova, "no stack in the shape"),
     (Row::StackDepth64, Backend::Offline, "no stack in the shape"),
     (Row::StackDepth64, Backend::Halo2, "no stack in the shape"),
@@ -395,6 +490,7 @@ fn shape(b: Backend, other: bool) -> Shape {
         Backend::Halo2 => Shape::Halo2(Halo2Shape {
             k: if other { 10 } else { 9 },
         }),
+        Backend::Stream => Shape::Stream(stream_shape(if other { 1 } else { 2 })),
     }
 }
 
@@ -600,6 +696,77 @@ fn halo2_cell(c: &MemCircuit) -> Result<(), String> {
     })
 }
 
+fn stream_shape(k: usize) -> StreamShape {
+    StreamShape {
+        ops_per_step: k,
+        boundary_slots: 2,
+        time_bits: 16,
+    }
+}
+
+/// The stream backend's forging prover: honest witnesses of [`ops`] in segments of 4 ops,
+/// `edit(segment, steps)` applied, challenges and `G` re-derived from the edits; then the audit
+/// with `audit_edit`.
+fn stream_steps(
+    ops: &[Op],
+    mut edit: impl FnMut(usize, &mut Vec<Step>),
+    audit_edit: impl FnOnce(&mut Vec<Step>),
+) -> Vec<Step> {
+    let mut n = foldmem::stream::Native::new(stream_shape(2), WORD_BITS);
+    let numbered: Vec<(usize, Op)> = stream(ops).into_iter().map(|r| r.unwrap()).collect();
+    let mut all = Vec::new();
+    for (j, seg) in numbered.chunks(4).enumerate() {
+        all.extend(n.segment_forged(seg, |s| edit(j, s)));
+    }
+    all.extend(n.audit_forged(audit_edit));
+    all
+}
+
+/// Synthesize stream steps in sequence from the canonical start: the first unsatisfied
+/// constraint, or the final state.
+fn stream_run(steps: &[Step]) -> Result<Vec<F>, String> {
+    use arecibo::traits::circuit_supernova::StepCircuit;
+    let mut z = foldmem::stream::canonical(trace_hash_seed(WORD_BITS), 0);
+    for (i, s) in steps.iter().enumerate() {
+        let c = StreamCircuit {
+            shape: stream_shape(2),
+            step: s.clone(),
+            next: steps.get(i + 1).map(|n| n.index()).unwrap_or(2),
+        };
+        let mut cs = TestConstraintSystem::<F>::new();
+        let zs = alloc_state(&mut cs, &z).unwrap();
+        let (_, out) = c
+            .synthesize(&mut cs, None, &zs)
+            .map_err(|e| format!("step {i}: synthesis refused: {e:?}"))?;
+        if let Some(name) = cs.which_is_unsatisfied() {
+            return Err(format!("unsatisfied: step {i}: {name}"));
+        }
+        z = out.iter().map(|o| o.get_value().unwrap()).collect();
+    }
+    Ok(z)
+}
+
+/// The stream verdict on forged steps: a named constraint, or the final checks.
+fn stream_cell(steps: &[Step]) -> Result<(), String> {
+    use foldmem::stream::circuit::z;
+    let zn = stream_run(steps)?;
+    let s = foldmem::stream::base_point();
+    if zn[z::OPEN] != F::ZERO {
+        return Err("segment left open".into());
+    }
+    if (zn[z::GX], zn[z::GY]) != (s.x, s.y) {
+        return Err("G is not back at S".into());
+    }
+    Ok(())
+}
+
+fn stream_slot(steps: &mut [Step], step: usize, slot: usize) -> &mut foldmem::stream::OpSlot {
+    match &mut steps[step] {
+        Step::Op { slots, .. } => &mut slots[slot],
+        _ => panic!("not an op step"),
+    }
+}
+
 fn honest_halo2() -> MemCircuit {
     MemCircuit::new(halo2_compat::rows(&ops()).unwrap())
 }
@@ -628,6 +795,16 @@ fn forged_read(b: Backend, i: usize) -> Result<(), String> {
             o[i].value = Word::from_u64(o[i].value.to_u64().unwrap() + 1);
             halo2_cell(&MemCircuit::new(halo2_compat::rows(&o).unwrap()))
         }
+        // k = 2 slots per step, 4 ops per segment: op i is in step i / 2 of its segment's run
+        Backend::Stream => stream_cell(&stream_steps(
+            &ops(),
+            |j, s| {
+                if j == i / 4 {
+                    stream_slot(s, (i % 4) / 2, i % 2).value += F::ONE;
+                }
+            },
+            |_| {},
+        )),
     }
 }
 
@@ -677,6 +854,17 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                 }
                 halo2_cell(&c)
             }
+            Stream => stream_cell(&stream_steps(
+                &ops(),
+                |j, s| {
+                    if j == 0 {
+                        let o = stream_slot(s, 0, 1);
+                        o.value += F::ONE;
+                        o.prev_value += F::ONE;
+                    }
+                },
+                |_| {},
+            )),
         }),
         Row::AddrOutOfRange => {
             // every backend: a trace line with an address of 2^64 does not parse
@@ -720,6 +908,47 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                     }
                     reasons.push(rejected(offline_cell(&s, z0), "address 2^64 + 200"));
                 }
+                Stream => {
+                    // address 200 forged as 2^64 + 200 in its ops, boundary slots and audit: the
+                    // audit's address order is range-checked to 64 bits
+                    let big = F::from_u128(1u128 << 64) + F::from(200);
+                    let steps = stream_steps(
+                        &ops(),
+                        |_, s| {
+                            for st in s.iter_mut() {
+                                match st {
+                                    Step::Op { slots, .. } => {
+                                        for o in slots.iter_mut().filter(|o| o.addr == F::from(200)) {
+                                            o.addr = big;
+                                        }
+                                    }
+                                    Step::Boundary { slots, .. } => {
+                                        for b in slots.iter_mut().filter(|b| b.addr == F::from(200)) {
+                                            *b = foldmem::stream::boundary_slot(
+                                                big,
+                                                (b.value_in, b.time_in),
+                                                (b.value_out, b.time_out),
+                                            );
+                                        }
+                                    }
+                                    Step::Audit { .. } => {}
+                                }
+                            }
+                        },
+                        |a| {
+                            for st in a.iter_mut() {
+                                if let Step::Audit { slots } = st {
+                                    for sl in slots.iter_mut().filter(|sl| sl.addr == F::from(200)) {
+                                        sl.addr = big;
+                                        sl.h_init = foldmem::stream::curve::h2c(big, F::ZERO, F::ZERO).0;
+                                        sl.h_final = foldmem::stream::curve::h2c(big, sl.value, sl.time).0;
+                                    }
+                                }
+                            }
+                        },
+                    );
+                    reasons.push(rejected(stream_cell(&steps), "address 2^64 + 200"));
+                }
                 Halo2 => {}
             }
             Cell::Rejected(reasons)
@@ -731,6 +960,14 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                     Body::Merkle { outputs, .. } => outputs.initial_root += F::ONE,
                     Body::SuperNova { outputs, .. } => outputs.initial_root += F::ONE,
                     _ => unreachable!(),
+                }
+                verify(fx, &f, &ops())
+            }
+            // a prover-chosen start state: the claim names another start than the seed at 0
+            Stream => {
+                let mut f = fx.honest.clone();
+                if let Body::Stream { outputs, .. } = &mut f.body {
+                    outputs.start_time = 1;
                 }
                 verify(fx, &f, &ops())
             }
@@ -750,6 +987,8 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                 Body::SuperNova { outputs, .. } => outputs.final_root += F::ONE,
                 // the offline backend's final memory claim is the balanced fingerprint
                 Body::Offline { outputs, .. } => outputs.fingerprint += F::ONE,
+                // the stream backend's: the multiset-hash point back at S
+                Body::Stream { outputs, .. } => outputs.g = -outputs.g,
                 Body::Halo2 { .. } => unreachable!("not applicable"),
             }
             verify(fx, &f, &ops())
@@ -762,6 +1001,7 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                 Body::Merkle { outputs, .. } => outputs.op_count -= 1,
                 Body::SuperNova { outputs, .. } => outputs.op_count -= 1,
                 Body::Offline { outputs, .. } => outputs.op_count -= 1,
+                Body::Stream { outputs, .. } => outputs.op_count -= 1,
                 Body::Halo2 { outputs, .. } => outputs.op_count += 1,
             }
             // without the trace, so the claim meets the SNARK, not the count check
@@ -778,6 +1018,7 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                 Body::Merkle { outputs, .. } => outputs.trace_hash += F::ONE,
                 Body::SuperNova { outputs, .. } => outputs.trace_hash += F::ONE,
                 Body::Offline { outputs, .. } => outputs.trace_hash += F::ONE,
+                Body::Stream { outputs, .. } => outputs.trace_hash += F::ONE,
                 Body::Halo2 { .. } => unreachable!("not applicable"),
             }
             pipeline::verify_proof(&fx.keys, &f, None::<Vec<_>>).map_err(reason)
@@ -792,6 +1033,7 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                 (Body::Offline { snark, .. }, Body::Offline { snark: p, .. }) => *snark = p,
                 (Body::SuperNova { snark, .. }, Body::SuperNova { snark: p, .. }) => *snark = p,
                 (Body::Halo2 { proof, .. }, Body::Halo2 { proof: p, .. }) => *proof = p,
+                (Body::Stream { snark, .. }, Body::Stream { snark: p, .. }) => *snark = p,
                 _ => unreachable!(),
             }
             verify(fx, &f, &all)
@@ -846,6 +1088,21 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                 let mut c = honest_halo2();
                 c.sorted[1] = c.sorted[0];
                 halo2_cell(&c)
+            }
+            // op step 1 of segment 0 folded a second time right after itself
+            Stream => {
+                let replayed = stream_steps(
+                    &ops(),
+                    |j, s| {
+                        if j == 0 {
+                            let again = s[1].clone();
+                            s.insert(2, again);
+                        }
+                    },
+                    |_| {},
+                );
+                stream_cell(&replayed)
+                    .and_then(|_| Err("replayed: trace chain differs".to_string()))
             }
         }),
         Row::OtherParams => {
@@ -968,6 +1225,29 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                 Halo2 => reasons.push(header(&|s: &mut Shape| {
                     *s = Shape::Halo2(Halo2Shape { k: 30 })
                 })),
+                Stream => {
+                    for (k, m, t) in [(0, 2, 16), (2, 0, 16), (2, 2, 64)] {
+                        reasons.push(header(&move |s: &mut Shape| {
+                            *s = Shape::Stream(StreamShape {
+                                ops_per_step: k,
+                                boundary_slots: m,
+                                time_bits: t,
+                            })
+                        }));
+                    }
+                    reasons.push(synth_refused(foldmem::stream::circuit::z::ARITY, |cs, z| {
+                        use arecibo::traits::circuit_supernova::StepCircuit;
+                        StreamCircuit::blank(
+                            StreamShape {
+                                ops_per_step: 0,
+                                ..stream_shape(2)
+                            },
+                            0,
+                        )
+                        .synthesize(cs, None, z)
+                        .map(|_| ())
+                    }));
+                }
             }
             Cell::Rejected(reasons)
         }
@@ -1039,6 +1319,12 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                         .unwrap();
                     foldmem::cache::encode(&shape, &(&k.pp, &k.pk, &k.vk))
                 }
+                Stream => {
+                    let k = other_keys(b)
+                        .downcast::<foldmem::stream::StreamKeys>()
+                        .unwrap();
+                    foldmem::cache::encode(&shape, &(&k.pp, &k.pk, &k.vk))
+                }
                 Halo2 => unreachable!("not applicable"),
             }
             .unwrap();
@@ -1089,6 +1375,12 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                     outputs.initial_root += F::ONE;
                     let k = fx.keys.downcast::<foldmem::supernova::SnKeys>().unwrap();
                     foldmem::supernova::verify_compressed(&k.pp, &k.vk, &sh, snark, outputs)
+                }
+                // the stream backend's initial memory is fixed by the verifier's start state
+                (Body::Stream { outputs, snark }, Shape::Stream(sh)) => {
+                    outputs.start_time = 1;
+                    let k = fx.keys.downcast::<foldmem::stream::StreamKeys>().unwrap();
+                    foldmem::stream::verify_compressed(&k.pp, &k.vk, &sh, snark, outputs)
                 }
                 _ => unreachable!("not applicable"),
             };
@@ -1180,6 +1472,7 @@ fn outputs_len(fx: &Fixture) -> usize {
         Body::Merkle { outputs, .. } => bincode::serialized_size(outputs),
         Body::Offline { outputs, .. } => bincode::serialized_size(outputs),
         Body::SuperNova { outputs, .. } => bincode::serialized_size(outputs),
+        Body::Stream { outputs, .. } => bincode::serialized_size(outputs),
         Body::Halo2 { .. } => Ok(12), // op count, word size
     })
     .unwrap() as usize
@@ -1200,7 +1493,8 @@ fn flips(fx: &Fixture, range: std::ops::Range<usize>, step: usize) -> Cell {
 }
 
 fn other_keys(b: Backend) -> &'static Keys {
-    static K: [OnceLock<Keys>; 4] = [
+    static K: [OnceLock<Keys>; 5] = [
+        OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
@@ -1220,12 +1514,13 @@ fn run_matrix(b: Backend) {
             Backend::Offline => "nova-offline",
             Backend::SuperNova => "supernova",
             Backend::Halo2 => "halo2",
+            Backend::Stream => "stream",
         }
     );
     let mut failures = Vec::new();
     let mut not_applicable = Vec::new();
-    for (row, expect) in MATRIX {
-        let expect = expect[b as usize];
+    for (row, _) in MATRIX {
+        let expect = expected(*row, b);
         match attack(&fx, *row) {
             Cell::NotApplicable(why) => {
                 assert_eq!(
@@ -1287,4 +1582,9 @@ fn forgeries_against_supernova() {
 #[test]
 fn forgeries_against_halo2() {
     run_matrix(Backend::Halo2);
+}
+
+#[test]
+fn forgeries_against_stream() {
+    run_matrix(Backend::Stream);
 }

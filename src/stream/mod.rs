@@ -370,16 +370,22 @@ fn verify_range(
     snark: &StCompressed,
     o: &StreamOutputs,
 ) -> Result<(), VerifyError> {
-    let (zn, _) = snark
-        .verify(pp, vk, &o.z0(), &[<E2 as Engine>::Scalar::ZERO])
-        .map_err(|e| VerifyError::Snark(format!("{e:?}")))?;
+    // arecibo's verifier indexes and asserts on proof content (e.g. the program counter) before
+    // its hash checks: a malformed proof is an invalid proof, never a panic of the caller
+    let (zn, _) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        snark.verify(pp, vk, &o.z0(), &[<E2 as Engine>::Scalar::ZERO])
+    }))
+    .map_err(|_| VerifyError::Snark("malformed SNARK".into()))?
+    .map_err(|e| VerifyError::Snark(format!("{e:?}")))?;
     if zn != o.zn() {
         return Err(VerifyError::OutputMismatch("final state"));
     }
     Ok(())
 }
 
-/// Verify a folded proof of a whole trace (tests; see [`verify_compressed`]).
+/// Verify a folded proof of a whole trace, for the prover's own proofs and tests: arecibo's
+/// folded verifier takes the parameter digest from the proof, so proofs from elsewhere are
+/// verified compressed ([`verify_compressed`]).
 pub fn verify_folded(
     pp: &StParams,
     shape: &StreamShape,

@@ -244,6 +244,27 @@ impl Native {
         steps
     }
 
+    /// What a forging prover does: [`Native::segment_unchecked`], then `edit` on the steps'
+    /// witnesses, then the challenges, trace hash and `G` re-derived from the edited witnesses
+    /// (so a forgery meets the circuit's checks, not a stale challenge).
+    pub fn segment_forged(&mut self, ops: &[(usize, Op)], edit: impl FnOnce(&mut Vec<Step>)) -> Vec<Step> {
+        let (ts, tms, g0) = (self.t, self.time, self.g);
+        let mut steps = self.segment_unchecked(ops);
+        edit(&mut steps);
+        self.t = open_segment_steps(ts, tms, &mut steps);
+        self.g = move_g(g0, &steps);
+        steps
+    }
+
+    /// [`Native::audit`] with `edit` on its steps (`G` re-derived): a forging prover's audit.
+    pub fn audit_forged(&mut self, edit: impl FnOnce(&mut Vec<Step>)) -> Vec<Step> {
+        let g0 = self.g;
+        let (mut steps, _) = self.audit().expect("the audit builds");
+        edit(&mut steps);
+        self.g = move_g(g0, &steps);
+        steps
+    }
+
     /// The audit steps: every touched address once, increasing, with its final value and time
     /// (at least one step, so the phase advances even for an empty trace).
     pub fn audit(&mut self) -> Result<(Vec<Step>, Option<u64>), JobError> {

@@ -218,7 +218,10 @@ impl<'a> StreamProver<'a> {
         opts: &StreamOptions,
     ) -> Result<Self, JobError> {
         let cp = Checkpoint::load(dir)?;
-        if cp.shape != keys.shape || cp.params != st_digests(&keys.pp, &keys.vk).params {
+        if cp.shape != keys.shape
+            || cp.native.shape != keys.shape
+            || cp.params != st_digests(&keys.pp, &keys.vk).params
+        {
             return Err(JobError::Mismatch(format!(
                 "{}: the checkpoint was made with other keys",
                 dir.display()
@@ -236,6 +239,16 @@ impl<'a> StreamProver<'a> {
     /// Trace hash and time the prover stands at (after its last folded segment).
     pub fn position(&self) -> (F, u64) {
         (self.native.t, self.native.time)
+    }
+
+    /// Trace hash and time the proof starts from (the range's start).
+    pub fn start(&self) -> (F, u64) {
+        self.start
+    }
+
+    /// Word size of the trace.
+    pub fn word_bits(&self) -> u32 {
+        self.native.word_bits
     }
 }
 
@@ -361,13 +374,19 @@ pub(crate) fn run(
         None => None,
     };
     let resume_at = prover.as_ref().map(|p| p.position());
-    if let Some((_, at)) = resume_at {
-        if at < lo || at > hi {
+    if let Some(p) = &prover {
+        let (at, (_, from)) = (p.position().1, p.start());
+        if from != lo || at < lo || at > hi || p.word_bits() != word_bits {
             return Err(JobError::Usage(format!(
-                "the checkpoint stands at op {at}, outside this range [{lo}, {hi})"
+                "the checkpoint is of a run from op {from} to op {at} over {}-bit words, not of \
+                 this one (from op {lo}, {word_bits}-bit words): resume with the same range \
+                 and options",
+                p.word_bits()
             )));
         }
     }
+    // the range start the checkpoint's proof claims must be this trace's state at `lo`
+    let resumed_from = prover.as_ref().map(|p| p.start().0);
     let skip_to = resume_at.map(|(_, at)| at).unwrap_or(lo);
     let mut native = Native::new(keys.shape, word_bits);
     let mut hasher = super::TraceHasher::new(k, word_bits);
@@ -378,6 +397,16 @@ pub(crate) fn run(
     }
     for item in ops {
         let (line, op) = item?;
+        if seen == lo && lo > 0 {
+            if let Some(from) = resumed_from {
+                if hasher.at_step_boundary().map(|(_, h)| h) != Some(from) {
+                    return Err(JobError::Input(format!(
+                        "line {line}: the trace's first {lo} ops are not the ones the checkpoint's \
+                         range starts after"
+                    )));
+                }
+            }
+        }
         if seen < skip_to {
             hasher.push(&op);
             if resume_at.is_none() {

@@ -119,18 +119,9 @@ fn forged(
     let mut all = Vec::new();
     for (j, seg) in numbered.chunks(l).enumerate() {
         pre(j, &mut n);
-        let (ts, tms, g0) = (n.t, n.time, n.g);
-        let mut steps = n.segment_unchecked(seg);
-        edit(j, &mut steps);
-        n.t = open_segment_steps(ts, tms, &mut steps);
-        n.g = move_g(g0, &steps);
-        all.extend(steps);
+        all.extend(n.segment_forged(seg, |s| edit(j, s)));
     }
-    let g0 = n.g;
-    let (mut audit, _) = n.audit().unwrap();
-    audit_edit(&mut audit);
-    n.g = move_g(g0, &audit);
-    all.extend(audit);
+    all.extend(n.audit_forged(&mut audit_edit));
     (all, n)
 }
 
