@@ -73,7 +73,11 @@ pub fn program_trace(n: usize, seed: u64) -> Vec<Op> {
         x
     };
     // region bases: high 64-bit addresses, far apart
-    let bases = [0x7ffd_3c00_0000_0000u64, 0x0000_5555_5555_0000, 0x0000_7f3a_1000_0000];
+    let bases = [
+        0x7ffd_3c00_0000_0000u64,
+        0x0000_5555_5555_0000,
+        0x0000_7f3a_1000_0000,
+    ];
     let mut tops = [0u64; 3];
     let mut pool: Vec<u64> = Vec::new();
     let mut mem: HashMap<u64, u64> = HashMap::new();
@@ -705,7 +709,10 @@ mod tests {
         let ratios: Vec<f64> = ops
             .chunks(16384)
             .map(|seg| {
-                let d = seg.iter().map(|o| o.addr).collect::<std::collections::HashSet<_>>();
+                let d = seg
+                    .iter()
+                    .map(|o| o.addr)
+                    .collect::<std::collections::HashSet<_>>();
                 d.len() as f64 / seg.len() as f64
             })
             .collect();

@@ -51,12 +51,12 @@ pub fn default_shapes() -> Vec<Shape> {
         Backend::Supernova,
         Backend::Stream,
     ]
-        .iter()
-        .map(|b| {
-            b.shape(&Default::default())
-                .expect("default shapes are valid")
-        })
-        .collect()
+    .iter()
+    .map(|b| {
+        b.shape(&Default::default())
+            .expect("default shapes are valid")
+    })
+    .collect()
 }
 
 /// Digests the built-in table lists for `shape`, if it is a default shape.

@@ -360,9 +360,15 @@ fn trace_reader(
 }
 
 /// A trace file, or standard input for `-`.
-fn open_trace(path: &Path, word_bits: u32) -> Result<Box<dyn Iterator<Item = TraceItem>>, JobError> {
+fn open_trace(
+    path: &Path,
+    word_bits: u32,
+) -> Result<Box<dyn Iterator<Item = TraceItem>>, JobError> {
     if path == Path::new("-") {
-        Ok(Box::new(TraceReader::new(std::io::stdin().lock(), word_bits)))
+        Ok(Box::new(TraceReader::new(
+            std::io::stdin().lock(),
+            word_bits,
+        )))
     } else {
         Ok(Box::new(trace_reader(path, word_bits)?))
     }
@@ -600,20 +606,19 @@ fn run(cli: Cli) -> Result<(), JobError> {
                     word_bits.unwrap_or(64),
                 ),
             };
-            let range = match run.range {
-                Some(_) if stdin => {
-                    return Err(JobError::Usage(
+            let range =
+                match run.range {
+                    Some(_) if stdin => return Err(JobError::Usage(
                         "--range needs a trace file (the prover replays the ops before its range)"
                             .into(),
-                    ))
-                }
-                Some((index, count)) => Some(RangeSpec {
-                    index,
-                    count,
-                    total_ops: total.unwrap_or(0),
-                }),
-                None => None,
-            };
+                    )),
+                    Some((index, count)) => Some(RangeSpec {
+                        index,
+                        count,
+                        total_ops: total.unwrap_or(0),
+                    }),
+                    None => None,
+                };
             let opts = ProveOptions {
                 segment_ops: run.segment_ops,
                 checkpoint: run.checkpoint,

@@ -336,7 +336,9 @@ pub fn prove_stream<I>(
 where
     I: IntoIterator<Item = TraceItem>,
 {
-    prove_with(keys, word_bits, ops, &ProveOptions::default(), |p| on_op(p.ops))
+    prove_with(keys, word_bits, ops, &ProveOptions::default(), |p| {
+        on_op(p.ops)
+    })
 }
 
 /// [`prove_stream`] with run options (the streaming backend's segments, checkpoints,

@@ -680,3 +680,165 @@ fn a_header_with_an_unsupported_shape_is_refused_before_any_setup() {
     // no keys were made for it (setup writes its keys to the cache)
     assert!(!cache.exists(), "setup ran for an unsupported shape");
 }
+
+#[test]
+fn stream_survives_kill_9_resumes_and_splits_across_processes() {
+    let shape = [
+        "--backend",
+        "stream",
+        "--ops-per-step",
+        "8",
+        "--boundary-slots",
+        "4",
+        "--time-bits",
+        "16",
+        "--segment-ops",
+        "16",
+    ];
+    let t = tmp("st.jsonl");
+    let o = bin()
+        .args([
+            "demo",
+            "--ops",
+            "96",
+            "--addr-bits",
+            "40",
+            "--no-cache",
+            "-q",
+            "--emit-trace",
+        ])
+        .arg(&t)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // a prover with checkpoints, killed with SIGKILL after its first complete segment
+    let ck = tmp("st-ck");
+    let _ = std::fs::remove_dir_all(&ck);
+    let p = tmp("st.proof");
+    let mut child = bin()
+        .arg("prove")
+        .arg(&t)
+        .arg("-o")
+        .arg(&p)
+        .args(shape)
+        .arg("--no-cache")
+        .arg("--checkpoint")
+        .arg(&ck)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let file = ck.join("checkpoint.bin");
+    let start = std::time::Instant::now();
+    while !file.exists() {
+        assert!(start.elapsed().as_secs() < 600, "no checkpoint written");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(!p.exists(), "killed before finishing");
+    // resumed with the same trace and options: the final proof verifies
+    let o = prove(
+        &t,
+        &p,
+        &[
+            &shape[..],
+            &[
+                "--checkpoint",
+                ck.to_str().unwrap(),
+                "--resume",
+                ck.to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = verify(&p, Some(&t), None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // a resumed run fed another prefix is refused; fed another tail, it proves that other
+    // trace, which the original does not verify against
+    let text = std::fs::read_to_string(&t).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let other_prefix = tmp("st-prefix.jsonl");
+    std::fs::write(
+        &other_prefix,
+        format!(
+            "{{\"op\":\"read\",\"addr\":5,\"value\":0}}\n{}\n",
+            lines[1..].join("\n")
+        ),
+    )
+    .unwrap();
+    let o = prove(
+        &other_prefix,
+        &tmp("x.proof"),
+        &[&shape[..], &["--resume", ck.to_str().unwrap()]].concat(),
+        None,
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not the ones the checkpoint proved"),
+        "{}",
+        stderr(&o)
+    );
+    let other_tail = tmp("st-tail.jsonl");
+    let mut tail: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    tail.push("{\"op\":\"write\",\"addr\":77,\"value\":1}".into());
+    std::fs::write(&other_tail, tail.join("\n") + "\n").unwrap();
+    let q = tmp("st-tail.proof");
+    let o = prove(
+        &other_tail,
+        &q,
+        &[&shape[..], &["--resume", ck.to_str().unwrap()]].concat(),
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(verify(&q, Some(&other_tail), None).status.success());
+    assert_eq!(verify(&q, Some(&t), None).status.code(), Some(1));
+
+    // continuations: plan, two ranges proven by two processes at once, one verify
+    let o = bin()
+        .arg("plan")
+        .arg(&t)
+        .args(["--ranges", "2"])
+        .args(shape)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        field(&stdout(&o), "range 1/2").starts_with("ops 49..96 start_time 48"),
+        "{}",
+        stdout(&o)
+    );
+    let (p0, p1) = (tmp("st-part0.proof"), tmp("st-part1.proof"));
+    let spawn = |i: usize, out: &Path| {
+        bin()
+            .arg("prove")
+            .arg(&t)
+            .arg("-o")
+            .arg(out)
+            .args(shape)
+            .args(["--range", &format!("{i}/2"), "--no-cache", "-q"])
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn(0, &p0), spawn(1, &p1));
+    assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+    let mut cmd = bin();
+    cmd.arg("verify")
+        .arg(&p0)
+        .arg(&p1)
+        .arg("--trace")
+        .arg(&t)
+        .arg("--no-cache");
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(field(&out, "parts"), "2");
+    assert_eq!(field(&out, "ops"), "96");
+    // in the wrong order, or one part alone, they prove nothing
+    let mut cmd = bin();
+    cmd.arg("verify").arg(&p1).arg(&p0).arg("--no-cache");
+    assert_eq!(cmd.output().unwrap().status.code(), Some(1));
+    assert_eq!(verify(&p1, None, None).status.code(), Some(1));
+}

@@ -918,12 +918,14 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                             for st in s.iter_mut() {
                                 match st {
                                     Step::Op { slots, .. } => {
-                                        for o in slots.iter_mut().filter(|o| o.addr == F::from(200)) {
+                                        for o in slots.iter_mut().filter(|o| o.addr == F::from(200))
+                                        {
                                             o.addr = big;
                                         }
                                     }
                                     Step::Boundary { slots, .. } => {
-                                        for b in slots.iter_mut().filter(|b| b.addr == F::from(200)) {
+                                        for b in slots.iter_mut().filter(|b| b.addr == F::from(200))
+                                        {
                                             *b = foldmem::stream::boundary_slot(
                                                 big,
                                                 (b.value_in, b.time_in),
@@ -938,10 +940,13 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                         |a| {
                             for st in a.iter_mut() {
                                 if let Step::Audit { slots } = st {
-                                    for sl in slots.iter_mut().filter(|sl| sl.addr == F::from(200)) {
+                                    for sl in slots.iter_mut().filter(|sl| sl.addr == F::from(200))
+                                    {
                                         sl.addr = big;
-                                        sl.h_init = foldmem::stream::curve::h2c(big, F::ZERO, F::ZERO).0;
-                                        sl.h_final = foldmem::stream::curve::h2c(big, sl.value, sl.time).0;
+                                        sl.h_init =
+                                            foldmem::stream::curve::h2c(big, F::ZERO, F::ZERO).0;
+                                        sl.h_final =
+                                            foldmem::stream::curve::h2c(big, sl.value, sl.time).0;
                                     }
                                 }
                             }
@@ -1235,18 +1240,21 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                             })
                         }));
                     }
-                    reasons.push(synth_refused(foldmem::stream::circuit::z::ARITY, |cs, z| {
-                        use arecibo::traits::circuit_supernova::StepCircuit;
-                        StreamCircuit::blank(
-                            StreamShape {
-                                ops_per_step: 0,
-                                ..stream_shape(2)
-                            },
-                            0,
-                        )
-                        .synthesize(cs, None, z)
-                        .map(|_| ())
-                    }));
+                    reasons.push(synth_refused(
+                        foldmem::stream::circuit::z::ARITY,
+                        |cs, z| {
+                            use arecibo::traits::circuit_supernova::StepCircuit;
+                            StreamCircuit::blank(
+                                StreamShape {
+                                    ops_per_step: 0,
+                                    ..stream_shape(2)
+                                },
+                                0,
+                            )
+                            .synthesize(cs, None, z)
+                            .map(|_| ())
+                        },
+                    ));
                 }
             }
             Cell::Rejected(reasons)

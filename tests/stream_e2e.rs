@@ -87,7 +87,15 @@ fn segments_fold_compress_and_verify() {
 fn an_inconsistent_op_is_refused_with_its_line() {
     let mut o = ops();
     o[6] = Op::read(200, 2u64);
-    let mut p = StreamProver::new(st(), 64, &StreamOptions { segment_ops: 4, ..Default::default() }).unwrap();
+    let mut p = StreamProver::new(
+        st(),
+        64,
+        &StreamOptions {
+            segment_ops: 4,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let mut err = None;
     for (i, op) in o.iter().enumerate() {
         if let Err(e) = p.push(i + 1, op) {
@@ -97,5 +105,136 @@ fn an_inconsistent_op_is_refused_with_its_line() {
     }
     let e = err.expect("refused when its segment completes");
     assert_eq!(e.exit_code(), 4);
-    assert!(e.to_string().contains("line 7: read of 0xc8 returned 2, last written 1"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("line 7: read of 0xc8 returned 2, last written 1"),
+        "{e}"
+    );
+}
+
+fn part(
+    ops: &[Op],
+    index: usize,
+    count: usize,
+    audit_everywhere: bool,
+) -> foldmem::proof::ProofFile {
+    let opts = foldmem::backend::ProveOptions {
+        segment_ops: Some(4),
+        range: Some(foldmem::backend::RangeSpec {
+            index,
+            count,
+            total_ops: ops.len() as u64,
+        }),
+        ..Default::default()
+    };
+    if audit_everywhere && index + 1 < count {
+        // a forging prover that audits a part before the last (resetting memory twice)
+        let (lo, hi, _) = stream::range_bounds(opts.range.as_ref().unwrap(), 4).unwrap();
+        let mut n = stream::Native::new(shape(), 64);
+        for (i, op) in ops[..lo as usize].iter().enumerate() {
+            n.replay(i + 1, op).unwrap();
+        }
+        n.set_trace_hash(stream::trace_hash(ops[..lo as usize].iter().copied(), 64, 4).1);
+        let mut p = StreamProver::from_native(
+            st(),
+            n,
+            &StreamOptions {
+                segment_ops: 4,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        for (i, op) in ops[lo as usize..hi as usize].iter().enumerate() {
+            p.push(lo as usize + i + 1, op).unwrap();
+        }
+        let f = p.finish(true).unwrap();
+        let snark = stream::compress_proof(st(), &f.snark).unwrap();
+        let mut file =
+            pipeline::prove_with(keys(), 64, foldmem::trace::numbered(ops), &opts, |_| {})
+                .unwrap()
+                .0;
+        file.body = foldmem::proof::Body::Stream {
+            outputs: f.outputs,
+            snark,
+        };
+        return file;
+    }
+    pipeline::prove_with(keys(), 64, foldmem::trace::numbered(ops), &opts, |_| {})
+        .unwrap()
+        .0
+}
+
+fn verify_parts(parts: &[foldmem::proof::ProofFile]) -> Result<(), String> {
+    pipeline::verify_parts(keys(), parts, Some(foldmem::trace::numbered(&ops())))
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn continuations_chain_and_every_broken_chain_is_refused() {
+    let o = ops();
+    let parts: Vec<_> = (0..3).map(|i| part(&o, i, 3, false)).collect();
+    verify_parts(&parts).unwrap();
+    // a single part, or the parts in another order, do not chain
+    let start = "the claim is not an accepted statement: range start";
+    for bad in [
+        vec![parts[1].clone(), parts[0].clone(), parts[2].clone()], // reordered
+        vec![parts[0].clone(), parts[2].clone()],                   // a gap (middle dropped)
+        vec![
+            parts[0].clone(),
+            parts[1].clone(),
+            parts[1].clone(),
+            parts[2].clone(),
+        ], // overlap
+    ] {
+        let e = verify_parts(&bad).unwrap_err();
+        assert!(e.contains(start), "{e}");
+    }
+    // every part but the last ends before the audit: a part that also audits is refused
+    let twice = vec![part(&o, 0, 3, true), parts[1].clone(), parts[2].clone()];
+    let e = verify_parts(&twice).unwrap_err();
+    assert!(e.contains("audit (exactly the last part audits)"), "{e}");
+    // the last part alone is not a proof of the trace
+    let e = pipeline::verify_proof(keys(), &parts[2], None::<Vec<_>>).unwrap_err();
+    assert!(e.to_string().contains("start state"), "{e}");
+    // parts of another trace
+    let mut other = ops();
+    other[9] = Op::read(3, 8u64);
+    other[8] = Op::write(9, 6u64);
+    let e =
+        pipeline::verify_parts(keys(), &parts, Some(foldmem::trace::numbered(&other))).unwrap_err();
+    assert!(e.to_string().contains("trace hash"), "{e}");
+}
+
+#[test]
+fn a_prover_chosen_start_state_is_refused() {
+    // part 1 proven from a start the verifier does not build (memory replayed without the
+    // prefix's last write): its start is not part 0's end
+    let o = ops();
+    let p0 = part(&o, 0, 2, false);
+    let mut n = stream::Native::new(shape(), 64);
+    for (i, op) in o[..4].iter().enumerate() {
+        n.replay(i + 1, op).unwrap();
+    }
+    // the forger claims the hash after 4 other ops
+    n.set_trace_hash(stream::trace_hash(o[1..5].iter().copied(), 64, 4).1);
+    let mut p = StreamProver::from_native(
+        st(),
+        n,
+        &StreamOptions {
+            segment_ops: 4,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for (i, op) in o[4..].iter().enumerate() {
+        p.push(5 + i, op).unwrap();
+    }
+    let f = p.finish(true).unwrap();
+    let mut p1 = p0.clone();
+    p1.body = foldmem::proof::Body::Stream {
+        outputs: f.outputs,
+        snark: stream::compress_proof(st(), &f.snark).unwrap(),
+    };
+    let e = verify_parts(&[p0, p1]).unwrap_err();
+    assert!(e.contains("range start"), "{e}");
 }

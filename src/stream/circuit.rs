@@ -228,7 +228,10 @@ fn alloc<CS: ConstraintSystem<F>>(mut cs: CS, v: F) -> Result<Num<F>, SynthesisE
 }
 
 fn bit<CS: ConstraintSystem<F>>(mut cs: CS, v: bool) -> Result<Boolean, SynthesisError> {
-    Ok(Boolean::from(AllocatedBit::alloc(cs.namespace(|| "b"), Some(v))?))
+    Ok(Boolean::from(AllocatedBit::alloc(
+        cs.namespace(|| "b"),
+        Some(v),
+    )?))
 }
 
 fn as_num<CS: ConstraintSystem<F>>(b: &Boolean) -> Num<F> {
@@ -284,7 +287,11 @@ fn open_segment<CS: ConstraintSystem<F>>(
     let alp = alloc(cs.namespace(|| "fresh alpha"), w.alpha)?;
     // x' = fresh + o·(carried − fresh)
     let pick = |cs: &mut CS, name: &str, carried: Num<F>, fresh: Num<F>| {
-        let d = mul(cs.namespace(|| name.to_string()), &o, &sub(&carried, &fresh))?;
+        let d = mul(
+            cs.namespace(|| name.to_string()),
+            &o,
+            &sub(&carried, &fresh),
+        )?;
         Ok::<_, SynthesisError>(fresh.add(&d))
     };
     let ts = pick(&mut cs, "TS", st.get(z::TS), st.get(z::T))?;
@@ -340,11 +347,7 @@ fn select_point<CS: ConstraintSystem<F>>(
 }
 
 /// Every value of a disabled slot is 0.
-fn zero_when_disabled<CS: ConstraintSystem<F>>(
-    cs: &mut CS,
-    en: &Num<F>,
-    values: &[&Num<F>],
-) {
+fn zero_when_disabled<CS: ConstraintSystem<F>>(cs: &mut CS, en: &Num<F>, values: &[&Num<F>]) {
     let off = sub(&one::<CS>(), en);
     for (i, v) in values.iter().enumerate() {
         enforce_product_zero(cs, &format!("disabled value {i} is 0"), &off, v);
@@ -400,12 +403,32 @@ fn op_step<CS: ConstraintSystem<F>>(
             &sub(&one, &as_num::<CS>(&wr)),
             &sub(&v, &pv),
         );
-        let fr = fingerprint(cs.namespace(|| "read tuple"), &gam, &alp, &alp2, &a, &pv, &pt)?;
-        let fw = fingerprint(cs.namespace(|| "write tuple"), &gam, &alp, &alp2, &a, &v, &time)?;
+        let fr = fingerprint(
+            cs.namespace(|| "read tuple"),
+            &gam,
+            &alp,
+            &alp2,
+            &a,
+            &pv,
+            &pt,
+        )?;
+        let fw = fingerprint(
+            cs.namespace(|| "write tuple"),
+            &gam,
+            &alp,
+            &alp2,
+            &a,
+            &v,
+            &time,
+        )?;
         rs = absorb_factor(cs.namespace(|| "rs"), &rs, &en, &fr)?;
         ws = absorb_factor(cs.namespace(|| "ws"), &ws, &en, &fw)?;
         // tag = is_write + 2·is_stack + 4·enabled
-        let tag = add_bool::<CS>(add_bool::<CS>(as_num::<CS>(&wr), &stk, F::from(2)), &en_b, F::from(4));
+        let tag = add_bool::<CS>(
+            add_bool::<CS>(as_num::<CS>(&wr), &stk, F::from(2)),
+            &en_b,
+            F::from(4),
+        );
         tx.extend([a, v, tag]);
         px.extend([pv, pt]);
     }
@@ -451,7 +474,15 @@ fn boundary_step<CS: ConstraintSystem<F>>(
         zero_when_disabled(&mut cs, &en, &[&a, &vi, &ti, &vo, &to]);
         // the incoming tuple is written into the segment, the outgoing one read out of it
         let fi = fingerprint(cs.namespace(|| "in tuple"), &gam, &alp, &alp2, &a, &vi, &ti)?;
-        let fo = fingerprint(cs.namespace(|| "out tuple"), &gam, &alp, &alp2, &a, &vo, &to)?;
+        let fo = fingerprint(
+            cs.namespace(|| "out tuple"),
+            &gam,
+            &alp,
+            &alp2,
+            &a,
+            &vo,
+            &to,
+        )?;
         ws = absorb_factor(cs.namespace(|| "ws"), &ws, &en, &fi)?;
         rs = absorb_factor(cs.namespace(|| "rs"), &rs, &en, &fo)?;
         // G += H(out) − H(in) when enabled
@@ -475,7 +506,13 @@ fn boundary_step<CS: ConstraintSystem<F>>(
     let cn = as_num::<CS>(&c);
     let one = one::<CS>();
     enforce_product_zero(cs, "close an open segment", &cn, &sub(&one, &was_open));
-    let ins = [st.get(z::TS), st.get(z::T), st.get(z::TMS), st.get(z::PCH), b];
+    let ins = [
+        st.get(z::TS),
+        st.get(z::T),
+        st.get(z::TMS),
+        st.get(z::PCH),
+        b,
+    ];
     let want_g = challenge6_circuit(&mut cs.namespace(|| "gamma"), ins.clone(), 1)?;
     let want_a = challenge6_circuit(&mut cs.namespace(|| "alpha"), ins, 2)?;
     enforce_product_zero(cs, "gamma is the segment hash", &cn, &sub(&gam, &want_g));

@@ -30,7 +30,8 @@ pub fn curve_b() -> F {
 impl Affine {
     /// The group element, if the coordinates are on the curve.
     pub fn to_point(self) -> Option<pasta_curves::vesta::Point> {
-        Option::from(pasta_curves::vesta::Affine::from_xy(self.x, self.y)).map(|a: pasta_curves::vesta::Affine| a.into())
+        Option::from(pasta_curves::vesta::Affine::from_xy(self.x, self.y))
+            .map(|a: pasta_curves::vesta::Affine| a.into())
     }
 
     /// Affine coordinates of a group element (`None` for the identity).
@@ -41,7 +42,6 @@ impl Affine {
             y: *c.y(),
         })
     }
-
 }
 
 impl std::ops::Neg for Affine {
@@ -205,7 +205,9 @@ pub fn add_gadget<CS: ConstraintSystem<F>>(
         |lc| lc + w.get_variable(),
         |lc| lc + CS::one(),
     );
-    let lambda = alloc_with(cs.namespace(|| "lambda"), "lambda", || Ok(val(&dy)? * inv()?))?;
+    let lambda = alloc_with(cs.namespace(|| "lambda"), "lambda", || {
+        Ok(val(&dy)? * inv()?)
+    })?;
     cs.enforce(
         || "lambda is the slope",
         |lc| lc + lambda.get_variable(),
@@ -213,7 +215,9 @@ pub fn add_gadget<CS: ConstraintSystem<F>>(
         |_| dy.lc(F::ONE),
     );
     let xr = alloc_with(cs.namespace(|| "x_R"), "x", || {
-        let l = lambda.get_value().ok_or(SynthesisError::AssignmentMissing)?;
+        let l = lambda
+            .get_value()
+            .ok_or(SynthesisError::AssignmentMissing)?;
         Ok(l.square() - val(&p.x)? - val(&q.x)?)
     })?;
     cs.enforce(
@@ -224,7 +228,9 @@ pub fn add_gadget<CS: ConstraintSystem<F>>(
     );
     let xr: Num<F> = xr.into();
     let yr = alloc_with(cs.namespace(|| "y_R"), "y", || {
-        let l = lambda.get_value().ok_or(SynthesisError::AssignmentMissing)?;
+        let l = lambda
+            .get_value()
+            .ok_or(SynthesisError::AssignmentMissing)?;
         Ok(l * (val(&p.x)? - val(&xr)?) - val(&p.y)?)
     })?;
     cs.enforce(
@@ -233,7 +239,10 @@ pub fn add_gadget<CS: ConstraintSystem<F>>(
         |_| sub(&p.x, &xr).lc(F::ONE),
         |lc| lc + yr.get_variable() + &p.y.lc(F::ONE),
     );
-    Ok(PointVar { x: xr, y: yr.into() })
+    Ok(PointVar {
+        x: xr,
+        y: yr.into(),
+    })
 }
 
 #[cfg(test)]
@@ -266,8 +275,14 @@ mod tests {
         let d = add_gadget(cs.namespace(|| "r-q"), &r, &q.neg()).unwrap();
         assert!(cs.is_satisfied(), "{:?}", cs.which_is_unsatisfied());
         let want = Affine::from_point(pa.to_point().unwrap() + pb.to_point().unwrap()).unwrap();
-        assert_eq!((r.x.get_value().unwrap(), r.y.get_value().unwrap()), (want.x, want.y));
-        assert_eq!((d.x.get_value().unwrap(), d.y.get_value().unwrap()), (pa.x, pa.y));
+        assert_eq!(
+            (r.x.get_value().unwrap(), r.y.get_value().unwrap()),
+            (want.x, want.y)
+        );
+        assert_eq!(
+            (d.x.get_value().unwrap(), d.y.get_value().unwrap()),
+            (pa.x, pa.y)
+        );
         // either sign of y is a valid witness
         let neg = H2cWitness { negate: true, ..wa };
         assert_eq!(h2c_with(F::from(7), F::from(8), F::from(9), neg), Some(-pa));

@@ -429,10 +429,14 @@ pub fn verify_parts(
         }
         let last = i == parts.len() - 1;
         if o.audited != last {
-            return Err(VerifyError::Statement("audit (exactly the last part audits)"));
+            return Err(VerifyError::Statement(
+                "audit (exactly the last part audits)",
+            ));
         }
         if !last && o.last_addr.is_some() {
-            return Err(VerifyError::Statement("audit (a part before the last audited)"));
+            return Err(VerifyError::Statement(
+                "audit (a part before the last audited)",
+            ));
         }
         verify_range(pp, vk, snark, o).map_err(|e| match e {
             VerifyError::Snark(m) => VerifyError::Snark(format!("part {i}: {m}")),
@@ -523,7 +527,9 @@ impl ProofSystem for StreamKeys {
         let mut parts = Vec::with_capacity(bodies.len());
         for b in bodies {
             let Body::Stream { outputs, snark } = b else {
-                return Err(JobError::Invalid("proof body does not match the backend".into()));
+                return Err(JobError::Invalid(
+                    "proof body does not match the backend".into(),
+                ));
             };
             parts.push((snark, outputs));
         }
@@ -544,7 +550,9 @@ impl ProofSystem for StreamKeys {
         trace: Option<&mut dyn Iterator<Item = TraceItem>>,
     ) -> Result<(), JobError> {
         let Body::Stream { outputs, snark } = body else {
-            return Err(JobError::Invalid("proof body does not match the backend".into()));
+            return Err(JobError::Invalid(
+                "proof body does not match the backend".into(),
+            ));
         };
         verify_compressed(&self.pp, &self.vk, &self.shape, snark, outputs)?;
         if let Some(trace) = trace {
@@ -564,5 +572,6 @@ impl ProofSystem for StreamKeys {
 
 /// Compress a folded proof.
 pub fn compress_proof(keys: &StreamKeys, folded: &StRecursive) -> Result<StCompressed, JobError> {
-    StCompressed::prove(&keys.pp, &keys.pk, folded).map_err(|e| JobError::Internal(format!("{e:?}")))
+    StCompressed::prove(&keys.pp, &keys.pk, folded)
+        .map_err(|e| JobError::Internal(format!("{e:?}")))
 }

@@ -247,7 +247,11 @@ impl Native {
     /// What a forging prover does: [`Native::segment_unchecked`], then `edit` on the steps'
     /// witnesses, then the challenges, trace hash and `G` re-derived from the edited witnesses
     /// (so a forgery meets the circuit's checks, not a stale challenge).
-    pub fn segment_forged(&mut self, ops: &[(usize, Op)], edit: impl FnOnce(&mut Vec<Step>)) -> Vec<Step> {
+    pub fn segment_forged(
+        &mut self,
+        ops: &[(usize, Op)],
+        edit: impl FnOnce(&mut Vec<Step>),
+    ) -> Vec<Step> {
         let (ts, tms, g0) = (self.t, self.time, self.g);
         let mut steps = self.segment_unchecked(ops);
         edit(&mut steps);
@@ -310,7 +314,6 @@ impl Native {
     }
 }
 
-
 /// An enabled boundary slot for `addr` with its tuples before and after the segment (hashed to
 /// the curve with the first counters that work).
 pub fn boundary_slot(addr: F, (vi, ti): (F, F), (vo, to): (F, F)) -> BoundarySlot {
@@ -352,14 +355,19 @@ pub fn open_segment_steps(ts: F, tms: u64, steps: &mut [Step]) -> F {
                     })
                     .collect();
                 t = chain32_absorb(t, &tx);
-                let px: Vec<F> = slots.iter().flat_map(|s| [s.prev_value, s.prev_time]).collect();
+                let px: Vec<F> = slots
+                    .iter()
+                    .flat_map(|s| [s.prev_value, s.prev_time])
+                    .collect();
                 pch = chain32_absorb(pch, &px);
             }
             Step::Boundary { slots, .. } => {
                 let bx: Vec<F> = slots
                     .iter()
                     .flat_map(|s| {
-                        let x = |a, v, t, w| curve::h2c_with(a, v, t, w).map(|p| p.x).unwrap_or(F::ZERO);
+                        let x = |a, v, t, w| {
+                            curve::h2c_with(a, v, t, w).map(|p| p.x).unwrap_or(F::ZERO)
+                        };
                         [
                             x(s.addr, s.value_in, s.time_in, s.h_in),
                             x(s.addr, s.value_out, s.time_out, s.h_out),

@@ -43,7 +43,11 @@ pub struct StreamProver<'a> {
 
 impl<'a> StreamProver<'a> {
     /// A prover of a whole trace over the empty memory.
-    pub fn new(keys: &'a StreamKeys, word_bits: u32, opts: &StreamOptions) -> Result<Self, JobError> {
+    pub fn new(
+        keys: &'a StreamKeys,
+        word_bits: u32,
+        opts: &StreamOptions,
+    ) -> Result<Self, JobError> {
         Self::from_native(keys, Native::new(keys.shape, word_bits), opts)
     }
 
@@ -151,8 +155,9 @@ impl<'a> StreamProver<'a> {
                     first: c.step.index(),
                 };
                 let z0 = canonical(self.start.0, self.start.1);
-                let mut s = StRecursive::new(pp, &isa, &c, &c2, &z0, &[<E2 as Engine>::Scalar::ZERO])
-                    .map_err(err)?;
+                let mut s =
+                    StRecursive::new(pp, &isa, &c, &c2, &z0, &[<E2 as Engine>::Scalar::ZERO])
+                        .map_err(err)?;
                 s.prove_step(pp, &c, &c2).map_err(err)?;
                 self.snark = Some(s);
             }
@@ -175,7 +180,9 @@ impl<'a> StreamProver<'a> {
             }
         }
         let Some(step) = self.pending.take() else {
-            return Err(JobError::Input("nothing to prove: the range has no ops".into()));
+            return Err(JobError::Input(
+                "nothing to prove: the range has no ops".into(),
+            ));
         };
         self.fold_now(step, AUDIT)?;
         let outputs = StreamOutputs {
@@ -299,9 +306,14 @@ impl Checkpoint {
 
     fn load(dir: &std::path::Path) -> Result<Self, JobError> {
         let path = dir.join(CHECKPOINT_FILE);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| JobError::Io(format!("{}: {e}", path.display())))?;
-        let bad = |why: String| JobError::Usage(format!("{}: not a usable checkpoint: {why}", path.display()));
+        let bytes =
+            std::fs::read(&path).map_err(|e| JobError::Io(format!("{}: {e}", path.display())))?;
+        let bad = |why: String| {
+            JobError::Usage(format!(
+                "{}: not a usable checkpoint: {why}",
+                path.display()
+            ))
+        };
         use bincode::Options;
         let codec = bincode::DefaultOptions::new()
             .with_fixint_encoding()
@@ -325,7 +337,6 @@ pub fn checkpoint_position(dir: &std::path::Path) -> Result<(u64, F), JobError> 
     let cp = Checkpoint::load(dir)?;
     Ok((cp.native.time, cp.native.t))
 }
-
 
 /// The ops `[lo, hi)` of range `r` (whole segments of `l` ops), and whether it is the last.
 pub fn range_bounds(r: &RangeSpec, l: usize) -> Result<(u64, u64, bool), JobError> {
@@ -447,7 +458,11 @@ pub(crate) fn run(
     if seen < skip_to {
         return Err(JobError::Input(format!(
             "the trace has {seen} ops, fewer than the {skip_to} before this {}",
-            if resume_at.is_some() { "checkpoint" } else { "range" }
+            if resume_at.is_some() {
+                "checkpoint"
+            } else {
+                "range"
+            }
         )));
     }
     prover.expect("started").finish(last)

@@ -3,9 +3,9 @@
 
 use super::circuit::z;
 use super::*;
+use crate::step::gadgets::alloc_state;
 use crate::trace::Op;
 use crate::word::Word;
-use crate::step::gadgets::alloc_state;
 use bellpepper_core::test_cs::TestConstraintSystem;
 
 pub(crate) fn shape() -> StreamShape {
@@ -51,7 +51,10 @@ pub(crate) fn run(steps: &[Step], z0: Vec<F>) -> Result<Vec<F>, String> {
     use arecibo::traits::circuit_supernova::StepCircuit;
     let mut zv = z0;
     for (i, s) in steps.iter().enumerate() {
-        let next = steps.get(i + 1).map(|n| n.index()).unwrap_or(circuit::AUDIT);
+        let next = steps
+            .get(i + 1)
+            .map(|n| n.index())
+            .unwrap_or(circuit::AUDIT);
         let c = StreamCircuit {
             shape: shape(),
             step: s.clone(),
@@ -98,7 +101,11 @@ fn constraint_counts() {
         boundary_slots: 16,
         time_bits: 32,
     });
-    println!("op step {op} ({} per slot), boundary {b} ({} per slot), audit {a}", op / 64, b / 16);
+    println!(
+        "op step {op} ({} per slot), boundary {b} ({} per slot), audit {a}",
+        op / 64,
+        b / 16
+    );
 }
 
 // ---- forging provers: honest steps, edited witnesses, challenges re-derived from the edits ----
@@ -169,7 +176,10 @@ fn wrong_read_breaks_the_read_constraint() {
         },
         no_audit,
     );
-    assert_eq!(verdict(&steps), "unsatisfied: step 0: slot 1/read value = prev value");
+    assert_eq!(
+        verdict(&steps),
+        "unsatisfied: step 0: slot 1/read value = prev value"
+    );
 }
 
 #[test]
@@ -188,7 +198,11 @@ fn forged_prev_tuple_unbalances_the_segment() {
         },
         no_audit,
     );
-    assert!(verdict(&steps).ends_with(": RS = WS"), "{}", verdict(&steps));
+    assert!(
+        verdict(&steps).ends_with(": RS = WS"),
+        "{}",
+        verdict(&steps)
+    );
 }
 
 #[test]
@@ -227,7 +241,11 @@ fn challenges_rewitnessed_mid_segment_are_ignored() {
             alpha: F::from(678),
         };
     }
-    assert!(verdict(&steps).ends_with(": RS = WS"), "{}", verdict(&steps));
+    assert!(
+        verdict(&steps).ends_with(": RS = WS"),
+        "{}",
+        verdict(&steps)
+    );
 }
 
 #[test]
@@ -373,7 +391,11 @@ fn a_touched_address_missing_from_the_boundary_or_the_audit_is_refused() {
         },
         no_audit,
     );
-    assert!(verdict(&steps).ends_with(": RS = WS"), "{}", verdict(&steps));
+    assert!(
+        verdict(&steps).ends_with(": RS = WS"),
+        "{}",
+        verdict(&steps)
+    );
     // audit: address 200 dropped
     let (steps, _) = forged(&ops(), 4, no_pre, no_edit, |a| {
         if let Step::Audit { slots } = &mut a[0] {
