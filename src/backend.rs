@@ -222,6 +222,11 @@ pub trait ProofSystem: Send + Sync {
     /// Primary-circuit constraints per op, folding verifier included (SuperNova: the largest
     /// circuit), if the backend is R1CS.
     fn constraints_per_op(&self) -> Option<f64>;
+    /// What one fold step commits to, per op: (primary + secondary constraints of the op step) /
+    /// ops per step, if the backend folds.
+    fn effective_constraints_per_op(&self) -> Option<f64> {
+        None
+    }
     /// Extra `key: value` lines about the circuits, printed by `prove`.
     fn circuit_lines(&self) -> Lines {
         Vec::new()

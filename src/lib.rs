@@ -34,6 +34,7 @@ pub mod merkle;
 pub mod nova;
 pub mod offline;
 pub mod pipeline;
+pub mod profile;
 pub mod proof;
 pub mod step;
 pub mod stream;

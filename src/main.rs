@@ -108,7 +108,7 @@ enum Cmd {
         /// Number of ranges.
         #[arg(long)]
         ranges: usize,
-        /// Ops per segment (ranges are whole segments) [default: 16384].
+        /// Ops per segment (ranges are whole segments) [default: 16384 rounded up to whole op steps].
         #[arg(long)]
         segment_ops: Option<usize>,
         #[command(flatten)]
@@ -128,6 +128,14 @@ enum Cmd {
         /// SVG plot of per-op time against memory size.
         #[arg(long, default_value = "bench.svg")]
         svg: PathBuf,
+    },
+    /// One benchmark row in its own process (used by `bench` to measure peak memory per row).
+    #[command(hide = true)]
+    BenchRow {
+        /// `stream` or `nova-offline`.
+        backend: String,
+        /// Ops of the real-program-shaped trace.
+        ops: usize,
     },
     /// Run the built-in program, prove its memory trace, verify, and print a summary.
     Demo {
@@ -164,7 +172,7 @@ const SHAPE_FLAGS: [&str; 8] = [
 /// How the stream backend runs: segment size, checkpoints, resumption, one range of a trace.
 #[derive(Args, Clone, Default)]
 struct RunArgs {
-    /// Ops per segment, a multiple of --ops-per-step (stream) [default: 16384]: the prover
+    /// Ops per segment, a multiple of --ops-per-step (stream) [default: 16384 rounded up to whole op steps]: the prover
     /// buffers one segment; larger segments amortize boundary slots over more ops.
     #[arg(long)]
     segment_ops: Option<usize>,
@@ -198,7 +206,7 @@ struct ShapeArgs {
     /// Proving backend [default: nova].
     #[arg(long, value_enum)]
     backend: Option<Backend>,
-    /// Memory ops folded per step [default: 4 for nova, 128 for nova-offline].
+    /// Memory ops folded per step [default: 4 for nova, 128 for nova-offline, 304 for stream].
     #[arg(long)]
     ops_per_step: Option<usize>,
     /// Address width in bits (memory of 2^N words), 1..=64 (nova, supernova) [default: 64].
@@ -213,7 +221,7 @@ struct ShapeArgs {
     /// The stack holds at most 2^N words, N ≤ 63 (supernova) [default: 8].
     #[arg(long)]
     stack_log_depth: Option<u32>,
-    /// Boundary and audit slots per step (stream) [default: 32].
+    /// Boundary and audit slots per step (stream) [default: 24].
     #[arg(long)]
     boundary_slots: Option<usize>,
     /// Time range-check width: traces of up to 2^N ops (stream) [default: 32].
@@ -412,6 +420,14 @@ fn prove_and_report(
         }
     })?;
     pb.finish_and_clear();
+    for (kind, t) in foldmem::profile::take() {
+        let [total, sec, wit, prim, sec2] = t.per_step_ms();
+        tracing::info!(
+            "{kind} steps: {} × {total:.1} ms = secondary fold {sec:.1} + witness {wit:.1} + \
+             primary fold {prim:.1} + secondary circuit {sec2:.1} (+ rest)",
+            t.steps
+        );
+    }
     lines(keys.shape().statement());
     kv("word_bits", word_bits);
     kv("ops", r.ops);
@@ -419,6 +435,9 @@ fn prove_and_report(
     lines(keys.system.circuit_lines());
     if let Some(c) = keys.system.constraints_per_op() {
         kv("constraints_per_op", format!("{c:.0}"));
+    }
+    if let Some(c) = keys.system.effective_constraints_per_op() {
+        kv("effective_constraints_per_op", format!("{c:.0}"));
     }
     kv("setup_s", format!("{:.2}", keys.setup_s));
     kv("params_cached", keys.cached());
@@ -714,26 +733,32 @@ fn run(cli: Cli) -> Result<(), JobError> {
                 foldmem::bench::Settings::FULL
             };
             let t = Instant::now();
-            let rows = foldmem::bench::run(settings, |r| {
-                eprintln!(
-                    "{}: {:.2} ops/s, {:.0} constraints/op",
-                    r.name, r.fold_ops_per_s, r.constraints_per_op
-                )
-            })?;
+            let exe = std::env::current_exe().ok();
+            let report = foldmem::bench::run_all(settings, exe.as_deref(), |m| eprintln!("{m}"))?;
             let io = |p: &Path, e: std::io::Error| JobError::Io(format!("{}: {e}", p.display()));
             let json = serde_json::json!({
                 "date": std::process::Command::new("date").arg("-u").arg("+%Y-%m-%d").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()),
                 "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
                 "quick": quick,
-                "rows": rows,
+                "rows": report.rows,
+                "stream_breakdown": report.breakdown,
+                "cost_model": report.cost_model,
+                "real_trace": report.real,
+                "halo2_real_ops_per_s": report.halo2_real_ops_per_s,
             });
             std::fs::write(&out, serde_json::to_string_pretty(&json).expect("json"))
                 .map_err(|e| io(&out, e))?;
-            std::fs::write(&svg, foldmem::bench::svg(&rows)).map_err(|e| io(&svg, e))?;
-            print!("{}", foldmem::bench::markdown(&rows));
+            std::fs::write(&svg, foldmem::bench::svg(&report.rows)).map_err(|e| io(&svg, e))?;
+            print!("{}", foldmem::bench::markdown(&report.rows));
+            print!("{}", foldmem::bench::stream_markdown(&report));
             kv("bench_s", format!("{:.1}", t.elapsed().as_secs_f64()));
             kv("json", out.display());
             kv("svg", svg.display());
+            Ok(())
+        }
+        Cmd::BenchRow { backend, ops } => {
+            let r = foldmem::bench::stream::child_row(&backend, ops)?;
+            println!("{}", serde_json::to_string(&r).expect("json"));
             Ok(())
         }
         Cmd::Verify {
@@ -803,10 +828,8 @@ fn run(cli: Cli) -> Result<(), JobError> {
 
 fn main() -> ExitCode {
     if std::env::var_os("RUST_LOG").is_some() {
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_writer(std::io::stderr)
-            .init();
+        // logs, plus the fold-step time breakdown `prove` logs at the end
+        foldmem::profile::install(true);
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -395,6 +395,12 @@ impl<C: arecibo::traits::circuit::StepCircuit<F>> NovaKeys<C> {
     pub fn constraints_per_op(&self, k: usize) -> f64 {
         self.pp.num_constraints().0 as f64 / k as f64
     }
+
+    /// Primary plus secondary constraints per op: what a fold step commits to, per op.
+    pub fn effective_constraints_per_op(&self, k: usize) -> f64 {
+        let (p, s) = self.pp.num_constraints();
+        (p + s) as f64 / k as f64
+    }
 }
 
 impl TreeParams {
@@ -499,6 +505,12 @@ impl ProofSystem for MerkleKeys {
     }
     fn constraints_per_op(&self) -> Option<f64> {
         Some(self.keys.constraints_per_op(self.step.ops_per_step))
+    }
+    fn effective_constraints_per_op(&self) -> Option<f64> {
+        Some(
+            self.keys
+                .effective_constraints_per_op(self.step.ops_per_step),
+        )
     }
     fn prove(
         &self,
@@ -617,4 +629,44 @@ impl std::io::Write for LimitedWriter<'_> {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Constraints of a SuperNova parameter set's secondary circuit (arecibo keeps its shape private:
+/// it is read from the parameters' serde encoding, whose field order arecibo 0.1.1 fixes).
+pub fn supernova_secondary_constraints<C1>(
+    pp: &arecibo::supernova::PublicParams<E1, E2, C1, crate::supernova::Sc2>,
+) -> usize
+where
+    C1: arecibo::traits::circuit_supernova::StepCircuit<F>,
+{
+    type Ck<E> =
+        <<E as Engine>::CE as arecibo::traits::commitment::CommitmentEngineTrait<E>>::CommitmentKey;
+    #[derive(Deserialize)]
+    struct AugParams {
+        _limb_width: usize,
+        _n_limbs: usize,
+        _is_primary: bool,
+    }
+    #[derive(Deserialize)]
+    #[serde(bound = "")]
+    struct Shape<E: Engine> {
+        _arity: usize,
+        r1cs: arecibo::r1cs::R1CSShape<E>,
+    }
+    type Prefix = (
+        Vec<Shape<E1>>,
+        arecibo::traits::ROConstants<E1>,
+        arecibo::traits::ROConstantsCircuit<E2>,
+        Ck<E1>,
+        AugParams,
+        arecibo::traits::ROConstants<E2>,
+        arecibo::traits::ROConstantsCircuit<E1>,
+        Ck<E2>,
+        Shape<E2>,
+    );
+    bincode::serialize(pp)
+        .ok()
+        .and_then(|bytes| bincode::deserialize::<Prefix>(&bytes).ok())
+        .map(|p| r1cs_num_cons(&p.8.r1cs))
+        .unwrap_or(0)
 }

@@ -19,6 +19,8 @@ use ff::{Field, PrimeField};
 use std::collections::HashMap;
 use std::time::Instant;
 
+pub mod stream;
+
 /// A consistent trace of `n` ops over `addr_bits`-bit word addresses (seeded): a hot working set
 /// plus sparse cold addresses, about one write in three.
 pub fn synthetic_trace(n: usize, addr_bits: u32, seed: u64) -> Vec<Op> {
@@ -65,46 +67,72 @@ pub fn synthetic_trace_with(n: usize, addr_bits: u32, seed: u64, write_one_in: u
 /// that drifts, so about 15% of the ops of a 16,384-op window touch distinct addresses. Seeded and
 /// consistent.
 pub fn program_trace(n: usize, seed: u64) -> Vec<Op> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    // region bases: high 64-bit addresses, far apart
-    let bases = [
-        0x7ffd_3c00_0000_0000u64,
-        0x0000_5555_5555_0000,
-        0x0000_7f3a_1000_0000,
-    ];
-    let mut tops = [0u64; 3];
-    let mut pool: Vec<u64> = Vec::new();
-    let mut mem: HashMap<u64, u64> = HashMap::new();
-    (0..n)
-        .map(|_| {
-            let r = next();
-            let addr = if pool.is_empty() || r % 1000 < 70 {
-                // a new word: the next one of a region (allocation, stack growth)
-                let region = (r >> 12) as usize % 3;
-                tops[region] += 1 + (r >> 20) % 3;
-                let a = bases[region] + tops[region];
-                pool.push(a);
-                a
-            } else {
-                // reuse: mostly recent words (locality), sometimes any
-                let span = pool.len().min(if (r >> 16) % 8 == 0 { 4096 } else { 512 });
-                pool[pool.len() - 1 - ((r >> 24) as usize % span)]
-            };
-            if (r >> 40) % 100 < 45 {
-                let v = next();
-                mem.insert(addr, v);
-                Op::write(addr, v)
-            } else {
-                Op::read(addr, *mem.get(&addr).unwrap_or(&0))
-            }
+    ProgramTrace::new(seed).take(n).collect()
+}
+
+/// [`program_trace`] as an endless iterator (a running program's trace, op by op: memory is the
+/// program's own memory, not the trace).
+pub struct ProgramTrace {
+    x: u64,
+    tops: [u64; 3],
+    pool: Vec<u64>,
+    mem: HashMap<u64, u64>,
+}
+
+/// Region bases: high 64-bit addresses, far apart (stack, heap, globals).
+const BASES: [u64; 3] = [
+    0x7ffd_3c00_0000_0000,
+    0x0000_5555_5555_0000,
+    0x0000_7f3a_1000_0000,
+];
+
+impl ProgramTrace {
+    /// A trace seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        ProgramTrace {
+            x: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1,
+            tops: [0; 3],
+            pool: Vec::new(),
+            mem: HashMap::new(),
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.x ^= self.x << 13;
+        self.x ^= self.x >> 7;
+        self.x ^= self.x << 17;
+        self.x
+    }
+}
+
+impl Iterator for ProgramTrace {
+    type Item = Op;
+
+    fn next(&mut self) -> Option<Op> {
+        let r = self.next_u64();
+        let addr = if self.pool.is_empty() || r % 1000 < 70 {
+            // a new word: the next one of a region (allocation, stack growth)
+            let region = (r >> 12) as usize % 3;
+            self.tops[region] += 1 + (r >> 20) % 3;
+            let a = BASES[region] + self.tops[region];
+            self.pool.push(a);
+            a
+        } else {
+            // reuse: mostly recent words (locality), sometimes older ones
+            let span = self
+                .pool
+                .len()
+                .min(if (r >> 16) % 8 == 0 { 4096 } else { 512 });
+            self.pool[self.pool.len() - 1 - ((r >> 24) as usize % span)]
+        };
+        Some(if (r >> 40) % 100 < 45 {
+            let v = self.next_u64();
+            self.mem.insert(addr, v);
+            Op::write(addr, v)
+        } else {
+            Op::read(addr, *self.mem.get(&addr).unwrap_or(&0))
         })
-        .collect()
+    }
 }
 
 /// One row of the table.
@@ -118,6 +146,9 @@ pub struct Row {
     pub ops_per_step: usize,
     /// Primary constraints per op (step shape / ops per step).
     pub constraints_per_op: f64,
+    /// Primary plus secondary constraints per op (what a fold step commits to, per op), for the
+    /// rows that go through a backend's keys.
+    pub effective_constraints_per_op: Option<f64>,
     /// Folding throughput.
     pub fold_ops_per_s: f64,
     /// Milliseconds per op.
@@ -132,7 +163,8 @@ pub struct Row {
     pub peak_rss_mib: f64,
 }
 
-fn peak_rss_mib() -> f64 {
+/// This process's peak resident memory so far (MiB).
+pub fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -150,6 +182,7 @@ fn row(name: String, mem_log2: u32, k: usize, cons: usize, ops: usize, secs: f64
         mem_log2,
         ops_per_step: k,
         constraints_per_op: cons as f64 / k as f64,
+        effective_constraints_per_op: None,
         fold_ops_per_s: ops as f64 / secs,
         ms_per_op: 1000.0 * secs / ops as f64,
         compress_s: None,
@@ -173,17 +206,20 @@ fn backend_row(
     let stream = || crate::trace::numbered(ops);
     let k = shape.ops_per_step();
     let cons = keys.constraints_per_op() * k as f64;
+    let effective = keys.system.effective_constraints_per_op();
     if !compress {
         // fold only: time the folding part of the pipeline without compressing
         let rep = pipeline::fold_stream(&keys, 64, stream())?;
-        return Ok(row(
+        let mut r = row(
             name.into(),
             mem_log2,
             k,
             cons as usize,
             ops.len(),
             rep.fold_s,
-        ));
+        );
+        r.effective_constraints_per_op = effective;
+        return Ok(r);
     }
     let (file, rep) = pipeline::prove_stream(&keys, 64, stream(), |_| {})?;
     let t = Instant::now();
@@ -201,6 +237,7 @@ fn backend_row(
         ops.len(),
         rep.fold_s,
     );
+    r.effective_constraints_per_op = effective;
     r.compress_s = Some(rep.compress_s);
     r.proof_bytes = Some(rep.proof_bytes);
     r.verify_s = Some(verify_s);
@@ -400,6 +437,14 @@ pub struct Settings {
     pub baseline_max_log: u32,
     /// Merkle `k` values.
     pub merkle_ks: &'static [usize],
+    /// Op slots per step of the streaming op-step breakdown rows.
+    pub stream_ks: &'static [usize],
+    /// Op steps folded per breakdown row.
+    pub breakdown_steps: usize,
+    /// Ops of the real-program-shaped trace the streaming, offline and Halo2 rows share.
+    pub real_ops: usize,
+    /// Trace lengths of the peak-memory rows (each in a child process).
+    pub rss_ops: &'static [usize],
 }
 
 impl Settings {
@@ -410,6 +455,10 @@ impl Settings {
         baseline_ops: 8,
         baseline_max_log: 8,
         merkle_ks: &[1, 4],
+        stream_ks: &[128, 256, 304, 512, 1024],
+        breakdown_steps: 2,
+        real_ops: 16384,
+        rss_ops: &[10_000, 100_000],
     };
     /// Full run.
     pub const FULL: Settings = Settings {
@@ -418,10 +467,148 @@ impl Settings {
         baseline_ops: 16,
         baseline_max_log: 10,
         merkle_ks: &[1, 4, 16],
+        stream_ks: &[128, 256, 304, 512, 1024],
+        breakdown_steps: 4,
+        real_ops: 16384,
+        rss_ops: &[10_000, 100_000, 1_000_000],
     };
 }
 
-/// Run every row, calling `log` with each finished row.
+/// Everything one `foldmem bench` run measures.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Report {
+    /// The side-by-side table.
+    pub rows: Vec<Row>,
+    /// The streaming op step's time breakdown per `k`.
+    pub breakdown: Vec<stream::Breakdown>,
+    /// The cost model fitted to the breakdown.
+    pub cost_model: Option<stream::CostModel>,
+    /// Real-program-shaped trace: stream, nova-offline and peak memory, each in a child
+    /// process.
+    pub real: Vec<stream::ChildRow>,
+    /// Halo2 folding-free ops/s on the same real trace.
+    pub halo2_real_ops_per_s: Option<f64>,
+}
+
+/// Run every row (the side-by-side table, then the streaming rows: breakdown, real trace, peak
+/// memory in child processes started as `exe bench-row …`), calling `log` as rows finish.
+pub fn run_all(
+    s: Settings,
+    exe: Option<&std::path::Path>,
+    mut log: impl FnMut(&str),
+) -> Result<Report, pipeline::JobError> {
+    crate::profile::install(false);
+    let rows = run(s, |r| {
+        log(&format!(
+            "{}: {:.2} ops/s, {:.0} constraints/op",
+            r.name, r.fold_ops_per_s, r.constraints_per_op
+        ))
+    })?;
+    let mut breakdown = Vec::new();
+    for &k in s.stream_ks {
+        let b = stream::op_step_breakdown(k, s.breakdown_steps)?;
+        log(&format!(
+            "stream op step k={k}: {:.0} ms/step, {:.0} effective constraints/op",
+            b.step_ms[0], b.effective_constraints_per_op
+        ));
+        breakdown.push(b);
+    }
+    let cost_model = stream::fit(&breakdown);
+    let mut real = Vec::new();
+    // Halo2 on the same real trace (the whole trace at once, insecure dev parameters)
+    let halo2_real_ops_per_s = {
+        let ops = program_trace(s.real_ops, 11);
+        let shape = Shape::Halo2(crate::halo2_compat::Halo2Shape {
+            k: crate::halo2_compat::domain_k(ops.len()),
+        });
+        let r = backend_row("halo2 real", shape, 64, &ops, false)?;
+        log(&format!(
+            "halo2 on the real trace: {:.0} ops/s",
+            r.fold_ops_per_s
+        ));
+        Some(r.fold_ops_per_s)
+    };
+    if let Some(exe) = exe {
+        let mut sizes = vec![s.real_ops];
+        sizes.extend(s.rss_ops.iter().copied().filter(|n| *n != s.real_ops));
+        for n in sizes {
+            for backend in ["stream", "nova-offline"] {
+                let r = stream::in_child(exe, backend, n)?;
+                log(&format!(
+                    "{backend} real trace {n} ops: {:.1} ops/s, peak {:.0} MiB",
+                    r.ops_per_s, r.peak_rss_mib
+                ));
+                real.push(r);
+            }
+        }
+    }
+    Ok(Report {
+        rows,
+        breakdown,
+        cost_model,
+        real,
+        halo2_real_ops_per_s,
+    })
+}
+
+/// Markdown of the streaming rows of a report.
+pub fn stream_markdown(r: &Report) -> String {
+    let mut s = String::from(
+        "
+### Streaming op step: where a fold step's time goes
+
+",
+    );
+    s.push_str(&stream::breakdown_markdown(&r.breakdown));
+    s.push_str(
+        "
+### Real-program-shaped trace (each row in its own process)
+
+| backend | ops | fold ops/s | steps | boundary slots/op | peak RSS MiB |
+|---|---|---|---|---|---|
+",
+    );
+    for c in &r.real {
+        s.push_str(&format!(
+            "| {} | {} | {:.1} | {} | {:.3} | {:.0} |
+",
+            c.backend, c.ops, c.ops_per_s, c.steps, c.boundary_slots_per_op, c.peak_rss_mib
+        ));
+    }
+    if let Some(h) = r.halo2_real_ops_per_s {
+        s.push_str(&format!(
+            "| halo2 (not folding) | {} | {h:.1} | 1 | – | – |
+",
+            r.real.first().map(|c| c.ops).unwrap_or(0)
+        ));
+        for c in r
+            .real
+            .iter()
+            .filter(|c| Some(c.ops) == r.real.first().map(|f| f.ops))
+        {
+            s.push_str(&format!(
+                "
+{}: {:.3}× Halo2's ops/s",
+                c.backend,
+                c.ops_per_s / h.max(1e-9)
+            ));
+        }
+        s.push('\n');
+    }
+    let pair = |b: &str, n: usize| r.real.iter().find(|c| c.backend == b && c.ops == n);
+    if let (Some(a), Some(o)) = (
+        pair("stream", r.real.first().map(|c| c.ops).unwrap_or(0)),
+        pair("nova-offline", r.real.first().map(|c| c.ops).unwrap_or(0)),
+    ) {
+        s.push_str(&format!(
+            "stream / nova-offline fold ops/s: {:.2}\n",
+            a.ops_per_s / o.ops_per_s.max(1e-9)
+        ));
+    }
+    s
+}
+
+/// Run every row of the side-by-side table, calling `log` with each finished row.
 pub fn run(s: Settings, mut log: impl FnMut(&Row)) -> Result<Vec<Row>, pipeline::JobError> {
     let internal = |e: arecibo::errors::NovaError| pipeline::JobError::Internal(e.to_string());
     let mut rows = Vec::new();
@@ -529,6 +716,23 @@ pub fn run(s: Settings, mut log: impl FnMut(&Row)) -> Result<Vec<Row>, pipeline:
             &mut rows,
         );
     }
+    // the streaming backend on the same 2^64 trace as the offline rows, compressed
+    {
+        let shape = Shape::Stream(
+            crate::stream::shape_from_flags(&Default::default()).map_err(pipeline::internal)?,
+        );
+        let k = shape.ops_per_step();
+        push(
+            backend_row(
+                &format!("stream k={k}"),
+                shape,
+                64,
+                &trace64[..s.offline_ops],
+                true,
+            )?,
+            &mut rows,
+        );
+    }
     // the classic way: Halo2 (KZG) over the same 2^64 trace as the offline rows, proven at once
     {
         let ops = &trace64[..s.offline_ops];
@@ -585,7 +789,7 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
 
 /// The table as markdown.
 pub fn markdown(rows: &[Row]) -> String {
-    let mut s = String::from("| backend | memory | k | constraints/op | fold ops/s | ms/op | compress s | proof B | verify s | peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut s = String::from("| backend | memory | k | constraints/op | effective/op | fold ops/s | ms/op | compress s | proof B | verify s | peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in rows {
         let mem = if r.mem_log2 == 0 {
             "–".to_string()
@@ -593,7 +797,7 @@ pub fn markdown(rows: &[Row]) -> String {
             format!("2^{}", r.mem_log2)
         };
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
             r.name,
             mem,
             r.ops_per_step,
@@ -601,6 +805,7 @@ pub fn markdown(rows: &[Row]) -> String {
                 .constraints_per_op
                 .is_finite()
                 .then(|| format!("{:.0}", r.constraints_per_op))),
+            opt(r.effective_constraints_per_op.map(|x| format!("{x:.0}"))),
             opt(r
                 .fold_ops_per_s
                 .is_finite()

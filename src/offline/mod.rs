@@ -472,6 +472,9 @@ impl ProofSystem for OfflineKeys {
     fn constraints_per_op(&self) -> Option<f64> {
         Some(self.keys.constraints_per_op(self.k))
     }
+    fn effective_constraints_per_op(&self) -> Option<f64> {
+        Some(self.keys.effective_constraints_per_op(self.k))
+    }
     fn prove(
         &self,
         word_bits: u32,

@@ -145,6 +145,12 @@ impl<'a> StreamProver<'a> {
         };
         let c2 = Sc2::default();
         let pp = &self.keys.pp;
+        let _span = match c.step.index() {
+            super::circuit::OP => tracing::info_span!("fold op"),
+            super::circuit::BOUNDARY => tracing::info_span!("fold boundary"),
+            _ => tracing::info_span!("fold audit"),
+        }
+        .entered();
         let err = |e: arecibo::supernova::error::SuperNovaError| {
             JobError::Internal(format!("folding failed: {e:?}"))
         };

@@ -549,6 +549,10 @@ impl ProofSystem for SnKeys {
             .unwrap_or(0);
         Some(largest as f64)
     }
+    fn effective_constraints_per_op(&self) -> Option<f64> {
+        let secondary = crate::nova::supernova_secondary_constraints(&self.pp);
+        Some(self.constraints_per_op()? + secondary as f64)
+    }
     fn circuit_lines(&self) -> Lines {
         let [r, w, pu, po] = opcode_constraints(self.shape);
         vec![(
