@@ -39,6 +39,11 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
         "0xfd4df61680773221a4abfabe73edd625e36070a3ee154653f0d9268924850603",
         "0x678abc923268735091c44d76a4bf0845880f82c1c6541d79fde0ffadc7e298bc",
     ),
+    (
+        "stream-k304-m24-t32",
+        "0x833a6e4e7f8900c7a167bb802134ab2d49c8afaffcce4a3e38b6d84f3a2cb303",
+        "0x1ebdb937154b4692c37d369e997d12ef388ffda587838b5cb6f779be6913f439",
+    ),
 ];
 
 /// The shapes `prove` uses without shape flags, for every backend with a parameter cache: the

@@ -3,6 +3,7 @@
 //! slots). See the module documentation of [`crate::stream`] for the protocol and why it is sound.
 
 use super::curve::{add_gadget, base_point, h2c_gadget, H2cWitness, PointVar};
+use super::native::TAGS_PER_ELEMENT;
 use super::StreamShape;
 use crate::hash::{chain32_absorb_circuit, challenge6_circuit};
 use crate::step::gadgets::{add_bool, alloc_bits, alloc_num, bits_to_num, mul, one, select, sub};
@@ -20,7 +21,8 @@ pub mod z {
     pub const PH: usize = 0;
     /// 1 while a segment is open.
     pub const OPEN: usize = 1;
-    /// Running trace hash (chain over `(addr, value, tag)` of op slots).
+    /// Running trace hash (per op step, a chain over every slot's `(addr, value)` and the slots'
+    /// packed tags).
     pub const T: usize = 2;
     /// Running time = ops so far.
     pub const TIME: usize = 3;
@@ -368,7 +370,8 @@ fn op_step<CS: ConstraintSystem<F>>(
     let (gam, alp) = (st.get(z::GAM), st.get(z::ALP));
     let alp2 = mul(cs.namespace(|| "alpha^2"), &alp, &alp)?;
     let (mut rs, mut ws, mut time) = (st.get(z::RS), st.get(z::WS), st.get(z::TIME));
-    let mut tx = Vec::with_capacity(3 * slots.len());
+    let mut tx = Vec::with_capacity(2 * slots.len() + slots.len().div_ceil(TAGS_PER_ELEMENT));
+    let mut tags = Vec::with_capacity(slots.len());
     let mut px = Vec::with_capacity(2 * slots.len());
     let one = one::<CS>();
     for (i, s) in slots.iter().enumerate() {
@@ -423,14 +426,23 @@ fn op_step<CS: ConstraintSystem<F>>(
         )?;
         rs = absorb_factor(cs.namespace(|| "rs"), &rs, &en, &fr)?;
         ws = absorb_factor(cs.namespace(|| "ws"), &ws, &en, &fw)?;
-        // tag = is_write + 2·is_stack + 4·enabled
-        let tag = add_bool::<CS>(
+        // tag = is_write + 2·is_stack + 4·enabled, packed with other slots' tags below
+        tags.push(add_bool::<CS>(
             add_bool::<CS>(as_num::<CS>(&wr), &stk, F::from(2)),
             &en_b,
             F::from(4),
-        );
-        tx.extend([a, v, tag]);
+        ));
+        tx.extend([a, v]);
         px.extend([pv, pt]);
+    }
+    // Σ tag_j·8^j per group of TAGS_PER_ELEMENT slots: injective (8^84 < p), no constraint
+    for group in tags.chunks(TAGS_PER_ELEMENT) {
+        let (mut acc, mut c) = (Num::zero(), F::ONE);
+        for t in group {
+            acc = acc.add(&t.clone().scale(c));
+            c *= F::from(8);
+        }
+        tx.push(acc);
     }
     let t = chain32_absorb_circuit(&mut cs.namespace(|| "trace chain"), st.get(z::T), tx)?;
     let p = chain32_absorb_circuit(&mut cs.namespace(|| "prev chain"), st.get(z::PCH), px)?;

@@ -14,13 +14,32 @@ use ff::Field;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Trace-hash tag of an op: `is_write + 2·is_stack + 4` (enabled).
-fn tag(op: &Op) -> F {
-    F::from(op.kind.is_write() as u64 + 2 * op.kind.is_stack() as u64 + 4)
+/// Three-bit op tags packed into one trace-hash element: `8^84 = 2^252 < p`, so the packing is
+/// injective.
+pub const TAGS_PER_ELEMENT: usize = 84;
+
+/// An op slot's tag: `is_write + 2·is_stack + 4·enabled`.
+pub fn op_tag(is_write: bool, is_stack: bool, enabled: bool) -> u64 {
+    is_write as u64 + 2 * is_stack as u64 + 4 * enabled as u64
 }
 
-/// Running trace hash of the streaming backend: the chain over `(addr, value, tag)` per op slot,
-/// `k` slots per op step, the last step zero-padded.
+/// The trace-hash elements of one op step: `(addr, value)` per slot, then the slots' tags packed
+/// [`TAGS_PER_ELEMENT`] to an element (`Σ tag_j·8^j`).
+pub fn op_step_elements(mut pairs: Vec<F>, tags: &[u64]) -> Vec<F> {
+    for group in tags.chunks(TAGS_PER_ELEMENT) {
+        let (mut acc, mut c) = (F::ZERO, F::ONE);
+        for &t in group {
+            acc += c * F::from(t);
+            c *= F::from(8);
+        }
+        pairs.push(acc);
+    }
+    pairs
+}
+
+/// Running trace hash of the streaming backend: per op step of `k` slots, the chain over every
+/// slot's `(addr, value)` and the slots' packed tags ([`op_step_elements`]); the last step
+/// zero-padded.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TraceHasher {
     k: usize,
@@ -28,6 +47,7 @@ pub struct TraceHasher {
     h: F,
     n: u64,
     block: Vec<F>,
+    tags: Vec<u64>,
 }
 
 impl TraceHasher {
@@ -42,17 +62,21 @@ impl TraceHasher {
             word_bits,
             h,
             n,
-            block: Vec::with_capacity(3 * k),
+            block: Vec::with_capacity(2 * k),
+            tags: Vec::with_capacity(k),
         }
     }
     /// Absorb one op.
     pub fn push(&mut self, op: &Op) {
         self.block
-            .extend([F::from(op.addr), op.value.to_field(self.word_bits), tag(op)]);
+            .extend([F::from(op.addr), op.value.to_field(self.word_bits)]);
+        self.tags
+            .push(op_tag(op.kind.is_write(), op.kind.is_stack(), true));
         self.n += 1;
-        if self.block.len() == 3 * self.k {
-            self.h = chain32_absorb(self.h, &self.block);
-            self.block.clear();
+        if self.tags.len() == self.k {
+            let block = std::mem::replace(&mut self.block, Vec::with_capacity(2 * self.k));
+            self.h = chain32_absorb(self.h, &op_step_elements(block, &self.tags));
+            self.tags.clear();
         }
     }
     /// Hash and count so far, the pending step padded.
@@ -61,8 +85,10 @@ impl TraceHasher {
             return (self.n, self.h);
         }
         let mut b = self.block.clone();
-        b.resize(3 * self.k, F::ZERO);
-        (self.n, chain32_absorb(self.h, &b))
+        b.resize(2 * self.k, F::ZERO);
+        let mut tags = self.tags.clone();
+        tags.resize(self.k, 0);
+        (self.n, chain32_absorb(self.h, &op_step_elements(b, &tags)))
     }
     /// Hash at the last step boundary (no pending ops), if there is one.
     pub fn at_step_boundary(&self) -> Option<(u64, F)> {
@@ -347,14 +373,12 @@ pub fn open_segment_steps(ts: F, tms: u64, steps: &mut [Step]) -> F {
     for s in steps.iter() {
         match s {
             Step::Op { slots, .. } => {
-                let tx: Vec<F> = slots
+                let pairs: Vec<F> = slots.iter().flat_map(|s| [s.addr, s.value]).collect();
+                let tags: Vec<u64> = slots
                     .iter()
-                    .flat_map(|s| {
-                        let tag = s.is_write as u64 + 2 * s.is_stack as u64 + 4 * s.enabled as u64;
-                        [s.addr, s.value, F::from(tag)]
-                    })
+                    .map(|s| op_tag(s.is_write, s.is_stack, s.enabled))
                     .collect();
-                t = chain32_absorb(t, &tx);
+                t = chain32_absorb(t, &op_step_elements(pairs, &tags));
                 let px: Vec<F> = slots
                     .iter()
                     .flat_map(|s| [s.prev_value, s.prev_time])

@@ -7,6 +7,7 @@ use crate::step::gadgets::alloc_state;
 use crate::trace::Op;
 use crate::word::Word;
 use bellpepper_core::test_cs::TestConstraintSystem;
+use ff::PrimeField;
 
 pub(crate) fn shape() -> StreamShape {
     StreamShape {
@@ -447,4 +448,28 @@ fn either_sign_and_any_counter_are_accepted() {
     // negating an incoming point changes G: the result only verifies if it still sums to S
     let v = verdict(&s2);
     assert!(v == "G is not back at S" || v == "accepted", "{v}");
+}
+
+#[test]
+fn a_re_split_address_and_tag_changes_the_trace_hash() {
+    // Against packing `a + 2^64·tag` into one trace element (the op slot does not range-check
+    // `a`): op 2, a read at `a`, re-split as a write at `a − 2^64` has the same packed element
+    // `a − 2^64 + 2^64·(tag + 1)`, so a prover could choose such splits after seeing the
+    // challenges. Addresses and tags are absorbed separately, so the trace hash moves.
+    let (honest, _) = forged(&ops(), 4, no_pre, no_edit, no_audit);
+    let close = honest
+        .iter()
+        .position(|s| matches!(s, Step::Boundary { close: true, .. }))
+        .unwrap();
+    let mut seg = honest[..=close].to_vec();
+    let seed = trace_hash_seed(64);
+    let t_honest = open_segment_steps(seed, 0, &mut seg.clone());
+    let o = op_slot(&mut seg, 0, 1);
+    assert!(!o.is_write && o.enabled);
+    let two64 = F::from_u128(1u128 << 64);
+    let packed = |a: F, w: bool| a + two64 * F::from(native::op_tag(w, false, true));
+    assert_eq!(packed(o.addr, false), packed(o.addr - two64, true));
+    o.is_write = true;
+    o.addr -= two64;
+    assert_ne!(open_segment_steps(seed, 0, &mut seg), t_honest);
 }
