@@ -1,4 +1,5 @@
-//! Criterion benchmarks: native Merkle update, one fold step per backend, compression, verify.
+//! Criterion benchmarks: native Merkle update, folds per backend (one stream segment), compression,
+//! verify.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use ff::Field;
@@ -65,6 +66,34 @@ fn fold_offline(c: &mut Criterion) {
     g.finish();
 }
 
+fn fold_stream(c: &mut Criterion) {
+    use foldmem::pipeline::{self, KeyOptions};
+    use foldmem::proof::Shape;
+    use foldmem::stream::{self, StreamKeys, StreamOptions, StreamProver};
+    let mut g = c.benchmark_group("fold stream");
+    g.sample_size(10).measurement_time(Duration::from_secs(60));
+    let shape = stream::shape_from_flags(&Default::default()).unwrap();
+    let keys = pipeline::keys(Shape::Stream(shape), &KeyOptions::none()).unwrap();
+    let st = keys.downcast::<StreamKeys>().unwrap();
+    let k = shape.ops_per_step;
+    // one segment of two op steps of a real-program-shaped trace: op, boundary and audit steps
+    let ops = foldmem::bench::program_trace(2 * k, 11);
+    let opts = StreamOptions {
+        segment_ops: 2 * k,
+        ..StreamOptions::default()
+    };
+    g.bench_function(format!("k{k} one segment ({} ops)", ops.len()), |b| {
+        b.iter(|| {
+            let mut p = StreamProver::new(st, 64, &opts).unwrap();
+            for (i, op) in ops.iter().enumerate() {
+                p.push(i + 1, op).unwrap();
+            }
+            p.finish(true).unwrap()
+        })
+    });
+    g.finish();
+}
+
 fn compress_verify(c: &mut Criterion) {
     let mut g = c.benchmark_group("compression");
     g.sample_size(10).measurement_time(Duration::from_secs(60));
@@ -94,6 +123,7 @@ criterion_group!(
     merkle_update,
     fold_merkle,
     fold_offline,
+    fold_stream,
     compress_verify
 );
 criterion_main!(benches);

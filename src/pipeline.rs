@@ -154,6 +154,9 @@ pub struct Keys {
     pub setup_s: f64,
     /// Where they came from.
     pub source: KeySource,
+    /// Their digests, computed once on first use (hashing a verifier key's encoding takes a
+    /// fraction of a second, and a verify needs the digests several times).
+    digests: std::sync::OnceLock<KeyDigests>,
 }
 
 impl Keys {
@@ -163,11 +166,11 @@ impl Keys {
     }
     /// Digest of the public parameters (written into proof headers).
     pub fn digest(&self) -> [u8; 32] {
-        self.system.digests().params
+        self.digests().params
     }
     /// Digests of the parameters and verifier key.
     pub fn digests(&self) -> KeyDigests {
-        self.system.digests()
+        *self.digests.get_or_init(|| self.system.digests())
     }
     /// True if they came from the cache.
     pub fn cached(&self) -> bool {
@@ -206,6 +209,7 @@ pub fn keys(shape: Shape, opts: &KeyOptions) -> Result<Keys, JobError> {
         system,
         setup_s: t.elapsed().as_secs_f64(),
         source,
+        digests: std::sync::OnceLock::new(),
     })
 }
 
