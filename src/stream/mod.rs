@@ -21,9 +21,10 @@
 //! with `OPEN = 0`), carried unchanged by every other step, and checked when the segment closes
 //! (a flag on a boundary step, after its slots): `γ = H(TS, T, TMS, PCH, BCH, 1)`,
 //! `α = H(…, 2)`, where `TS, TMS` are the trace hash and time when the segment opened, `T` the
-//! trace hash now (a chain over every op slot's `(a + 2^64·tag, v)`), `PCH` a chain over every op slot's
-//! `(pv, pt)` and `BCH` a chain over every boundary slot's `(x_in, x_out, enabled)` — the
-//! x-coordinates of the two hashed points, which are Poseidon hashes of the tuples and counters.
+//! trace hash now (a chain over every op slot's `(a, v)` and the slots' tags, packed 84 to an
+//! element), `PCH` a chain over every op slot's `(pv, pt)` and `BCH` a chain over every boundary
+//! slot's `(x_in, x_out, enabled)` — the x-coordinates of the two hashed points, which are
+//! Poseidon hashes of the tuples and counters.
 //! The close also requires `RS = WS`, then resets the segment registers. No challenge is left to
 //! the verifier. The audit step requires every segment closed and sets the phase `PH = 1`, after
 //! which no op or boundary step runs.

@@ -36,7 +36,12 @@ pub(crate) fn ops() -> Vec<Op> {
 
 /// The honest steps of `ops` in segments of `l` ops, then the audit.
 pub(crate) fn steps_of(ops: &[Op], l: usize) -> (Vec<Step>, Native, Option<u64>) {
-    let mut n = Native::new(shape(), 64);
+    steps_of_shape(shape(), ops, l)
+}
+
+/// [`steps_of`] for another shape.
+fn steps_of_shape(shape: StreamShape, ops: &[Op], l: usize) -> (Vec<Step>, Native, Option<u64>) {
+    let mut n = Native::new(shape, 64);
     let numbered: Vec<(usize, Op)> = ops.iter().enumerate().map(|(i, o)| (i + 1, *o)).collect();
     let mut steps = Vec::new();
     for seg in numbered.chunks(l) {
@@ -49,6 +54,11 @@ pub(crate) fn steps_of(ops: &[Op], l: usize) -> (Vec<Step>, Native, Option<u64>)
 
 /// Synthesize steps in sequence from `z0`; the first unsatisfied constraint, or the final state.
 pub(crate) fn run(steps: &[Step], z0: Vec<F>) -> Result<Vec<F>, String> {
+    run_shape(shape(), steps, z0)
+}
+
+/// [`run`] for another shape.
+fn run_shape(shape: StreamShape, steps: &[Step], z0: Vec<F>) -> Result<Vec<F>, String> {
     use arecibo::traits::circuit_supernova::StepCircuit;
     let mut zv = z0;
     for (i, s) in steps.iter().enumerate() {
@@ -57,7 +67,7 @@ pub(crate) fn run(steps: &[Step], z0: Vec<F>) -> Result<Vec<F>, String> {
             .map(|n| n.index())
             .unwrap_or(circuit::AUDIT);
         let c = StreamCircuit {
-            shape: shape(),
+            shape,
             step: s.clone(),
             next,
         };
@@ -472,4 +482,21 @@ fn a_re_split_address_and_tag_changes_the_trace_hash() {
     o.is_write = true;
     o.addr -= two64;
     assert_ne!(open_segment_steps(seed, 0, &mut seg), t_honest);
+}
+
+#[test]
+fn circuit_and_native_trace_hash_agree_across_tag_groups() {
+    // 100 op slots per step: two tag groups (84 + 16), the second step partial (padding slots)
+    let shape = StreamShape {
+        ops_per_step: 100,
+        boundary_slots: 8,
+        time_bits: 16,
+    };
+    let ops = crate::bench::program_trace(150, 3);
+    let (steps, _, _) = steps_of_shape(shape, &ops, 200);
+    let zn = run_shape(shape, &steps, canonical(trace_hash_seed(64), 0)).unwrap();
+    let (count, t) = trace_hash(ops.iter().copied(), 64, 100);
+    assert_eq!(count, 150);
+    assert_eq!(zn[z::T], t);
+    assert_eq!(zn[z::TIME], F::from(150));
 }
