@@ -105,6 +105,16 @@ pub struct Progress {
     pub segments: usize,
 }
 
+impl Progress {
+    /// `n` ops accepted by a backend without segments.
+    pub fn ops(n: u64) -> Self {
+        Progress {
+            ops: n,
+            segments: 0,
+        }
+    }
+}
+
 /// How to prove: whether to compress, and the streaming backend's run options (segment size,
 /// checkpoints, resumption, one range of a trace split across machines).
 #[derive(Clone, Debug)]

@@ -520,12 +520,7 @@ impl ProofSystem for MerkleKeys {
         opts: &crate::backend::ProveOptions,
     ) -> Result<(Option<Body>, ProveReport), JobError> {
         opts.whole_trace_only("nova")?;
-        let mut on_op = |n: u64| {
-            progress(crate::backend::Progress {
-                ops: n,
-                segments: 0,
-            })
-        };
+        let mut on_op = |n: u64| progress(crate::backend::Progress::ops(n));
         let t = std::time::Instant::now();
         let mut prover = NovaProver::new(&self.keys.pp, self.step, word_bits);
         for item in ops {

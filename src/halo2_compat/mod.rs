@@ -650,12 +650,7 @@ impl ProofSystem for Halo2Keys {
         opts: &crate::backend::ProveOptions,
     ) -> Result<(Option<Body>, ProveReport), JobError> {
         opts.whole_trace_only("halo2")?;
-        let mut on_op = |n: u64| {
-            progress(crate::backend::Progress {
-                ops: n,
-                segments: 0,
-            })
-        };
+        let mut on_op = |n: u64| progress(crate::backend::Progress::ops(n));
         let t = std::time::Instant::now();
         let all = buffer_checked(ops, word_bits, &mut on_op)?;
         if domain_k(all.len()) > self.k {

@@ -483,12 +483,7 @@ impl ProofSystem for OfflineKeys {
         opts: &crate::backend::ProveOptions,
     ) -> Result<(Option<Body>, ProveReport), JobError> {
         opts.whole_trace_only("nova-offline")?;
-        let mut on_op = |n: u64| {
-            progress(crate::backend::Progress {
-                ops: n,
-                segments: 0,
-            })
-        };
+        let mut on_op = |n: u64| progress(crate::backend::Progress::ops(n));
         let t = std::time::Instant::now();
         // the challenges depend on the whole segment: check and buffer it first
         let all = buffer_checked(ops, word_bits, &mut |_| {})?;

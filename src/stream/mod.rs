@@ -118,14 +118,13 @@ pub use prover::{
 };
 
 use crate::backend::{
-    check_trace_claim, sha3_of, Claim, KeyDigests, Lines, ProofSystem, ShapeError, ShapeSpec,
-    TraceItem,
+    check_trace_claim, Claim, KeyDigests, Lines, ProofSystem, ShapeError, ShapeSpec, TraceItem,
 };
 use crate::nova::{VerifyError, S2};
 use crate::pipeline::{cached, JobError, KeyOptions, KeySource, ProveReport};
-use crate::proof::{f_hex, f_to_bytes, Backend, Body, Shape};
+use crate::proof::{f_hex, Backend, Body, Shape};
 use crate::step::witness::trace_hash_seed;
-use crate::supernova::{Sb1, Sc2};
+use crate::supernova::{sn_digests, Sb1, Sc2};
 use crate::{E1, E2, F};
 use arecibo::supernova::{NonUniformCircuit, PublicParams, RecursiveSNARK};
 use arecibo::traits::snark::BatchedRelaxedR1CSSNARKTrait;
@@ -229,7 +228,7 @@ impl ShapeSpec for StreamShape {
         let ((pp, pk, vk), source) = cached(
             &Shape::Stream(shape),
             opts,
-            |(pp, _, vk): &(StParams, StPk, StVk)| st_digests(pp, vk),
+            |(pp, _, vk): &(StParams, StPk, StVk)| sn_digests(pp, vk),
             || {
                 let pp = setup(shape);
                 let (pk, vk) =
@@ -238,13 +237,6 @@ impl ShapeSpec for StreamShape {
             },
         )?;
         Ok((Box::new(StreamKeys { shape, pp, pk, vk }), source))
-    }
-}
-
-fn st_digests(pp: &StParams, vk: &StVk) -> KeyDigests {
-    KeyDigests {
-        params: f_to_bytes(&pp.digest()),
-        vk: sha3_of(vk),
     }
 }
 
@@ -501,7 +493,7 @@ impl ProofSystem for StreamKeys {
         Shape::Stream(self.shape)
     }
     fn digests(&self) -> KeyDigests {
-        st_digests(&self.pp, &self.vk)
+        sn_digests(&self.pp, &self.vk)
     }
     fn constraints_per_op(&self) -> Option<f64> {
         let op = crate::nova::r1cs_num_cons(self.pp.primary_r1cs_shapes()[OP]);

@@ -4,9 +4,10 @@
 
 use super::circuit::{canonical, Step, StreamCircuit, AUDIT};
 use super::native::Native;
-use super::{st_digests, StRecursive, StreamIsa, StreamKeys, StreamOutputs, StreamShape};
+use super::{StRecursive, StreamIsa, StreamKeys, StreamOutputs, StreamShape};
 use crate::backend::RangeSpec;
 use crate::pipeline::JobError;
+use crate::proof::f_to_bytes;
 use crate::supernova::Sc2;
 use crate::trace::Op;
 use crate::{E2, F};
@@ -213,7 +214,7 @@ impl<'a> StreamProver<'a> {
         let cp = Checkpoint {
             magic: CHECKPOINT_MAGIC,
             shape: self.keys.shape,
-            params: st_digests(&self.keys.pp, &self.keys.vk).params,
+            params: f_to_bytes(&self.keys.pp.digest()),
             native: self.native.clone(),
             start: self.start,
             steps: self.steps,
@@ -233,7 +234,7 @@ impl<'a> StreamProver<'a> {
         let cp = Checkpoint::load(dir)?;
         if cp.shape != keys.shape
             || cp.native.shape != keys.shape
-            || cp.params != st_digests(&keys.pp, &keys.vk).params
+            || cp.params != f_to_bytes(&keys.pp.digest())
         {
             return Err(JobError::Mismatch(format!(
                 "{}: the checkpoint was made with other keys",

@@ -517,7 +517,11 @@ pub struct SnKeys {
     pub vk: SnVk,
 }
 
-fn sn_digests(pp: &SnParams, vk: &SnVk) -> KeyDigests {
+/// Digests of a SuperNova parameter set (any primary circuits) and its compression verifier key.
+pub(crate) fn sn_digests<C1>(pp: &PublicParams<E1, E2, C1, Sc2>, vk: &impl Serialize) -> KeyDigests
+where
+    C1: arecibo::traits::circuit_supernova::StepCircuit<F>,
+{
     KeyDigests {
         params: f_to_bytes(&pp.digest()),
         vk: sha3_of(vk),
@@ -568,12 +572,7 @@ impl ProofSystem for SnKeys {
         opts: &crate::backend::ProveOptions,
     ) -> Result<(Option<Body>, ProveReport), JobError> {
         opts.whole_trace_only("supernova")?;
-        let mut on_op = |n: u64| {
-            progress(crate::backend::Progress {
-                ops: n,
-                segments: 0,
-            })
-        };
+        let mut on_op = |n: u64| progress(crate::backend::Progress::ops(n));
         let t = std::time::Instant::now();
         let mut prover = SnProver::new(&self.pp, self.shape, word_bits);
         for item in ops {
