@@ -41,8 +41,8 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ),
     (
         "stream-k304-m24-t32",
-        "0x833a6e4e7f8900c7a167bb802134ab2d49c8afaffcce4a3e38b6d84f3a2cb303",
-        "0x1ebdb937154b4692c37d369e997d12ef388ffda587838b5cb6f779be6913f439",
+        "0xeea937712c753fff168ffba40960c61e38574f1956e26e727aeaaf3f24094e00",
+        "0x527dbf2e8c944c9937546d5b685b1457ffa7b99f6244edab00dec5271842f437",
     ),
 ];
 

@@ -4,7 +4,8 @@
 //! generating the primary witness (synthesizing the step circuit and the folding verifier
 //! circuit), committing to the primary witness and cross term (the primary fold), and the
 //! secondary circuit. Steps are attributed to the kind named by the enclosing `fold` span the
-//! provers open (`op`, `boundary`, `audit`, …).
+//! provers open (`op`, `boundary`, `audit`, `fresh`, …); the first step, which arecibo's
+//! `RecursiveSNARK::new` synthesizes without folding, is `first`.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -155,6 +156,8 @@ fn static_kind(k: &str) -> &'static str {
         "op" => "op",
         "boundary" => "boundary",
         "audit" => "audit",
+        "fresh" => "fresh",
+        "first" => "first",
         _ => "step",
     }
 }

@@ -705,8 +705,8 @@ fn stream_shape(k: usize) -> StreamShape {
 }
 
 /// The stream backend's forging prover: honest witnesses of [`ops`] in segments of 4 ops,
-/// `edit(segment, steps)` applied, challenges and `G` re-derived from the edits; then the audit
-/// with `audit_edit`.
+/// `edit(segment, steps)` applied, challenges and `G` re-derived from the edits; the last
+/// segment's final (audit and fresh) steps edited by `audit_edit`.
 fn stream_steps(
     ops: &[Op],
     mut edit: impl FnMut(usize, &mut Vec<Step>),
@@ -715,10 +715,26 @@ fn stream_steps(
     let mut n = foldmem::stream::Native::new(stream_shape(2), WORD_BITS);
     let numbered: Vec<(usize, Op)> = stream(ops).into_iter().map(|r| r.unwrap()).collect();
     let mut all = Vec::new();
-    for (j, seg) in numbered.chunks(4).enumerate() {
-        all.extend(n.segment_forged(seg, |s| edit(j, s)));
+    let chunks: Vec<_> = numbered.chunks(4).collect();
+    let mut audit_edit = Some(audit_edit);
+    for (j, seg) in chunks.iter().enumerate() {
+        if j + 1 < chunks.len() {
+            all.extend(n.segment_forged(seg, |s| edit(j, s)));
+        } else {
+            all.extend(n.last_segment_forged(seg, |s| {
+                edit(j, s);
+                let at = s
+                    .iter()
+                    .position(|x| matches!(x, Step::Audit { .. } | Step::Fresh { .. }))
+                    .unwrap_or(s.len());
+                let mut fin = s.split_off(at);
+                if let Some(f) = audit_edit.take() {
+                    f(&mut fin);
+                }
+                s.extend(fin);
+            }));
+        }
     }
-    all.extend(n.audit_forged(audit_edit));
     all
 }
 
@@ -933,21 +949,34 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                                             );
                                         }
                                     }
-                                    Step::Audit { .. } => {}
+                                    Step::Audit { .. } | Step::Fresh { .. } => {}
                                 }
                             }
                         },
                         |a| {
                             for st in a.iter_mut() {
-                                if let Step::Audit { slots } = st {
-                                    for sl in slots.iter_mut().filter(|sl| sl.addr == F::from(200))
-                                    {
-                                        sl.addr = big;
-                                        sl.h_init =
-                                            foldmem::stream::curve::h2c(big, F::ZERO, F::ZERO).0;
-                                        sl.h_final =
-                                            foldmem::stream::curve::h2c(big, sl.value, sl.time).0;
+                                match st {
+                                    Step::Audit { slots, .. } => {
+                                        for sl in
+                                            slots.iter_mut().filter(|sl| sl.addr == F::from(200))
+                                        {
+                                            sl.addr = big;
+                                            sl.h_init =
+                                                foldmem::stream::curve::h2c(big, F::ZERO, F::ZERO)
+                                                    .0;
+                                            sl.h_final =
+                                                foldmem::stream::curve::h2c(big, sl.value, sl.time)
+                                                    .0;
+                                        }
                                     }
+                                    Step::Fresh { slots, .. } => {
+                                        for sl in
+                                            slots.iter_mut().filter(|sl| sl.addr == F::from(200))
+                                        {
+                                            sl.addr = big;
+                                        }
+                                    }
+                                    _ => {}
                                 }
                             }
                         },

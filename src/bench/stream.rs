@@ -49,7 +49,8 @@ fn r1cs_num_vars<E: arecibo::traits::Engine>(s: &arecibo::r1cs::R1CSShape<E>) ->
 }
 
 /// Fold `steps` op steps of `k` slots (one segment of a real-program-shaped trace), timed per
-/// part, then compress and verify.
+/// part (all but the first, which arecibo synthesizes without folding), then compress and
+/// verify.
 pub fn op_step_breakdown(k: usize, steps: usize) -> Result<Breakdown, JobError> {
     let shape = StreamShape {
         ops_per_step: k,

@@ -1,6 +1,8 @@
-//! The streaming backend's three SuperNova circuits over one 15-element state: op steps
-//! (`k` op slots), boundary steps (`m` boundary slots and a close flag) and audit steps (`m` audit
-//! slots). See the module documentation of [`crate::stream`] for the protocol and why it is sound.
+//! The streaming backend's four SuperNova circuits over one 15-element state: op steps
+//! (`k` op slots), boundary steps (`m` boundary slots and a close flag), and the final steps of
+//! the last segment — audit steps (`m` audit slots) and fresh steps (`4m` fresh slots), each with a
+//! close flag. See the module documentation of [`crate::stream`] for the protocol and why it is
+//! sound.
 
 use super::curve::{add_gadget, base_point, h2c_gadget, H2cWitness, PointVar};
 use super::native::TAGS_PER_ELEMENT;
@@ -40,7 +42,9 @@ pub mod z {
     pub const WS: usize = 9;
     /// Chain over the op slots' `(prev value, prev time)` of the open segment.
     pub const PCH: usize = 10;
-    /// Chain over the boundary slots' `(x_in, x_out, enabled)` of the open segment.
+    /// Chain over the boundary slots' `(x_in, x_out, enabled)`, the audit slots'
+    /// `(x, value_out, time_out, touched)` and the fresh slots' `(addr, value, time)` of the open
+    /// segment.
     pub const BCH: usize = 11;
     /// Last audited address (starts at −1).
     pub const LA: usize = 12;
@@ -58,6 +62,10 @@ pub const OP: usize = 0;
 pub const BOUNDARY: usize = 1;
 /// Circuit index of audit steps.
 pub const AUDIT: usize = 2;
+/// Circuit index of fresh steps.
+pub const FRESH: usize = 3;
+/// Number of circuits.
+pub const CIRCUITS: usize = 4;
 
 /// The canonical start state for a trace (range) that begins at trace hash `t0` and time `time0`.
 pub fn canonical(t0: F, time0: u64) -> Vec<F> {
@@ -132,9 +140,41 @@ pub struct BoundarySlot {
     pub h_out: H2cWitness,
 }
 
-/// One audit slot: an address with its final value and time.
+/// One audit slot (run inside the last segment): an address with its tuple before the last
+/// segment, `x = (addr, value, time)`, and — if the last segment touched it — its tuple after,
+/// `(addr, value_out, time_out)`. It is the last segment's boundary slot and the address's audit
+/// in one: `G += H(addr, 0, 0) − H(x)`, and if `touched`, `x` is written into the segment and the
+/// outgoing tuple read out of it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditSlot {
+    /// Counts (all values must be 0 when disabled).
+    pub enabled: bool,
+    /// The last segment touched the address.
+    pub touched: bool,
+    /// Address (strictly above the previous audited one).
+    pub addr: F,
+    /// Value before the last segment (the final value if untouched).
+    pub value: F,
+    /// Time of the last access before the last segment.
+    pub time: F,
+    /// Value after the last segment (unused if untouched; the prover sets 0).
+    pub value_out: F,
+    /// Time of the last access in the last segment (unused if untouched; the prover sets 0).
+    pub time_out: F,
+    /// `addr − last − 1` (range-check witness; 0 when disabled).
+    pub gap: u64,
+    /// Hash-to-curve witness of the initial tuple `(addr, 0, 0)`.
+    pub h_init: H2cWitness,
+    /// Hash-to-curve witness of `x = (addr, value, time)`.
+    pub h_final: H2cWitness,
+}
+
+/// One fresh slot (run inside the last segment): an address the last segment touched first, with
+/// its tuple after the segment. Its incoming tuple is the initial `(addr, 0, 0)`, so its
+/// boundary and audit moves of `G` cancel and no point is hashed: the slot writes `(addr, 0, 0)`
+/// into the segment and reads `(addr, value, time)` out of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreshSlot {
     /// Counts (all values must be 0 when disabled).
     pub enabled: bool,
     /// Address (strictly above the previous audited one).
@@ -145,10 +185,6 @@ pub struct AuditSlot {
     pub time: F,
     /// `addr − last − 1` (range-check witness; 0 when disabled).
     pub gap: u64,
-    /// Hash-to-curve witness of the initial tuple `(addr, 0, 0)`.
-    pub h_init: H2cWitness,
-    /// Hash-to-curve witness of the final tuple `(addr, value, time)`.
-    pub h_final: H2cWitness,
 }
 
 /// What one step does.
@@ -170,10 +206,19 @@ pub enum Step {
         /// Close the segment.
         close: bool,
     },
-    /// `m` audit slots.
+    /// `m` audit slots in the open last segment; `close` ends it after them.
     Audit {
         /// Exactly `m` slots.
         slots: Vec<AuditSlot>,
+        /// Close the segment.
+        close: bool,
+    },
+    /// `4m` fresh slots in the open last segment; `close` ends it after them.
+    Fresh {
+        /// Exactly `4m` slots.
+        slots: Vec<FreshSlot>,
+        /// Close the segment.
+        close: bool,
     },
 }
 
@@ -184,12 +229,13 @@ impl Step {
             Step::Op { .. } => OP,
             Step::Boundary { .. } => BOUNDARY,
             Step::Audit { .. } => AUDIT,
+            Step::Fresh { .. } => FRESH,
         }
     }
 }
 
 /// One step as a SuperNova circuit: shape, what it does, and the index of the next step's
-/// circuit (constrained to be one of the three).
+/// circuit (constrained to be one of the four).
 #[derive(Clone, Debug)]
 pub struct StreamCircuit {
     /// Shape.
@@ -213,8 +259,13 @@ impl StreamCircuit {
                 slots: vec![BoundarySlot::default(); shape.boundary_slots],
                 close: false,
             },
-            _ => Step::Audit {
+            AUDIT => Step::Audit {
                 slots: vec![AuditSlot::default(); shape.boundary_slots],
+                close: false,
+            },
+            _ => Step::Fresh {
+                slots: vec![FreshSlot::default(); shape.fresh_slots()],
+                close: false,
             },
         };
         StreamCircuit {
@@ -507,29 +558,40 @@ fn boundary_step<CS: ConstraintSystem<F>>(
         bx.extend([hi.x, ho.x, en]);
     }
     let b = chain32_absorb_circuit(&mut cs.namespace(|| "boundary chain"), st.get(z::BCH), bx)?;
-    st.set(z::BCH, b.clone());
-    st.set(z::RS, rs.clone());
-    st.set(z::WS, ws.clone());
+    st.set(z::BCH, b);
+    st.set(z::RS, rs);
+    st.set(z::WS, ws);
     st.set(z::GX, g.x);
     st.set(z::GY, g.y);
-    // close: the challenges are the hash of everything the segment fingerprinted, and the
-    // fingerprints agree; then reset for the next segment
+    close_segment(cs, st, close, &was_open)
+}
+
+/// Close rule (boundary and final steps), after the step's slots: if `close`, the segment must be
+/// open, its challenges must be the hash of everything it fingerprinted and `RS = WS`; then the
+/// segment registers reset for the next segment.
+fn close_segment<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    st: &mut State,
+    close: bool,
+    was_open: &Num<F>,
+) -> Result<(), SynthesisError> {
     let c = bit(cs.namespace(|| "close"), close)?;
     let cn = as_num::<CS>(&c);
     let one = one::<CS>();
-    enforce_product_zero(cs, "close an open segment", &cn, &sub(&one, &was_open));
+    enforce_product_zero(cs, "close an open segment", &cn, &sub(&one, was_open));
     let ins = [
         st.get(z::TS),
         st.get(z::T),
         st.get(z::TMS),
         st.get(z::PCH),
-        b,
+        st.get(z::BCH),
     ];
     let want_g = challenge6_circuit(&mut cs.namespace(|| "gamma"), ins.clone(), 1)?;
     let want_a = challenge6_circuit(&mut cs.namespace(|| "alpha"), ins, 2)?;
+    let (gam, alp) = (st.get(z::GAM), st.get(z::ALP));
     enforce_product_zero(cs, "gamma is the segment hash", &cn, &sub(&gam, &want_g));
     enforce_product_zero(cs, "alpha is the segment hash", &cn, &sub(&alp, &want_a));
-    enforce_product_zero(cs, "RS = WS", &cn, &sub(&rs, &ws));
+    enforce_product_zero(cs, "RS = WS", &cn, &sub(&st.get(z::RS), &st.get(z::WS)));
     let keep = sub(&one, &cn);
     for (name, i) in [
         ("reset TS", z::TS),
@@ -551,22 +613,118 @@ fn boundary_step<CS: ConstraintSystem<F>>(
     Ok(())
 }
 
+/// Final-step entry rule (audit and fresh steps): they run inside the open last segment and move
+/// the phase to 1, after which no op or boundary step runs. Returns `(γ, α, α²)`.
+fn final_entry<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    st: &mut State,
+) -> Result<(Num<F>, Num<F>, Num<F>), SynthesisError> {
+    enforce_zero(
+        cs,
+        "final steps run in an open segment",
+        &sub(&st.get(z::OPEN), &one::<CS>()),
+    );
+    st.set(z::PH, one::<CS>());
+    let (gam, alp) = (st.get(z::GAM), st.get(z::ALP));
+    let alp2 = mul(cs.namespace(|| "alpha^2"), &alp, &alp)?;
+    Ok((gam, alp, alp2))
+}
+
+/// Strictly increasing audited addresses: `en·(a − last − 1)` is a 64-bit number (`gap` its
+/// witness). Returns the new last address.
+fn address_order<CS: ConstraintSystem<F>>(
+    mut cs: CS,
+    en_b: &Boolean,
+    a: &Num<F>,
+    last: &Num<F>,
+    gap: u64,
+) -> Result<Num<F>, SynthesisError> {
+    let en = as_num::<CS>(en_b);
+    let bits = alloc_bits(cs.namespace(|| "gap bits"), gap, 64)?;
+    cs.enforce(
+        || "address order",
+        |_| en.lc(F::ONE),
+        |_| sub(&sub(a, last), &one::<CS>()).lc(F::ONE),
+        |_| bits_to_num::<CS>(&bits).lc(F::ONE),
+    );
+    select(cs.namespace(|| "last"), en_b, a, last)
+}
+
 fn audit_step<CS: ConstraintSystem<F>>(
     cs: &mut CS,
     shape: &StreamShape,
     st: &mut State,
     slots: &[AuditSlot],
+    close: bool,
 ) -> Result<(), SynthesisError> {
     if slots.len() != shape.boundary_slots {
         return Err(SynthesisError::Unsatisfiable);
     }
-    enforce_zero(cs, "audit after every segment closed", &st.get(z::OPEN));
-    let mut last = st.get(z::LA);
+    let (gam, alp, alp2) = final_entry(cs, st)?;
+    let (mut rs, mut ws, mut last) = (st.get(z::RS), st.get(z::WS), st.get(z::LA));
     let mut g = PointVar {
         x: st.get(z::GX),
         y: st.get(z::GY),
     };
-    let one = one::<CS>();
+    let mut bx = Vec::with_capacity(4 * slots.len());
+    for (i, s) in slots.iter().enumerate() {
+        let mut cs = cs.namespace(|| format!("slot {i}"));
+        let en_b = bit(cs.namespace(|| "enabled"), s.enabled)?;
+        let en = as_num::<CS>(&en_b);
+        let u = as_num::<CS>(&bit(cs.namespace(|| "touched"), s.touched)?);
+        let a = alloc(cs.namespace(|| "a"), s.addr)?;
+        let v = alloc(cs.namespace(|| "v"), s.value)?;
+        let t = alloc(cs.namespace(|| "t"), s.time)?;
+        let vo = alloc(cs.namespace(|| "vo"), s.value_out)?;
+        let to = alloc(cs.namespace(|| "to"), s.time_out)?;
+        zero_when_disabled(&mut cs, &en, &[&a, &v, &t, &u, &vo, &to]);
+        last = address_order(cs.namespace(|| "order"), &en_b, &a, &last, s.gap)?;
+        // G += H(a, 0, 0) − H(x): the initial memory in, the tuple before the segment out
+        let zero = Num::zero();
+        let hi = h2c_gadget(cs.namespace(|| "h init"), &a, &zero, &zero, s.h_init)?;
+        let hf = h2c_gadget(cs.namespace(|| "h final"), &a, &v, &t, s.h_final)?;
+        let g1 = add_gadget(cs.namespace(|| "G + H(init)"), &g, &hi)?;
+        let g2 = add_gadget(cs.namespace(|| "G - H(final)"), &g1, &hf.neg())?;
+        g = select_point(cs.namespace(|| "G if enabled"), &en_b, &g2, &g)?;
+        // touched: x is written into the segment, the outgoing tuple read out of it
+        let fx = fingerprint(cs.namespace(|| "in tuple"), &gam, &alp, &alp2, &a, &v, &t)?;
+        let fo = fingerprint(
+            cs.namespace(|| "out tuple"),
+            &gam,
+            &alp,
+            &alp2,
+            &a,
+            &vo,
+            &to,
+        )?;
+        ws = absorb_factor(cs.namespace(|| "ws"), &ws, &u, &fx)?;
+        rs = absorb_factor(cs.namespace(|| "rs"), &rs, &u, &fo)?;
+        // x's hashed x-coordinate binds (a, v, t); the flag binds whether the slot counts
+        bx.extend([hf.x, vo, to, u]);
+    }
+    let b = chain32_absorb_circuit(&mut cs.namespace(|| "final chain"), st.get(z::BCH), bx)?;
+    st.set(z::BCH, b);
+    st.set(z::RS, rs);
+    st.set(z::WS, ws);
+    st.set(z::LA, last);
+    st.set(z::GX, g.x);
+    st.set(z::GY, g.y);
+    close_segment(cs, st, close, &one::<CS>())
+}
+
+fn fresh_step<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    shape: &StreamShape,
+    st: &mut State,
+    slots: &[FreshSlot],
+    close: bool,
+) -> Result<(), SynthesisError> {
+    if slots.len() != shape.fresh_slots() {
+        return Err(SynthesisError::Unsatisfiable);
+    }
+    let (gam, alp, alp2) = final_entry(cs, st)?;
+    let (mut rs, mut ws, mut last) = (st.get(z::RS), st.get(z::WS), st.get(z::LA));
+    let mut bx = Vec::with_capacity(3 * slots.len());
     for (i, s) in slots.iter().enumerate() {
         let mut cs = cs.namespace(|| format!("slot {i}"));
         let en_b = bit(cs.namespace(|| "enabled"), s.enabled)?;
@@ -575,28 +733,22 @@ fn audit_step<CS: ConstraintSystem<F>>(
         let v = alloc(cs.namespace(|| "v"), s.value)?;
         let t = alloc(cs.namespace(|| "t"), s.time)?;
         zero_when_disabled(&mut cs, &en, &[&a, &v, &t]);
-        // strictly increasing addresses: en·(a − last − 1) is a 64-bit number
-        let bits = alloc_bits(cs.namespace(|| "gap bits"), s.gap, 64)?;
-        cs.enforce(
-            || "address order",
-            |_| en.lc(F::ONE),
-            |_| sub(&sub(&a, &last), &one).lc(F::ONE),
-            |_| bits_to_num::<CS>(&bits).lc(F::ONE),
-        );
-        last = select(cs.namespace(|| "last"), &en_b, &a, &last)?;
-        // G += H(a, 0, 0) − H(a, v, t): the initial memory in, the final memory out
-        let zero = Num::zero();
-        let hi = h2c_gadget(cs.namespace(|| "h init"), &a, &zero, &zero, s.h_init)?;
-        let hf = h2c_gadget(cs.namespace(|| "h final"), &a, &v, &t, s.h_final)?;
-        let g1 = add_gadget(cs.namespace(|| "G + H(init)"), &g, &hi)?;
-        let g2 = add_gadget(cs.namespace(|| "G - H(final)"), &g1, &hf.neg())?;
-        g = select_point(cs.namespace(|| "G if enabled"), &en_b, &g2, &g)?;
+        last = address_order(cs.namespace(|| "order"), &en_b, &a, &last, s.gap)?;
+        // (a, 0, 0) written into the segment, (a, v, t) read out of it
+        let fi = sub(&gam, &a);
+        let fo = fingerprint(cs.namespace(|| "out tuple"), &gam, &alp, &alp2, &a, &v, &t)?;
+        ws = absorb_factor(cs.namespace(|| "ws"), &ws, &en, &fi)?;
+        rs = absorb_factor(cs.namespace(|| "rs"), &rs, &en, &fo)?;
+        // a disabled slot is all zeros and an enabled all-zero slot counts 1 both ways, so the
+        // three values decide the slot's factors without its flag
+        bx.extend([a, v, t]);
     }
+    let b = chain32_absorb_circuit(&mut cs.namespace(|| "final chain"), st.get(z::BCH), bx)?;
+    st.set(z::BCH, b);
+    st.set(z::RS, rs);
+    st.set(z::WS, ws);
     st.set(z::LA, last);
-    st.set(z::GX, g.x);
-    st.set(z::GY, g.y);
-    st.set(z::PH, one);
-    Ok(())
+    close_segment(cs, st, close, &one::<CS>())
 }
 
 /// `x` as a `u64` (its low 8 bytes; callers only use it for values known to be small).
@@ -632,19 +784,21 @@ impl StepCircuit<F> for StreamCircuit {
             Step::Boundary { open, slots, close } => {
                 boundary_step(cs, &self.shape, &mut st, open, slots, *close)?
             }
-            Step::Audit { slots } => audit_step(cs, &self.shape, &mut st, slots)?,
+            Step::Audit { slots, close } => audit_step(cs, &self.shape, &mut st, slots, *close)?,
+            Step::Fresh { slots, close } => fresh_step(cs, &self.shape, &mut st, slots, *close)?,
         }
-        // the next step runs one of the three circuits
+        // the next step runs one of the four circuits
         let pc = AllocatedNum::alloc(cs.namespace(|| "next pc"), || Ok(F::from(self.next as u64)))?;
         let pcn: Num<F> = pc.clone().into();
         let one = one::<CS>();
+        let c = |i: u64| one.clone().scale(F::from(i));
         let t1 = mul(cs.namespace(|| "pc(pc-1)"), &pcn, &sub(&pcn, &one))?;
-        enforce_product_zero(
-            cs,
-            "next pc is a circuit",
-            &t1,
-            &sub(&pcn, &one.clone().scale(F::from(2))),
-        );
+        let t2 = mul(
+            cs.namespace(|| "(pc-2)(pc-3)"),
+            &sub(&pcn, &c(2)),
+            &sub(&pcn, &c(3)),
+        )?;
+        enforce_product_zero(cs, "next pc is a circuit", &t1, &t2);
         let mut out = Vec::with_capacity(z::ARITY);
         for (i, n) in st.v.iter().enumerate() {
             out.push(alloc_num(cs.namespace(|| format!("out {i}")), n)?);

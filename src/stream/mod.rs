@@ -13,24 +13,36 @@
 //! (reads return `pv`; `t − 1 − pt` is a `time_bits`-bit number); one **boundary slot** per address
 //! the segment touched adds its incoming tuple `(a, v_in, t_in)` (the value and time before the
 //! segment) to `WS` and its outgoing tuple `(a, v_out, t_out)` to `RS`, and moves a point `G` on
-//! Vesta by `+H(a, v_out, t_out) − H(a, v_in, t_in)` (hash to curve). After the last segment an
-//! **audit** lists every address once, strictly increasing, and moves `G` by
-//! `+H(a, 0, 0) − H(a, v_final, t_final)`. The verifier requires `G` back at its start `S`.
+//! Vesta by `+H(a, v_out, t_out) − H(a, v_in, t_in)` (hash to curve). The **audit** lists every
+//! address once, strictly increasing, and moves `G` by `+H(a, 0, 0) − H(a, v_final, t_final)`;
+//! the verifier requires `G` back at its start `S`.
+//!
+//! The trace's **last segment** has no boundary slots: its **final steps** run inside it, one
+//! slot per address, increasing, and the last one closes it. An address the segment touched first
+//! gets a *fresh slot*: `(a, 0, 0)` into `WS`, `(a, v_final, t_final)` into `RS`, and `G` does not
+//! move, because that address's boundary move `+H(out) − H(a, 0, 0)` and audit move
+//! `+H(a, 0, 0) − H(out)` cancel: no point is hashed. Every other address gets an *audit slot*
+//! with its tuple `x` before the segment: `G += H(a, 0, 0) − H(x)` (its boundary and audit moves
+//! with `H(out)` cancelled), and if the segment touched it, `x` into `WS` and its outgoing tuple
+//! into `RS`. On a trace of one segment every address is fresh, so the proof hashes no point at
+//! all. Fresh and audit slots share one strictly increasing address chain.
 //!
 //! The challenges `γ, α` are witnessed once, when a segment opens (the first op or boundary step
 //! with `OPEN = 0`), carried unchanged by every other step, and checked when the segment closes
-//! (a flag on a boundary step, after its slots): `γ = H(TS, T, TMS, PCH, BCH, 1)`,
+//! (a flag on a boundary or final step, after its slots): `γ = H(TS, T, TMS, PCH, BCH, 1)`,
 //! `α = H(…, 2)`, where `TS, TMS` are the trace hash and time when the segment opened, `T` the
 //! trace hash now (a chain over every op slot's `(a, v)` and the slots' tags, packed 84 to an
 //! element), `PCH` a chain over every op slot's `(pv, pt)` and `BCH` a chain over every boundary
-//! slot's `(x_in, x_out, enabled)` — the x-coordinates of the two hashed points, which are
-//! Poseidon hashes of the tuples and counters.
-//! The close also requires `RS = WS`, then resets the segment registers. No challenge is left to
-//! the verifier. The audit step requires every segment closed and sets the phase `PH = 1`, after
-//! which no op or boundary step runs.
+//! slot's `(x_in, x_out, enabled)` (the x-coordinates of the two hashed points, which are
+//! Poseidon hashes of the tuples and counters), every audit slot's `(x_x, v_out, t_out, touched)`
+//! and every fresh slot's `(a, v_final, t_final)`. The close also requires `RS = WS`, then resets
+//! the segment registers. No challenge is left to the verifier. Final steps require an open
+//! segment and set the phase `PH = 1`, after which no op or boundary step runs (and, once the
+//! segment is closed, no final step either).
 //!
 //! The circuits are one per step kind (SuperNova): an op slot costs about 173 constraints and
-//! never pays for hash-to-curve (about 730 per boundary slot). See [`circuit`].
+//! never pays for hash-to-curve (about 760 per boundary slot, 870 per audit slot); a fresh slot
+//! costs about 185. See [`circuit`].
 //!
 //! # Constraint diet (op slot)
 //! An op slot is 3 flag bits, a `time_bits`-bit gap check (`time_bits + 1`), the read rule (1),
@@ -95,6 +107,21 @@
 //! no earlier outgoing tuple has. The verifier checks the last audited address is below 2^64
 //! (so audited addresses are distinct 64-bit numbers) and the final time below `2^time_bits`.
 //!
+//! *Final steps.* Every accepted run is an accepted run of the protocol with the last segment
+//! closed by boundary slots and a separate audit, which the argument above covers: a touched
+//! audit slot is the boundary slot `x → out` plus the audit slot with final tuple `out` (the terms
+//! `±H(out)` cancel, and removing a pair of equal terms changes no tuple's count modulo 2); an
+//! untouched one is the audit slot with final tuple `x`; a fresh slot is the boundary slot
+//! `(a, 0, 0) → out` plus the audit slot `(a, 0, 0)`, `out`, whose moves of `G` all cancel. The
+//! per-segment equality and the counting never depend on the order of steps, so running the
+//! audit inside the open last segment changes nothing; the shared increasing chain still gives
+//! one initial and one final tuple per address. A fresh slot's flag is not hashed: a disabled
+//! slot is all zeros, and an enabled all-zero slot multiplies `RS` and `WS` by the same `γ`, so
+//! the hashed `(a, v_final, t_final)` alone decides what the slot contributes to the fingerprints
+//! (flipping the flag only decides whether address 0 with tuple `(0, 0, 0)` is audited, which is
+//! harmless). An audit slot's `touched` is hashed; its other flags and counters move only `G`
+//! and the address chain, neither of which relies on the challenges.
+//!
 //! *Continuations.* Proofs of consecutive ranges of whole segments each start from the canonical
 //! state the verifier builds from the previous proof's final trace hash and time; all but the last
 //! end before the audit (`PH = 0`), every one ends with no open segment, and `Σ (G_i − S) = O`
@@ -107,10 +134,13 @@ mod prover;
 #[cfg(test)]
 mod tests;
 
-pub use circuit::{canonical, AuditSlot, BoundarySlot, OpSlot, Opening, Step, StreamCircuit};
+pub use circuit::{
+    canonical, AuditSlot, BoundarySlot, FreshSlot, OpSlot, Opening, Step, StreamCircuit,
+};
 pub use curve::{base_point, Affine, H2cWitness};
 pub use native::{
-    boundary_slot, move_g, open_segment_steps, padding_boundary, trace_hash, Native, TraceHasher,
+    boundary_slot, move_g, open_segment_steps, padding_audit, padding_boundary, trace_hash, Native,
+    TraceHasher,
 };
 pub use prover::{
     checkpoint_position, plan, range_bounds, Finished, RangePlan, StreamOptions, StreamProver,
@@ -129,7 +159,7 @@ use crate::{E1, E2, F};
 use arecibo::supernova::{NonUniformCircuit, PublicParams, RecursiveSNARK};
 use arecibo::traits::snark::BatchedRelaxedR1CSSNARKTrait;
 use arecibo::traits::Engine;
-use circuit::{AUDIT, BOUNDARY, OP};
+use circuit::{AUDIT, BOUNDARY, CIRCUITS, FRESH, OP};
 use ff::Field;
 use serde::{Deserialize, Serialize};
 
@@ -137,7 +167,7 @@ use serde::{Deserialize, Serialize};
 pub type StParams = PublicParams<E1, E2, StreamCircuit, Sc2>;
 /// Folded proof.
 pub type StRecursive = RecursiveSNARK<E1, E2>;
-/// Compressed proof (batched Spartan over the three circuits).
+/// Compressed proof (batched Spartan over the four circuits).
 pub type StCompressed =
     arecibo::supernova::snark::CompressedSNARK<E1, E2, StreamCircuit, Sc2, Sb1, S2>;
 /// Compression prover key.
@@ -166,6 +196,14 @@ pub struct StreamShape {
     pub boundary_slots: usize,
     /// Width of the time-gap range check; the verifier bounds the op count by `2^time_bits`.
     pub time_bits: u32,
+}
+
+impl StreamShape {
+    /// Fresh slots per fresh step: `4m` (a fresh slot hashes no point, so it costs about a
+    /// quarter of an audit slot; at the default `m` the fresh circuit stays under 2^15).
+    pub fn fresh_slots(&self) -> usize {
+        4 * self.boundary_slots
+    }
 }
 
 /// The streaming backend's shape for `flags` (defaults: 304 op slots, 24 boundary slots, 32-bit
@@ -240,7 +278,7 @@ impl ShapeSpec for StreamShape {
     }
 }
 
-/// The three circuits as arecibo's non-uniform circuit.
+/// The four circuits as arecibo's non-uniform circuit.
 #[derive(Clone, Debug)]
 pub struct StreamIsa {
     /// Shape.
@@ -251,7 +289,7 @@ pub struct StreamIsa {
 
 impl NonUniformCircuit<E1, E2, StreamCircuit, Sc2> for StreamIsa {
     fn num_circuits(&self) -> usize {
-        3
+        CIRCUITS
     }
     fn primary_circuit(&self, index: usize) -> StreamCircuit {
         StreamCircuit::blank(self.shape, index)
@@ -273,9 +311,10 @@ pub fn setup(shape: StreamShape) -> StParams {
     )
 }
 
-/// Constraints of the op, boundary and audit circuits (without SuperNova's verifier circuit).
-pub fn circuit_constraints(shape: StreamShape) -> [usize; 3] {
-    [OP, BOUNDARY, AUDIT].map(|i| {
+/// Constraints of the op, boundary, audit and fresh circuits (without SuperNova's verifier
+/// circuit).
+pub fn circuit_constraints(shape: StreamShape) -> [usize; CIRCUITS] {
+    [OP, BOUNDARY, AUDIT, FRESH].map(|i| {
         crate::step::gadgets::count_constraints(circuit::z::ARITY, |cs, z| {
             let _ = arecibo::traits::circuit_supernova::StepCircuit::synthesize(
                 &StreamCircuit::blank(shape, i),
@@ -507,15 +546,21 @@ impl ProofSystem for StreamKeys {
     fn circuit_lines(&self) -> Lines {
         let shapes = self.pp.primary_r1cs_shapes();
         let n = |i: usize| crate::nova::r1cs_num_cons(shapes[i]);
-        let [op, b, a] = circuit_constraints(self.shape);
+        let [op, b, a, f] = circuit_constraints(self.shape);
         vec![
             (
                 "circuit_constraints",
-                format!("op={op} boundary={b} audit={a}"),
+                format!("op={op} boundary={b} audit={a} fresh={f}"),
             ),
             (
                 "step_constraints",
-                format!("op={} boundary={} audit={}", n(OP), n(BOUNDARY), n(AUDIT)),
+                format!(
+                    "op={} boundary={} audit={} fresh={}",
+                    n(OP),
+                    n(BOUNDARY),
+                    n(AUDIT),
+                    n(FRESH)
+                ),
             ),
         ]
     }

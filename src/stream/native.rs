@@ -1,7 +1,8 @@
 //! The native side of the streaming prover: the trace hash, and the memory (last value and time
-//! of every touched address) that turns each segment into circuit steps and finally the audit.
+//! of every touched address) that turns each segment into circuit steps, the last one with the
+//! audit.
 
-use super::circuit::{AuditSlot, BoundarySlot, OpSlot, Opening, Step};
+use super::circuit::{AuditSlot, BoundarySlot, FreshSlot, OpSlot, Opening, Step};
 use super::curve::{self, base_point, Affine};
 use super::StreamShape;
 use crate::hash::{chain32_absorb, challenge6_native};
@@ -197,6 +198,22 @@ impl Native {
     /// segment is applied), then build its steps: op steps, then boundary steps, the last one
     /// closing the segment. A segment is whole op steps unless it is the trace's last.
     pub fn segment(&mut self, ops: &[(usize, Op)]) -> Result<Vec<Step>, JobError> {
+        self.check_segment(ops)?;
+        Ok(self.segment_unchecked(ops))
+    }
+
+    /// Check the trace's last segment like [`Native::segment`], then build its steps: op steps,
+    /// then the final steps (audit and fresh) over every address, the last one closing the
+    /// segment. Also returns the last audited address.
+    pub fn last_segment(
+        &mut self,
+        ops: &[(usize, Op)],
+    ) -> Result<(Vec<Step>, Option<u64>), JobError> {
+        self.check_segment(ops)?;
+        Ok(self.last_segment_unchecked(ops))
+    }
+
+    fn check_segment(&self, ops: &[(usize, Op)]) -> Result<(), JobError> {
         let mut shadow: HashMap<u64, Word> = HashMap::new();
         for (i, (line, op)) in ops.iter().enumerate() {
             let held = shadow
@@ -208,16 +225,13 @@ impl Native {
                 shadow.insert(op.addr, op.value);
             }
         }
-        Ok(self.segment_unchecked(ops))
+        Ok(())
     }
 
-    /// [`Native::segment`] without the consistency check: what a forging prover starts from
-    /// (previous values and times still come from this memory). The circuits and the verifier
-    /// must refuse whatever it builds for an inconsistent segment.
-    pub fn segment_unchecked(&mut self, ops: &[(usize, Op)]) -> Vec<Step> {
-        let (k, m) = (self.shape.ops_per_step, self.shape.boundary_slots);
-        let (ts, tms) = (self.t, self.time);
-        // touched addresses in first-touch order, with their tuple before the segment
+    /// Apply a segment's ops to the memory: its op steps, and the addresses it touched in
+    /// first-touch order with their tuple before the segment.
+    fn op_steps(&mut self, ops: &[(usize, Op)]) -> (Vec<Step>, Vec<(u64, (Word, u64))>) {
+        let k = self.shape.ops_per_step;
         let mut first: Vec<(u64, (Word, u64))> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut slots = Vec::with_capacity(ops.len().div_ceil(k) * k);
@@ -239,13 +253,23 @@ impl Native {
             self.mem.insert(op.addr, (op.value, self.time));
         }
         slots.resize(slots.len().div_ceil(k) * k, OpSlot::default());
-        let mut steps: Vec<Step> = slots
+        let steps = slots
             .chunks(k)
             .map(|c| Step::Op {
                 open: Opening::default(),
                 slots: c.to_vec(),
             })
             .collect();
+        (steps, first)
+    }
+
+    /// [`Native::segment`] without the consistency check: what a forging prover starts from
+    /// (previous values and times still come from this memory). The circuits and the verifier
+    /// must refuse whatever it builds for an inconsistent segment.
+    pub fn segment_unchecked(&mut self, ops: &[(usize, Op)]) -> Vec<Step> {
+        let m = self.shape.boundary_slots;
+        let (ts, tms) = (self.t, self.time);
+        let (mut steps, first) = self.op_steps(ops);
         // boundary slots: one per touched address, its tuple before and after the segment
         let mut bslots: Vec<BoundarySlot> = first
             .iter()
@@ -270,6 +294,134 @@ impl Native {
         steps
     }
 
+    /// [`Native::last_segment`] without the consistency check (a forging prover's start).
+    ///
+    /// Every address, increasing, gets one final slot. An address the segment touched first
+    /// (never accessed before) gets a fresh slot; the others get audit slots, with their tuple
+    /// before the segment and, if touched, after it. A run of at least `m` consecutive fresh
+    /// addresses fills fresh steps (`4m` slots); everything else goes into audit steps (`m`
+    /// slots), fresh addresses there as touched audit slots from `(a, 0, 0)`.
+    pub fn last_segment_unchecked(&mut self, ops: &[(usize, Op)]) -> (Vec<Step>, Option<u64>) {
+        let (m, mf) = (self.shape.boundary_slots, self.shape.fresh_slots());
+        let (ts, tms) = (self.t, self.time);
+        let (mut steps, first) = self.op_steps(ops);
+        if steps.is_empty() {
+            // no ops (an empty trace): a padding boundary step opens the segment
+            steps.push(Step::Boundary {
+                open: Opening::default(),
+                slots: vec![padding_boundary(); self.shape.boundary_slots],
+                close: false,
+            });
+        }
+        let before: HashMap<u64, (Word, u64)> = first.into_iter().collect();
+        let mut addrs: Vec<u64> = self.mem.keys().copied().collect();
+        addrs.sort_unstable();
+        let fresh = |a: &u64| before.get(a).is_some_and(|(_, t)| *t == 0);
+        let mut last: Option<u64> = None;
+        let mut gap = |a: u64| {
+            let g = match last {
+                None => a,
+                Some(l) => a - l - 1,
+            };
+            last = Some(a);
+            g
+        };
+        // run[i]: consecutive fresh addresses from i
+        let mut run = vec![0usize; addrs.len() + 1];
+        for i in (0..addrs.len()).rev() {
+            run[i] = if fresh(&addrs[i]) { run[i + 1] + 1 } else { 0 };
+        }
+        let mut finals: Vec<Step> = Vec::new();
+        let mut i = 0;
+        while i < addrs.len() {
+            if run[i] >= m {
+                let n = run[i].min(mf);
+                let mut slots: Vec<FreshSlot> = addrs[i..i + n]
+                    .iter()
+                    .map(|a| {
+                        let (w, t) = self.mem[a];
+                        FreshSlot {
+                            enabled: true,
+                            addr: F::from(*a),
+                            value: self.field(&w),
+                            time: F::from(t),
+                            gap: gap(*a),
+                        }
+                    })
+                    .collect();
+                i += n;
+                slots.resize(mf, FreshSlot::default());
+                finals.push(Step::Fresh {
+                    slots,
+                    close: false,
+                });
+            } else {
+                // up to m addresses, stopping before a run that fills a fresh step
+                let mut n = 1;
+                while n < m && i + n < addrs.len() && run[i + n] < m {
+                    n += 1;
+                }
+                let mut slots: Vec<AuditSlot> = addrs[i..i + n]
+                    .iter()
+                    .map(|a| {
+                        let now = self.mem[a];
+                        let (x, out) = match before.get(a) {
+                            Some(pre) => (*pre, Some(now)),
+                            None => (now, None),
+                        };
+                        self.audit_slot(*a, x, out, gap(*a))
+                    })
+                    .collect();
+                i += n;
+                slots.resize(m, padding_audit());
+                finals.push(Step::Audit {
+                    slots,
+                    close: false,
+                });
+            }
+        }
+        if finals.is_empty() {
+            finals.push(Step::Audit {
+                slots: vec![padding_audit(); m],
+                close: false,
+            });
+        }
+        if let Some(Step::Audit { close, .. } | Step::Fresh { close, .. }) = finals.last_mut() {
+            *close = true;
+        }
+        steps.extend(finals);
+        self.t = open_segment_steps(ts, tms, &mut steps);
+        self.g = move_g(self.g, &steps);
+        (steps, last)
+    }
+
+    /// An enabled audit slot for `addr`: `x` its tuple before the last segment, `out` its tuple
+    /// after it if the segment touched it.
+    fn audit_slot(
+        &self,
+        addr: u64,
+        (wx, tx): (Word, u64),
+        out: Option<(Word, u64)>,
+        gap: u64,
+    ) -> AuditSlot {
+        let (af, v, t) = (F::from(addr), self.field(&wx), F::from(tx));
+        let (vo, to) = out
+            .map(|(w, t)| (self.field(&w), F::from(t)))
+            .unwrap_or((F::ZERO, F::ZERO));
+        AuditSlot {
+            enabled: true,
+            touched: out.is_some(),
+            addr: af,
+            value: v,
+            time: t,
+            value_out: vo,
+            time_out: to,
+            gap,
+            h_init: curve::h2c(af, F::ZERO, F::ZERO).0,
+            h_final: curve::h2c(af, v, t).0,
+        }
+    }
+
     /// What a forging prover does: [`Native::segment_unchecked`], then `edit` on the steps'
     /// witnesses, then the challenges, trace hash and `G` re-derived from the edited witnesses
     /// (so a forgery meets the circuit's checks, not a stale challenge).
@@ -286,57 +438,19 @@ impl Native {
         steps
     }
 
-    /// [`Native::audit`] with `edit` on its steps (`G` re-derived): a forging prover's audit.
-    pub fn audit_forged(&mut self, edit: impl FnOnce(&mut Vec<Step>)) -> Vec<Step> {
-        let g0 = self.g;
-        let (mut steps, _) = self.audit().expect("the audit builds");
+    /// [`Native::last_segment_unchecked`] with `edit` on its steps (op steps, then the final
+    /// steps), the challenges, trace hash and `G` re-derived: a forging prover's last segment.
+    pub fn last_segment_forged(
+        &mut self,
+        ops: &[(usize, Op)],
+        edit: impl FnOnce(&mut Vec<Step>),
+    ) -> Vec<Step> {
+        let (ts, tms, g0) = (self.t, self.time, self.g);
+        let (mut steps, _) = self.last_segment_unchecked(ops);
         edit(&mut steps);
+        self.t = open_segment_steps(ts, tms, &mut steps);
         self.g = move_g(g0, &steps);
         steps
-    }
-
-    /// The audit steps: every touched address once, increasing, with its final value and time
-    /// (at least one step, so the phase advances even for an empty trace).
-    pub fn audit(&mut self) -> Result<(Vec<Step>, Option<u64>), JobError> {
-        let m = self.shape.boundary_slots;
-        let mut addrs: Vec<u64> = self.mem.keys().copied().collect();
-        addrs.sort_unstable();
-        let mut slots = Vec::with_capacity(addrs.len().div_ceil(m).max(1) * m);
-        let mut last: Option<u64> = None;
-        for a in &addrs {
-            let (w, t) = self.mem[a];
-            let (af, v, tf) = (F::from(*a), self.field(&w), F::from(t));
-            let (h_init, _) = curve::h2c(af, F::ZERO, F::ZERO);
-            let (h_final, _) = curve::h2c(af, v, tf);
-            slots.push(AuditSlot {
-                enabled: true,
-                addr: af,
-                value: v,
-                time: tf,
-                gap: match last {
-                    None => *a,
-                    Some(l) => a - l - 1,
-                },
-                h_init,
-                h_final,
-            });
-            last = Some(*a);
-        }
-        let pad = {
-            let (w, _) = curve::h2c(F::ZERO, F::ZERO, F::ZERO);
-            AuditSlot {
-                h_init: w,
-                h_final: w,
-                ..AuditSlot::default()
-            }
-        };
-        slots.resize(slots.len().div_ceil(m).max(1) * m, pad);
-        let steps: Vec<Step> = slots
-            .chunks(m)
-            .map(|c| Step::Audit { slots: c.to_vec() })
-            .collect();
-        self.g = move_g(self.g, &steps);
-        Ok((steps, last))
     }
 }
 
@@ -352,6 +466,16 @@ pub fn boundary_slot(addr: F, (vi, ti): (F, F), (vo, to): (F, F)) -> BoundarySlo
         time_out: to,
         h_in: curve::h2c(addr, vi, ti).0,
         h_out: curve::h2c(addr, vo, to).0,
+    }
+}
+
+/// A disabled audit slot (all values 0, still valid hash-to-curve witnesses).
+pub fn padding_audit() -> AuditSlot {
+    let (w, _) = curve::h2c(F::ZERO, F::ZERO, F::ZERO);
+    AuditSlot {
+        h_init: w,
+        h_final: w,
+        ..AuditSlot::default()
     }
 }
 
@@ -401,7 +525,25 @@ pub fn open_segment_steps(ts: F, tms: u64, steps: &mut [Step]) -> F {
                     .collect();
                 bch = chain32_absorb(bch, &bx);
             }
-            Step::Audit { .. } => {}
+            Step::Audit { slots, .. } => {
+                let bx: Vec<F> = slots
+                    .iter()
+                    .flat_map(|s| {
+                        let hx = curve::h2c_with(s.addr, s.value, s.time, s.h_final)
+                            .map(|p| p.x)
+                            .unwrap_or(F::ZERO);
+                        [hx, s.value_out, s.time_out, F::from(s.touched as u64)]
+                    })
+                    .collect();
+                bch = chain32_absorb(bch, &bx);
+            }
+            Step::Fresh { slots, .. } => {
+                let bx: Vec<F> = slots
+                    .iter()
+                    .flat_map(|s| [s.addr, s.value, s.time])
+                    .collect();
+                bch = chain32_absorb(bch, &bx);
+            }
         }
     }
     let ins = [ts, t, F::from(tms), pch, bch];
@@ -415,7 +557,7 @@ pub fn open_segment_steps(ts: F, tms: u64, steps: &mut [Step]) -> F {
     t
 }
 
-/// `G` after the enabled boundary and audit slots of `steps`.
+/// `G` after the enabled boundary and audit slots of `steps` (fresh slots do not move it).
 pub fn move_g(g: Affine, steps: &[Step]) -> Affine {
     let pt = |p: Option<Affine>| p.and_then(|p| p.to_point()).expect("hashed point");
     let mut acc = g.to_point().expect("G on the curve");
@@ -427,13 +569,13 @@ pub fn move_g(g: Affine, steps: &[Step]) -> Affine {
                         - pt(curve::h2c_with(b.addr, b.value_in, b.time_in, b.h_in));
                 }
             }
-            Step::Audit { slots } => {
+            Step::Audit { slots, .. } => {
                 for a in slots.iter().filter(|a| a.enabled) {
                     acc += pt(curve::h2c_with(a.addr, F::ZERO, F::ZERO, a.h_init))
                         - pt(curve::h2c_with(a.addr, a.value, a.time, a.h_final));
                 }
             }
-            Step::Op { .. } => {}
+            Step::Op { .. } | Step::Fresh { .. } => {}
         }
     }
     Affine::from_point(acc).expect("G is not the identity")

@@ -104,13 +104,14 @@ impl<'a> StreamProver<'a> {
         self.steps
     }
 
-    /// Queue one op (`line` names it in errors); folds a segment when one is complete. An
-    /// inconsistent op is refused before its segment is folded.
+    /// Queue one op (`line` names it in errors); folds the buffered segment when it is complete
+    /// and another op arrives (the trace's last segment is folded by [`StreamProver::finish`],
+    /// together with the audit). An inconsistent op is refused before its segment is folded.
     pub fn push(&mut self, line: usize, op: &Op) -> Result<(), JobError> {
-        self.buf.push((line, *op));
         if self.buf.len() == self.segment_ops {
             self.flush()?;
         }
+        self.buf.push((line, *op));
         Ok(())
     }
 
@@ -146,10 +147,13 @@ impl<'a> StreamProver<'a> {
         };
         let c2 = Sc2::default();
         let pp = &self.keys.pp;
+        // the first step (arecibo's `RecursiveSNARK::new`, no fold) is not timed as its kind
         let _span = match c.step.index() {
+            _ if self.snark.is_none() => tracing::info_span!("fold first"),
             super::circuit::OP => tracing::info_span!("fold op"),
             super::circuit::BOUNDARY => tracing::info_span!("fold boundary"),
-            _ => tracing::info_span!("fold audit"),
+            super::circuit::AUDIT => tracing::info_span!("fold audit"),
+            _ => tracing::info_span!("fold fresh"),
         }
         .entered();
         let err = |e: arecibo::supernova::error::SuperNovaError| {
@@ -174,17 +178,21 @@ impl<'a> StreamProver<'a> {
         Ok(())
     }
 
-    /// Fold the last (partial) segment, then, if `audit`, the audit; returns the folded proof
-    /// and its claim. A range that is not the trace's last ends without the audit.
+    /// Fold the last segment: if `audit` (the trace's last range), with the audit inside it,
+    /// else closed by boundary steps. Returns the folded proof and its claim.
     pub fn finish(mut self, audit: bool) -> Result<Finished, JobError> {
-        self.flush()?;
         let mut last_addr = None;
         if audit {
-            let (steps, last) = self.native.audit()?;
+            // an empty last segment (an empty trace) is opened by a padding boundary step
+            let ops = std::mem::take(&mut self.buf);
+            let (steps, last) = self.native.last_segment(&ops)?;
             last_addr = last;
             for s in steps {
                 self.fold(s)?;
             }
+            self.segments += 1;
+        } else {
+            self.flush()?;
         }
         let Some(step) = self.pending.take() else {
             return Err(JobError::Input(

@@ -44,11 +44,12 @@ fn steps_of_shape(shape: StreamShape, ops: &[Op], l: usize) -> (Vec<Step>, Nativ
     let mut n = Native::new(shape, 64);
     let numbered: Vec<(usize, Op)> = ops.iter().enumerate().map(|(i, o)| (i + 1, *o)).collect();
     let mut steps = Vec::new();
-    for seg in numbered.chunks(l) {
+    let chunks: Vec<_> = numbered.chunks(l).collect();
+    for seg in &chunks[..chunks.len() - 1] {
         steps.extend(n.segment(seg).unwrap());
     }
-    let (audit, last) = n.audit().unwrap();
-    steps.extend(audit);
+    let (fin, last) = n.last_segment(chunks[chunks.len() - 1]).unwrap();
+    steps.extend(fin);
     (steps, n, last)
 }
 
@@ -107,15 +108,18 @@ fn honest_run_satisfies_every_step_and_ends_in_the_claim() {
 
 #[test]
 fn constraint_counts() {
-    let [op, b, a] = circuit_constraints(StreamShape {
+    let [op, b, a, f] = circuit_constraints(StreamShape {
         ops_per_step: 64,
         boundary_slots: 16,
         time_bits: 32,
     });
     println!(
-        "op step {op} ({} per slot), boundary {b} ({} per slot), audit {a}",
+        "op step {op} ({} per slot), boundary {b} ({} per slot), audit {a} ({} per slot), \
+         fresh {f} ({} per slot)",
         op / 64,
-        b / 16
+        b / 16,
+        a / 16,
+        f / 64
     );
 }
 
@@ -124,7 +128,7 @@ fn constraint_counts() {
 /// The steps of `ops` in segments of `l` ops; `edit(j, native, steps)` runs on segment `j`'s
 /// steps (the native memory may be edited before: `pre(j, native)`), then the forger re-derives
 /// the challenges and `G` from the edited witnesses, exactly as the circuit will check them.
-/// `audit_edit` edits the audit steps the same way.
+/// `audit_edit` edits the last segment's final (audit and fresh) steps the same way.
 fn forged(
     ops: &[Op],
     l: usize,
@@ -135,12 +139,26 @@ fn forged(
     let mut n = Native::new(shape(), 64);
     let numbered: Vec<(usize, Op)> = ops.iter().enumerate().map(|(i, o)| (i + 1, *o)).collect();
     let mut all = Vec::new();
-    for (j, seg) in numbered.chunks(l).enumerate() {
+    let chunks: Vec<_> = numbered.chunks(l).collect();
+    for (j, seg) in chunks.iter().enumerate() {
         pre(j, &mut n);
-        all.extend(n.segment_forged(seg, |s| edit(j, s)));
+        if j + 1 < chunks.len() {
+            all.extend(n.segment_forged(seg, |s| edit(j, s)));
+        } else {
+            all.extend(n.last_segment_forged(seg, |s| {
+                edit(j, s);
+                let at = s.iter().position(is_final).unwrap_or(s.len());
+                let mut fin = s.split_off(at);
+                audit_edit(&mut fin);
+                s.extend(fin);
+            }));
+        }
     }
-    all.extend(n.audit_forged(&mut audit_edit));
     (all, n)
+}
+
+fn is_final(s: &Step) -> bool {
+    matches!(s, Step::Audit { .. } | Step::Fresh { .. })
 }
 
 fn no_pre(_: usize, _: &mut Native) {}
@@ -261,23 +279,44 @@ fn challenges_rewitnessed_mid_segment_are_ignored() {
 
 #[test]
 fn a_segment_left_open_is_refused() {
-    // the last segment never closes: the audit refuses to run
+    // the last segment never closes: the verifier sees the open segment
     let (mut steps, _) = forged(&ops(), 4, no_pre, no_edit, no_audit);
+    if let Some(Step::Audit { close, .. } | Step::Fresh { close, .. }) = steps.last_mut() {
+        *close = false;
+    }
+    assert_eq!(verdict(&steps), "segment left open");
+    // a continuation part: its last segment's boundary step does not close
+    let (mut steps, _) = forged(&ops(), 4, no_pre, no_edit, no_audit);
+    let first_final = steps.iter().position(is_final).unwrap();
+    steps.truncate(first_final);
     let last_close = steps
         .iter()
         .rposition(|s| matches!(s, Step::Boundary { .. }))
         .unwrap();
+    steps.truncate(last_close + 1);
     if let Step::Boundary { close, .. } = &mut steps[last_close] {
         *close = false;
     }
+    assert_eq!(verdict(&steps), "segment left open");
+}
+
+#[test]
+fn final_steps_outside_an_open_segment_are_refused() {
+    // the forger closes the last segment with boundary steps (challenges and all), then runs the
+    // final steps, whose fingerprints would land in no checked segment
+    let mut n = Native::new(shape(), 64);
+    let numbered: Vec<(usize, Op)> = ops().iter().enumerate().map(|(i, o)| (i + 1, *o)).collect();
+    let mut steps = Vec::new();
+    for seg in numbered.chunks(4) {
+        steps.extend(n.segment(seg).unwrap());
+    }
+    let (honest, _, _) = steps_of(&ops(), 4);
+    steps.extend(honest.into_iter().filter(is_final));
     assert!(
-        verdict(&steps).ends_with("audit after every segment closed"),
+        verdict(&steps).ends_with("final steps run in an open segment"),
         "{}",
         verdict(&steps)
     );
-    // without the audit (a continuation part), the verifier sees the open segment
-    steps.truncate(last_close + 1);
-    assert_eq!(verdict(&steps), "segment left open");
 }
 
 #[test]
@@ -367,7 +406,7 @@ fn an_address_initialized_twice_leaves_g_off_s() {
 fn duplicate_or_unsorted_audit_addresses_break_the_order_check() {
     for swap in [false, true] {
         let (steps, _) = forged(&ops(), 4, no_pre, no_edit, |a| {
-            if let Step::Audit { slots } = &mut a[0] {
+            if let Step::Audit { slots, .. } = &mut a[0] {
                 if swap {
                     slots.swap(0, 1); // 9 before 3
                     slots[0].gap = 9;
@@ -379,7 +418,7 @@ fn duplicate_or_unsorted_audit_addresses_break_the_order_check() {
             }
         });
         assert!(
-            verdict(&steps).ends_with("slot 1/address order"),
+            verdict(&steps).ends_with("slot 1/order/address order"),
             "{}",
             verdict(&steps)
         );
@@ -409,13 +448,9 @@ fn a_touched_address_missing_from_the_boundary_or_the_audit_is_refused() {
     );
     // audit: address 200 dropped
     let (steps, _) = forged(&ops(), 4, no_pre, no_edit, |a| {
-        if let Step::Audit { slots } = &mut a[0] {
-            let (w, _) = curve::h2c(F::ZERO, F::ZERO, F::ZERO);
-            slots[2] = AuditSlot {
-                h_init: w,
-                h_final: w,
-                ..AuditSlot::default()
-            };
+        if let Step::Audit { slots, .. } = &mut a[0] {
+            assert_eq!(slots[2].addr, F::from(200));
+            slots[2] = padding_audit();
         }
     });
     assert_eq!(verdict(&steps), "G is not back at S");
@@ -499,4 +534,162 @@ fn circuit_and_native_trace_hash_agree_across_tag_groups() {
     assert_eq!(count, 150);
     assert_eq!(zn[z::T], t);
     assert_eq!(zn[z::TIME], F::from(150));
+}
+
+// ---- the last segment's final steps: audit slots and fresh slots ----
+
+/// Two segments of 4 ops; the last touches 20 again and 11, 12, 13 first, and leaves 10 alone:
+/// its final steps are an audit step (10), a fresh step (11, 12, 13) and an audit step (20).
+fn mixed_ops() -> Vec<Op> {
+    vec![
+        Op::write(10, 1u64),
+        Op::write(20, 2u64),
+        Op::read(10, 1u64),
+        Op::read(20, 2u64),
+        // last segment
+        Op::write(11, 3u64),
+        Op::write(12, 4u64),
+        Op::write(13, 5u64),
+        Op::read(20, 2u64),
+    ]
+}
+
+fn finals(steps: &[Step]) -> Vec<&Step> {
+    steps.iter().filter(|s| is_final(s)).collect()
+}
+
+#[test]
+fn the_last_segment_mixes_audit_and_fresh_steps() {
+    let (steps, n, last) = steps_of(&mixed_ops(), 4);
+    let kinds: Vec<usize> = finals(&steps).iter().map(|s| s.index()).collect();
+    assert_eq!(kinds, [circuit::AUDIT, circuit::FRESH, circuit::AUDIT]);
+    assert_eq!(last, Some(20));
+    assert_eq!(n.g, base_point(), "G back at S");
+    let zn = run(&steps, canonical(trace_hash_seed(64), 0)).unwrap();
+    assert_eq!(zn[z::OPEN], F::ZERO);
+    assert_eq!(zn[z::PH], F::ONE);
+    assert_eq!(zn[z::LA], F::from(20));
+    // one segment, every address fresh: no point is hashed at all
+    let one = [
+        Op::write(11, 3u64),
+        Op::write(12, 4u64),
+        Op::write(13, 5u64),
+        Op::read(11, 3u64),
+    ];
+    let (steps, n, _) = steps_of(&one, 4);
+    let kinds: Vec<usize> = finals(&steps).iter().map(|s| s.index()).collect();
+    assert_eq!(kinds, [circuit::FRESH]);
+    assert_eq!(n.g, base_point());
+    run(&steps, canonical(trace_hash_seed(64), 0)).unwrap();
+}
+
+fn fresh_slot(steps: &mut [Step], slot: usize) -> &mut FreshSlot {
+    match steps.iter_mut().find(|s| s.index() == circuit::FRESH) {
+        Some(Step::Fresh { slots, .. }) => &mut slots[slot],
+        _ => panic!("no fresh step"),
+    }
+}
+
+fn audit_slot(steps: &mut [Step], addr: u64) -> &mut AuditSlot {
+    steps
+        .iter_mut()
+        .filter_map(|s| match s {
+            Step::Audit { slots, .. } => Some(slots),
+            _ => None,
+        })
+        .flat_map(|s| s.iter_mut())
+        .find(|s| s.enabled && s.addr == F::from(addr))
+        .expect("audited")
+}
+
+fn mixed_forged(audit_edit: impl FnMut(&mut Vec<Step>)) -> String {
+    let (steps, _) = forged(&mixed_ops(), 4, no_pre, no_edit, audit_edit);
+    verdict(&steps)
+}
+
+#[test]
+fn honest_mixed_final_steps_are_accepted() {
+    assert_eq!(mixed_forged(no_audit), "accepted");
+}
+
+#[test]
+fn a_wrong_final_tuple_unbalances_the_last_segment() {
+    // a fresh slot's final value, a touched audit slot's outgoing value or incoming time
+    let v = mixed_forged(|f| fresh_slot(f, 1).value += F::ONE);
+    assert!(v.ends_with(": RS = WS"), "{v}");
+    let v = mixed_forged(|f| audit_slot(f, 20).value_out += F::ONE);
+    assert!(v.ends_with(": RS = WS"), "{v}");
+    let v = mixed_forged(|f| {
+        let s = audit_slot(f, 20);
+        s.time += F::ONE;
+        s.h_final = curve::h2c(s.addr, s.value, s.time).0;
+    });
+    assert!(v.ends_with(": RS = WS"), "{v}");
+}
+
+#[test]
+fn a_touched_address_audited_as_untouched_unbalances_the_last_segment() {
+    let v = mixed_forged(|f| {
+        let s = audit_slot(f, 20);
+        s.touched = false;
+        s.value_out = F::ZERO;
+        s.time_out = F::ZERO;
+    });
+    assert!(v.ends_with(": RS = WS"), "{v}");
+}
+
+#[test]
+fn disabled_final_slots_cannot_carry_values() {
+    let v = mixed_forged(|f| fresh_slot(f, 0).enabled = false);
+    assert!(v.ends_with("slot 0/disabled value 0 is 0"), "{v}");
+    // a padding audit slot marked touched
+    let v = mixed_forged(|f| {
+        if let Some(Step::Audit { slots, .. }) = f.last_mut() {
+            slots[1].touched = true;
+        }
+    });
+    assert!(v.ends_with("slot 1/disabled value 3 is 0"), "{v}");
+}
+
+#[test]
+fn an_address_both_audited_and_fresh_breaks_the_order_check() {
+    // the double start `(a, 0, 0)` a forger needs to read 0 after a write: address 10 (audited
+    // in the first audit step) listed again as fresh
+    let v = mixed_forged(|f| {
+        let s = fresh_slot(f, 0);
+        s.addr = F::from(10);
+        s.gap = 0;
+    });
+    assert!(v.ends_with("slot 0/order/address order"), "{v}");
+}
+
+#[test]
+fn no_op_runs_after_the_final_steps() {
+    let (mut steps, _) = forged(&mixed_ops()[..4], 4, no_pre, no_edit, no_audit);
+    steps.push(Step::Op {
+        open: Opening::default(),
+        slots: vec![OpSlot::default(); shape().ops_per_step],
+    });
+    let v = verdict(&steps);
+    assert!(v.ends_with("open/no op or boundary after the audit"), "{v}");
+}
+
+#[test]
+fn the_next_circuit_index_is_one_of_the_four() {
+    use arecibo::traits::circuit_supernova::StepCircuit;
+    let (steps, _, _) = steps_of(&ops(), 4);
+    for (next, ok) in [(3, true), (4, false)] {
+        let c = StreamCircuit {
+            shape: shape(),
+            step: steps[0].clone(),
+            next,
+        };
+        let mut cs = TestConstraintSystem::<F>::new();
+        let zs = alloc_state(&mut cs, &canonical(trace_hash_seed(64), 0)).unwrap();
+        c.synthesize(&mut cs, None, &zs).unwrap();
+        assert_eq!(
+            cs.which_is_unsatisfied(),
+            (!ok).then_some("next pc is a circuit")
+        );
+    }
 }
