@@ -41,8 +41,8 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ),
     (
         "stream-k304-m24-t32",
-        "0xeea937712c753fff168ffba40960c61e38574f1956e26e727aeaaf3f24094e00",
-        "0x527dbf2e8c944c9937546d5b685b1457ffa7b99f6244edab00dec5271842f437",
+        "0x8b64e6b2ab79d12d7f11db910f13f6df5bbc3a3eb463ba9b9ebe2601b0413601",
+        "0xdb5da76f21b1f68669652e898f7d8fe92ab3bd4195b9a603b0abc312650d899f",
     ),
 ];
 

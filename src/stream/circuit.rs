@@ -1,8 +1,8 @@
-//! The streaming backend's four SuperNova circuits over one 15-element state: op steps
-//! (`k` op slots), boundary steps (`m` boundary slots and a close flag), and the final steps of
-//! the last segment — audit steps (`m` audit slots) and fresh steps (`4m` fresh slots), each with a
-//! close flag. See the module documentation of [`crate::stream`] for the protocol and why it is
-//! sound.
+//! The streaming backend's three SuperNova circuits over one 15-element state: op steps
+//! (`k` op slots); curve steps (`m` slots that hash tuples to the curve), which are boundary steps
+//! in boundary mode and the last segment's audit steps in final mode; and fresh steps (`4m` fresh
+//! slots, the other final steps). Boundary, audit and fresh steps carry a close flag. See the
+//! module documentation of [`crate::stream`] for the protocol and why it is sound.
 
 use super::curve::{add_gadget, base_point, h2c_gadget, H2cWitness, PointVar};
 use super::native::TAGS_PER_ELEMENT;
@@ -42,7 +42,7 @@ pub mod z {
     pub const WS: usize = 9;
     /// Chain over the op slots' `(prev value, prev time)` of the open segment.
     pub const PCH: usize = 10;
-    /// Chain over the boundary slots' `(x_in, x_out, enabled)`, the audit slots'
+    /// Chain over the boundary slots' `(x_in, v_out, t_out, enabled)`, the audit slots'
     /// `(x, value_out, time_out, touched)` and the fresh slots' `(addr, value, time)` of the open
     /// segment.
     pub const BCH: usize = 11;
@@ -58,14 +58,15 @@ pub mod z {
 
 /// Circuit index of op steps.
 pub const OP: usize = 0;
-/// Circuit index of boundary steps.
+/// Circuit index of boundary steps: the curve circuit (boundary and audit slots hash points to
+/// the curve) in boundary mode.
 pub const BOUNDARY: usize = 1;
-/// Circuit index of audit steps.
-pub const AUDIT: usize = 2;
+/// Circuit index of audit steps: the curve circuit in final mode.
+pub const AUDIT: usize = BOUNDARY;
 /// Circuit index of fresh steps.
-pub const FRESH: usize = 3;
+pub const FRESH: usize = 2;
 /// Number of circuits.
-pub const CIRCUITS: usize = 4;
+pub const CIRCUITS: usize = 3;
 
 /// The canonical start state for a trace (range) that begins at trace hash `t0` and time `time0`.
 pub fn canonical(t0: F, time0: u64) -> Vec<F> {
@@ -235,7 +236,7 @@ impl Step {
 }
 
 /// One step as a SuperNova circuit: shape, what it does, and the index of the next step's
-/// circuit (constrained to be one of the four).
+/// circuit (constrained to be one of the three).
 #[derive(Clone, Debug)]
 pub struct StreamCircuit {
     /// Shape.
@@ -257,10 +258,6 @@ impl StreamCircuit {
             BOUNDARY => Step::Boundary {
                 open: Opening::default(),
                 slots: vec![BoundarySlot::default(); shape.boundary_slots],
-                close: false,
-            },
-            AUDIT => Step::Audit {
-                slots: vec![AuditSlot::default(); shape.boundary_slots],
                 close: false,
             },
             _ => Step::Fresh {
@@ -325,17 +322,38 @@ impl State {
     }
 }
 
-/// Opening rule (op and boundary steps): not after the audit; if no segment is open, start one
-/// here — `TS, TMS := T, TIME` and the witnessed challenges — else carry everything. Challenges
-/// are never re-witnessed inside a segment. Returns the pre-step `OPEN`.
+/// Opening rule (op steps, and curve steps in boundary mode): not after the audit; if no segment
+/// is open, start one here — `TS, TMS := T, TIME` and the witnessed challenges — else carry
+/// everything. Challenges are never re-witnessed inside a segment. A curve step passes its mode
+/// `fin`: in final mode (audit) the segment must already be open, and the phase becomes 1.
+/// Returns the pre-step `OPEN`.
 fn open_segment<CS: ConstraintSystem<F>>(
     mut cs: CS,
     st: &mut State,
     w: &Opening,
+    fin: Option<&Num<F>>,
 ) -> Result<Num<F>, SynthesisError> {
-    enforce_zero(&mut cs, "no op or boundary after the audit", &st.get(z::PH));
     let o = st.get(z::OPEN);
+    match fin {
+        None => enforce_zero(&mut cs, "no op or boundary after the audit", &st.get(z::PH)),
+        Some(m) => enforce_product_zero(
+            &mut cs,
+            "no op or boundary after the audit",
+            &sub(&one::<CS>(), m),
+            &st.get(z::PH),
+        ),
+    }
     enforce_product_zero(&mut cs, "open is boolean", &o, &sub(&one::<CS>(), &o));
+    if let Some(m) = fin {
+        enforce_product_zero(
+            &mut cs,
+            "final steps run in an open segment",
+            m,
+            &sub(&one::<CS>(), &o),
+        );
+        // boundary mode: the phase was 0 and stays 0; final mode: it becomes 1
+        st.set(z::PH, m.clone());
+    }
     let gam = alloc(cs.namespace(|| "fresh gamma"), w.gamma)?;
     let alp = alloc(cs.namespace(|| "fresh alpha"), w.alpha)?;
     // x' = fresh + o·(carried − fresh)
@@ -417,7 +435,7 @@ fn op_step<CS: ConstraintSystem<F>>(
     if slots.len() != shape.ops_per_step {
         return Err(SynthesisError::Unsatisfiable);
     }
-    open_segment(cs.namespace(|| "open"), st, open)?;
+    open_segment(cs.namespace(|| "open"), st, open, None)?;
     let (gam, alp) = (st.get(z::GAM), st.get(z::ALP));
     let alp2 = mul(cs.namespace(|| "alpha^2"), &alp, &alp)?;
     let (mut rs, mut ws, mut time) = (st.get(z::RS), st.get(z::WS), st.get(z::TIME));
@@ -505,38 +523,107 @@ fn op_step<CS: ConstraintSystem<F>>(
     Ok(())
 }
 
-fn boundary_step<CS: ConstraintSystem<F>>(
+/// One slot of a curve step, in either mode: `G += H(a, p) − H(x)` when enabled, and when counted
+/// `x` into `WS` and `out` into `RS`. Boundary mode: `x` is the incoming tuple, `p = out`, and
+/// every enabled slot counts. Final (audit) mode: `x` is the tuple before the last segment,
+/// `p = (0, 0)`, the slot counts if the segment touched the address, and the address chain runs.
+struct CurveSlot {
+    enabled: bool,
+    touched: bool,
+    addr: F,
+    x: (F, F),
+    out: (F, F),
+    gap: u64,
+    h_x: H2cWitness,
+    h_p: H2cWitness,
+}
+
+impl From<&BoundarySlot> for CurveSlot {
+    fn from(b: &BoundarySlot) -> Self {
+        CurveSlot {
+            enabled: b.enabled,
+            touched: b.enabled,
+            addr: b.addr,
+            x: (b.value_in, b.time_in),
+            out: (b.value_out, b.time_out),
+            gap: 0,
+            h_x: b.h_in,
+            h_p: b.h_out,
+        }
+    }
+}
+
+impl From<&AuditSlot> for CurveSlot {
+    fn from(s: &AuditSlot) -> Self {
+        CurveSlot {
+            enabled: s.enabled,
+            touched: s.touched,
+            addr: s.addr,
+            x: (s.value, s.time),
+            out: (s.value_out, s.time_out),
+            gap: s.gap,
+            h_x: s.h_final,
+            h_p: s.h_init,
+        }
+    }
+}
+
+/// Boundary and audit steps: one circuit with a mode bit (`fin`: 0 boundary, 1 final), so the
+/// batched compression carries one circuit fewer.
+#[allow(clippy::too_many_arguments)]
+fn curve_step<CS: ConstraintSystem<F>>(
     cs: &mut CS,
     shape: &StreamShape,
     st: &mut State,
+    fin: bool,
     open: &Opening,
-    slots: &[BoundarySlot],
+    slots: &[CurveSlot],
     close: bool,
 ) -> Result<(), SynthesisError> {
     if slots.len() != shape.boundary_slots {
         return Err(SynthesisError::Unsatisfiable);
     }
-    let was_open = open_segment(cs.namespace(|| "open"), st, open)?;
+    let fin_b = bit(cs.namespace(|| "final mode"), fin)?;
+    let m = as_num::<CS>(&fin_b);
+    let one = one::<CS>();
+    let bmode = sub(&one, &m);
+    let was_open = open_segment(cs.namespace(|| "open"), st, open, Some(&m))?;
     let (gam, alp) = (st.get(z::GAM), st.get(z::ALP));
     let alp2 = mul(cs.namespace(|| "alpha^2"), &alp, &alp)?;
-    let (mut rs, mut ws) = (st.get(z::RS), st.get(z::WS));
+    let (mut rs, mut ws, mut last) = (st.get(z::RS), st.get(z::WS), st.get(z::LA));
     let mut g = PointVar {
         x: st.get(z::GX),
         y: st.get(z::GY),
     };
-    let mut bx = Vec::with_capacity(3 * slots.len());
+    let mut bx = Vec::with_capacity(4 * slots.len());
     for (i, s) in slots.iter().enumerate() {
         let mut cs = cs.namespace(|| format!("slot {i}"));
         let en_b = bit(cs.namespace(|| "enabled"), s.enabled)?;
         let en = as_num::<CS>(&en_b);
+        let touched = as_num::<CS>(&bit(cs.namespace(|| "touched"), s.touched)?);
         let a = alloc(cs.namespace(|| "a"), s.addr)?;
-        let vi = alloc(cs.namespace(|| "vi"), s.value_in)?;
-        let ti = alloc(cs.namespace(|| "ti"), s.time_in)?;
-        let vo = alloc(cs.namespace(|| "vo"), s.value_out)?;
-        let to = alloc(cs.namespace(|| "to"), s.time_out)?;
-        zero_when_disabled(&mut cs, &en, &[&a, &vi, &ti, &vo, &to]);
-        // the incoming tuple is written into the segment, the outgoing one read out of it
-        let fi = fingerprint(cs.namespace(|| "in tuple"), &gam, &alp, &alp2, &a, &vi, &ti)?;
+        let v = alloc(cs.namespace(|| "v"), s.x.0)?;
+        let t = alloc(cs.namespace(|| "t"), s.x.1)?;
+        let vo = alloc(cs.namespace(|| "vo"), s.out.0)?;
+        let to = alloc(cs.namespace(|| "to"), s.out.1)?;
+        zero_when_disabled(&mut cs, &en, &[&a, &v, &t, &touched, &vo, &to]);
+        // counted: every enabled boundary slot; a final slot if the segment touched its address
+        let u = en
+            .clone()
+            .add(&mul(cs.namespace(|| "counted"), &m, &sub(&touched, &en))?);
+        // the address chain runs over enabled final slots
+        let chained = Boolean::and(cs.namespace(|| "chained"), &en_b, &fin_b)?;
+        last = address_order(cs.namespace(|| "order"), &chained, &a, &last, s.gap)?;
+        // G += H(a, p) − H(x), p = out (boundary) or (0, 0) (final)
+        let vp = mul(cs.namespace(|| "vp"), &bmode, &vo)?;
+        let tp = mul(cs.namespace(|| "tp"), &bmode, &to)?;
+        let hx = h2c_gadget(cs.namespace(|| "h x"), &a, &v, &t, s.h_x)?;
+        let hp = h2c_gadget(cs.namespace(|| "h p"), &a, &vp, &tp, s.h_p)?;
+        let g1 = add_gadget(cs.namespace(|| "G + H(p)"), &g, &hp)?;
+        let g2 = add_gadget(cs.namespace(|| "G - H(x)"), &g1, &hx.neg())?;
+        g = select_point(cs.namespace(|| "G if enabled"), &en_b, &g2, &g)?;
+        // counted: x is written into the segment, the outgoing tuple read out of it
+        let fx = fingerprint(cs.namespace(|| "in tuple"), &gam, &alp, &alp2, &a, &v, &t)?;
         let fo = fingerprint(
             cs.namespace(|| "out tuple"),
             &gam,
@@ -546,21 +633,16 @@ fn boundary_step<CS: ConstraintSystem<F>>(
             &vo,
             &to,
         )?;
-        ws = absorb_factor(cs.namespace(|| "ws"), &ws, &en, &fi)?;
-        rs = absorb_factor(cs.namespace(|| "rs"), &rs, &en, &fo)?;
-        // G += H(out) − H(in) when enabled
-        let hi = h2c_gadget(cs.namespace(|| "h in"), &a, &vi, &ti, s.h_in)?;
-        let ho = h2c_gadget(cs.namespace(|| "h out"), &a, &vo, &to, s.h_out)?;
-        let g1 = add_gadget(cs.namespace(|| "G + H(out)"), &g, &ho)?;
-        let g2 = add_gadget(cs.namespace(|| "G - H(in)"), &g1, &hi.neg())?;
-        g = select_point(cs.namespace(|| "G if enabled"), &en_b, &g2, &g)?;
-        // the hashed x-coordinates bind both tuples (Poseidon), the flag binds which slots count
-        bx.extend([hi.x, ho.x, en]);
+        ws = absorb_factor(cs.namespace(|| "ws"), &ws, &u, &fx)?;
+        rs = absorb_factor(cs.namespace(|| "rs"), &rs, &u, &fo)?;
+        // x's hashed x-coordinate binds (a, v, t), then the outgoing tuple and whether it counts
+        bx.extend([hx.x, vo, to, u]);
     }
-    let b = chain32_absorb_circuit(&mut cs.namespace(|| "boundary chain"), st.get(z::BCH), bx)?;
+    let b = chain32_absorb_circuit(&mut cs.namespace(|| "curve chain"), st.get(z::BCH), bx)?;
     st.set(z::BCH, b);
     st.set(z::RS, rs);
     st.set(z::WS, ws);
+    st.set(z::LA, last);
     st.set(z::GX, g.x);
     st.set(z::GY, g.y);
     close_segment(cs, st, close, &was_open)
@@ -613,8 +695,9 @@ fn close_segment<CS: ConstraintSystem<F>>(
     Ok(())
 }
 
-/// Final-step entry rule (audit and fresh steps): they run inside the open last segment and move
-/// the phase to 1, after which no op or boundary step runs. Returns `(γ, α, α²)`.
+/// Final-step entry rule of fresh steps (audit steps have it in [`open_segment`]): they run inside
+/// the open last segment and move the phase to 1, after which no op or boundary step runs.
+/// Returns `(γ, α, α²)`.
 fn final_entry<CS: ConstraintSystem<F>>(
     cs: &mut CS,
     st: &mut State,
@@ -648,68 +731,6 @@ fn address_order<CS: ConstraintSystem<F>>(
         |_| bits_to_num::<CS>(&bits).lc(F::ONE),
     );
     select(cs.namespace(|| "last"), en_b, a, last)
-}
-
-fn audit_step<CS: ConstraintSystem<F>>(
-    cs: &mut CS,
-    shape: &StreamShape,
-    st: &mut State,
-    slots: &[AuditSlot],
-    close: bool,
-) -> Result<(), SynthesisError> {
-    if slots.len() != shape.boundary_slots {
-        return Err(SynthesisError::Unsatisfiable);
-    }
-    let (gam, alp, alp2) = final_entry(cs, st)?;
-    let (mut rs, mut ws, mut last) = (st.get(z::RS), st.get(z::WS), st.get(z::LA));
-    let mut g = PointVar {
-        x: st.get(z::GX),
-        y: st.get(z::GY),
-    };
-    let mut bx = Vec::with_capacity(4 * slots.len());
-    for (i, s) in slots.iter().enumerate() {
-        let mut cs = cs.namespace(|| format!("slot {i}"));
-        let en_b = bit(cs.namespace(|| "enabled"), s.enabled)?;
-        let en = as_num::<CS>(&en_b);
-        let u = as_num::<CS>(&bit(cs.namespace(|| "touched"), s.touched)?);
-        let a = alloc(cs.namespace(|| "a"), s.addr)?;
-        let v = alloc(cs.namespace(|| "v"), s.value)?;
-        let t = alloc(cs.namespace(|| "t"), s.time)?;
-        let vo = alloc(cs.namespace(|| "vo"), s.value_out)?;
-        let to = alloc(cs.namespace(|| "to"), s.time_out)?;
-        zero_when_disabled(&mut cs, &en, &[&a, &v, &t, &u, &vo, &to]);
-        last = address_order(cs.namespace(|| "order"), &en_b, &a, &last, s.gap)?;
-        // G += H(a, 0, 0) − H(x): the initial memory in, the tuple before the segment out
-        let zero = Num::zero();
-        let hi = h2c_gadget(cs.namespace(|| "h init"), &a, &zero, &zero, s.h_init)?;
-        let hf = h2c_gadget(cs.namespace(|| "h final"), &a, &v, &t, s.h_final)?;
-        let g1 = add_gadget(cs.namespace(|| "G + H(init)"), &g, &hi)?;
-        let g2 = add_gadget(cs.namespace(|| "G - H(final)"), &g1, &hf.neg())?;
-        g = select_point(cs.namespace(|| "G if enabled"), &en_b, &g2, &g)?;
-        // touched: x is written into the segment, the outgoing tuple read out of it
-        let fx = fingerprint(cs.namespace(|| "in tuple"), &gam, &alp, &alp2, &a, &v, &t)?;
-        let fo = fingerprint(
-            cs.namespace(|| "out tuple"),
-            &gam,
-            &alp,
-            &alp2,
-            &a,
-            &vo,
-            &to,
-        )?;
-        ws = absorb_factor(cs.namespace(|| "ws"), &ws, &u, &fx)?;
-        rs = absorb_factor(cs.namespace(|| "rs"), &rs, &u, &fo)?;
-        // x's hashed x-coordinate binds (a, v, t); the flag binds whether the slot counts
-        bx.extend([hf.x, vo, to, u]);
-    }
-    let b = chain32_absorb_circuit(&mut cs.namespace(|| "final chain"), st.get(z::BCH), bx)?;
-    st.set(z::BCH, b);
-    st.set(z::RS, rs);
-    st.set(z::WS, ws);
-    st.set(z::LA, last);
-    st.set(z::GX, g.x);
-    st.set(z::GY, g.y);
-    close_segment(cs, st, close, &one::<CS>())
 }
 
 fn fresh_step<CS: ConstraintSystem<F>>(
@@ -782,23 +803,27 @@ impl StepCircuit<F> for StreamCircuit {
         match &self.step {
             Step::Op { open, slots } => op_step(cs, &self.shape, &mut st, open, slots)?,
             Step::Boundary { open, slots, close } => {
-                boundary_step(cs, &self.shape, &mut st, open, slots, *close)?
+                let slots: Vec<CurveSlot> = slots.iter().map(CurveSlot::from).collect();
+                curve_step(cs, &self.shape, &mut st, false, open, &slots, *close)?
             }
-            Step::Audit { slots, close } => audit_step(cs, &self.shape, &mut st, slots, *close)?,
+            Step::Audit { slots, close } => {
+                let slots: Vec<CurveSlot> = slots.iter().map(CurveSlot::from).collect();
+                let open = Opening::default();
+                curve_step(cs, &self.shape, &mut st, true, &open, &slots, *close)?
+            }
             Step::Fresh { slots, close } => fresh_step(cs, &self.shape, &mut st, slots, *close)?,
         }
-        // the next step runs one of the four circuits
+        // the next step runs one of the three circuits
         let pc = AllocatedNum::alloc(cs.namespace(|| "next pc"), || Ok(F::from(self.next as u64)))?;
         let pcn: Num<F> = pc.clone().into();
         let one = one::<CS>();
-        let c = |i: u64| one.clone().scale(F::from(i));
         let t1 = mul(cs.namespace(|| "pc(pc-1)"), &pcn, &sub(&pcn, &one))?;
-        let t2 = mul(
-            cs.namespace(|| "(pc-2)(pc-3)"),
-            &sub(&pcn, &c(2)),
-            &sub(&pcn, &c(3)),
-        )?;
-        enforce_product_zero(cs, "next pc is a circuit", &t1, &t2);
+        enforce_product_zero(
+            cs,
+            "next pc is a circuit",
+            &t1,
+            &sub(&pcn, &one.clone().scale(F::from(2))),
+        );
         let mut out = Vec::with_capacity(z::ARITY);
         for (i, n) in st.v.iter().enumerate() {
             out.push(alloc_num(cs.namespace(|| format!("out {i}")), n)?);

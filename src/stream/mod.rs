@@ -33,16 +33,17 @@
 //! `α = H(…, 2)`, where `TS, TMS` are the trace hash and time when the segment opened, `T` the
 //! trace hash now (a chain over every op slot's `(a, v)` and the slots' tags, packed 84 to an
 //! element), `PCH` a chain over every op slot's `(pv, pt)` and `BCH` a chain over every boundary
-//! slot's `(x_in, x_out, enabled)` (the x-coordinates of the two hashed points, which are
-//! Poseidon hashes of the tuples and counters), every audit slot's `(x_x, v_out, t_out, touched)`
-//! and every fresh slot's `(a, v_final, t_final)`. The close also requires `RS = WS`, then resets
+//! slot's `(x_in, v_out, t_out, enabled)` (`x_in` is the x-coordinate of the incoming tuple's
+//! hashed point, a Poseidon hash of the tuple and a counter, so it binds `(a, v_in, t_in)`), every
+//! audit slot's `(x_x, v_out, t_out, touched)` and every fresh slot's `(a, v_final, t_final)`. The close also requires `RS = WS`, then resets
 //! the segment registers. No challenge is left to the verifier. Final steps require an open
 //! segment and set the phase `PH = 1`, after which no op or boundary step runs (and, once the
 //! segment is closed, no final step either).
 //!
-//! The circuits are one per step kind (SuperNova): an op slot costs about 173 constraints and
-//! never pays for hash-to-curve (about 760 per boundary slot, 870 per audit slot); a fresh slot
-//! costs about 185. See [`circuit`].
+//! The circuits are one per kind of slot (SuperNova): op slots (about 173 constraints each, no
+//! hash to curve); curve slots (about 880 each, two hashes to curve), which are boundary slots or
+//! audit slots by a mode bit of the step, so compression batches one circuit fewer; and fresh
+//! slots (about 185 each). See [`circuit`].
 //!
 //! # Constraint diet (op slot)
 //! An op slot is 3 flag bits, a `time_bits`-bit gap check (`time_bits + 1`), the read rule (1),
@@ -159,7 +160,7 @@ use crate::{E1, E2, F};
 use arecibo::supernova::{NonUniformCircuit, PublicParams, RecursiveSNARK};
 use arecibo::traits::snark::BatchedRelaxedR1CSSNARKTrait;
 use arecibo::traits::Engine;
-use circuit::{AUDIT, BOUNDARY, CIRCUITS, FRESH, OP};
+use circuit::{BOUNDARY, CIRCUITS, FRESH, OP};
 use ff::Field;
 use serde::{Deserialize, Serialize};
 
@@ -167,7 +168,7 @@ use serde::{Deserialize, Serialize};
 pub type StParams = PublicParams<E1, E2, StreamCircuit, Sc2>;
 /// Folded proof.
 pub type StRecursive = RecursiveSNARK<E1, E2>;
-/// Compressed proof (batched Spartan over the four circuits).
+/// Compressed proof (batched Spartan over the three circuits).
 pub type StCompressed =
     arecibo::supernova::snark::CompressedSNARK<E1, E2, StreamCircuit, Sc2, Sb1, S2>;
 /// Compression prover key.
@@ -278,7 +279,7 @@ impl ShapeSpec for StreamShape {
     }
 }
 
-/// The four circuits as arecibo's non-uniform circuit.
+/// The three circuits as arecibo's non-uniform circuit.
 #[derive(Clone, Debug)]
 pub struct StreamIsa {
     /// Shape.
@@ -311,10 +312,10 @@ pub fn setup(shape: StreamShape) -> StParams {
     )
 }
 
-/// Constraints of the op, boundary, audit and fresh circuits (without SuperNova's verifier
-/// circuit).
+/// Constraints of the op, curve (boundary and audit) and fresh circuits (without SuperNova's
+/// verifier circuit).
 pub fn circuit_constraints(shape: StreamShape) -> [usize; CIRCUITS] {
-    [OP, BOUNDARY, AUDIT, FRESH].map(|i| {
+    [OP, BOUNDARY, FRESH].map(|i| {
         crate::step::gadgets::count_constraints(circuit::z::ARITY, |cs, z| {
             let _ = arecibo::traits::circuit_supernova::StepCircuit::synthesize(
                 &StreamCircuit::blank(shape, i),
@@ -546,19 +547,18 @@ impl ProofSystem for StreamKeys {
     fn circuit_lines(&self) -> Lines {
         let shapes = self.pp.primary_r1cs_shapes();
         let n = |i: usize| crate::nova::r1cs_num_cons(shapes[i]);
-        let [op, b, a, f] = circuit_constraints(self.shape);
+        let [op, b, f] = circuit_constraints(self.shape);
         vec![
             (
                 "circuit_constraints",
-                format!("op={op} boundary={b} audit={a} fresh={f}"),
+                format!("op={op} boundary/audit={b} fresh={f}"),
             ),
             (
                 "step_constraints",
                 format!(
-                    "op={} boundary={} audit={} fresh={}",
+                    "op={} boundary/audit={} fresh={}",
                     n(OP),
                     n(BOUNDARY),
-                    n(AUDIT),
                     n(FRESH)
                 ),
             ),

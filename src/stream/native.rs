@@ -518,7 +518,8 @@ pub fn open_segment_steps(ts: F, tms: u64, steps: &mut [Step]) -> F {
                         };
                         [
                             x(s.addr, s.value_in, s.time_in, s.h_in),
-                            x(s.addr, s.value_out, s.time_out, s.h_out),
+                            s.value_out,
+                            s.time_out,
                             F::from(s.enabled as u64),
                         ]
                     })

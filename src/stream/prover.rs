@@ -148,12 +148,12 @@ impl<'a> StreamProver<'a> {
         let c2 = Sc2::default();
         let pp = &self.keys.pp;
         // the first step (arecibo's `RecursiveSNARK::new`, no fold) is not timed as its kind
-        let _span = match c.step.index() {
+        let _span = match &c.step {
             _ if self.snark.is_none() => tracing::info_span!("fold first"),
-            super::circuit::OP => tracing::info_span!("fold op"),
-            super::circuit::BOUNDARY => tracing::info_span!("fold boundary"),
-            super::circuit::AUDIT => tracing::info_span!("fold audit"),
-            _ => tracing::info_span!("fold fresh"),
+            Step::Op { .. } => tracing::info_span!("fold op"),
+            Step::Boundary { .. } => tracing::info_span!("fold boundary"),
+            Step::Audit { .. } => tracing::info_span!("fold audit"),
+            Step::Fresh { .. } => tracing::info_span!("fold fresh"),
         }
         .entered();
         let err = |e: arecibo::supernova::error::SuperNovaError| {

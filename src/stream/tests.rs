@@ -108,17 +108,15 @@ fn honest_run_satisfies_every_step_and_ends_in_the_claim() {
 
 #[test]
 fn constraint_counts() {
-    let [op, b, a, f] = circuit_constraints(StreamShape {
+    let [op, b, f] = circuit_constraints(StreamShape {
         ops_per_step: 64,
         boundary_slots: 16,
         time_bits: 32,
     });
     println!(
-        "op step {op} ({} per slot), boundary {b} ({} per slot), audit {a} ({} per slot), \
-         fresh {f} ({} per slot)",
+        "op step {op} ({} per slot), boundary/audit {b} ({} per slot), fresh {f} ({} per slot)",
         op / 64,
         b / 16,
-        a / 16,
         f / 64
     );
 }
@@ -312,6 +310,24 @@ fn final_steps_outside_an_open_segment_are_refused() {
     }
     let (honest, _, _) = steps_of(&ops(), 4);
     steps.extend(honest.into_iter().filter(is_final));
+    assert!(
+        verdict(&steps).ends_with("open/final steps run in an open segment"),
+        "{}",
+        verdict(&steps)
+    );
+    // the same with fresh steps (one segment, every address first touched in it)
+    let one: Vec<(usize, Op)> = mixed_ops()[4..7]
+        .iter()
+        .chain(&[Op::read(11, 3u64)])
+        .enumerate()
+        .map(|(i, o)| (i + 1, *o))
+        .collect();
+    let mut n = Native::new(shape(), 64);
+    let mut steps = n.segment(&one).unwrap();
+    let mut n2 = Native::new(shape(), 64);
+    let (fin, _) = n2.last_segment(&one).unwrap();
+    assert!(fin.iter().any(|s| s.index() == circuit::FRESH));
+    steps.extend(fin.into_iter().filter(is_final));
     assert!(
         verdict(&steps).ends_with("final steps run in an open segment"),
         "{}",
@@ -672,13 +688,22 @@ fn no_op_runs_after_the_final_steps() {
     });
     let v = verdict(&steps);
     assert!(v.ends_with("open/no op or boundary after the audit"), "{v}");
+    // nor a boundary step (the curve circuit in boundary mode)
+    steps.pop();
+    steps.push(Step::Boundary {
+        open: Opening::default(),
+        slots: vec![padding_boundary(); shape().boundary_slots],
+        close: false,
+    });
+    let v = verdict(&steps);
+    assert!(v.ends_with("open/no op or boundary after the audit"), "{v}");
 }
 
 #[test]
-fn the_next_circuit_index_is_one_of_the_four() {
+fn the_next_circuit_index_is_one_of_the_three() {
     use arecibo::traits::circuit_supernova::StepCircuit;
     let (steps, _, _) = steps_of(&ops(), 4);
-    for (next, ok) in [(3, true), (4, false)] {
+    for (next, ok) in [(2, true), (3, false)] {
         let c = StreamCircuit {
             shape: shape(),
             step: steps[0].clone(),
