@@ -226,6 +226,9 @@ fn circuit<CS: ConstraintSystem<F>, A: Arity<F>>(
     c: &PoseidonConstants<F, A>,
     inputs: Vec<Num<F>>,
 ) -> Result<Num<F>, SynthesisError> {
+    if cs.is_witness_generator() {
+        return witness(cs, c, &inputs);
+    }
     let mut elts = Vec::with_capacity(A::to_usize() + 1);
     elts.push(Elt::num_from_fr::<CS>(c.domain_tag));
     let n = inputs.len();
@@ -239,6 +242,34 @@ fn circuit<CS: ConstraintSystem<F>, A: Arity<F>>(
         assert_eq!(n, A::to_usize(), "preimage length");
     }
     Ok(PoseidonCircuit2::new(elts, c).hash(cs)?.num())
+}
+
+/// [`circuit`] when `cs` only generates a witness (arecibo's prover): neptune computes the
+/// permutation natively and writes the same auxiliary values, in the same order, as the circuit
+/// allocates (three per S-box), without building linear combinations. The output carries its
+/// value only (a witness generator never evaluates linear combinations). The constraint system
+/// itself always comes from the circuit path; `tests::witness_path_writes_the_circuit_witness`
+/// compares the two.
+fn witness<CS: ConstraintSystem<F>, A: Arity<F>>(
+    cs: &mut CS,
+    c: &PoseidonConstants<F, A>,
+    inputs: &[Num<F>],
+) -> Result<Num<F>, SynthesisError> {
+    use bellpepper::util_cs::witness_cs::SizedWitness;
+    let vals = inputs
+        .iter()
+        .map(|n| n.get_value())
+        .collect::<Option<Vec<F>>>()
+        .ok_or(SynthesisError::AssignmentMissing)?;
+    if !matches!(c.hash_type, HashType::ConstantLength(_)) && vals.len() != A::to_usize() {
+        return Err(SynthesisError::Unsatisfiable);
+    }
+    let h = Poseidon::new_with_preimage(&vals, c).generate_witness_into_cs(cs);
+    Ok(Num::zero().add_bool_with_coeff(
+        CS::one(),
+        &bellpepper_core::boolean::Boolean::Constant(true),
+        h,
+    ))
 }
 
 /// In-circuit Merkle node hash; the output is a linear combination (no extra constraint).
@@ -276,6 +307,49 @@ mod tests {
         AllocatedNum::alloc(cs.namespace(|| format!("x{i}")), || Ok(v))
             .unwrap()
             .into()
+    }
+
+    #[test]
+    fn witness_path_writes_the_circuit_witness() {
+        use bellpepper::util_cs::witness_cs::WitnessCS;
+        fn run<CS: ConstraintSystem<F>>(cs: &mut CS, xs: &[F], which: usize) -> F {
+            let ins: Vec<Num<F>> = xs
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    AllocatedNum::alloc(cs.namespace(|| format!("x{i}")), || Ok(*x))
+                        .unwrap()
+                        .into()
+                })
+                .collect();
+            let h = ins[0].clone();
+            let out = match which {
+                0 => hash_node_circuit(cs, ins[..2].to_vec()),
+                1 => hash_node_circuit(cs, ins[..4].to_vec()),
+                2 => hash_node_circuit(cs, ins[..8].to_vec()),
+                3 => hash_node_circuit(cs, ins[..16].to_vec()),
+                4 => chain32_absorb_circuit(cs, h, ins[1..].to_vec()),
+                5 => chain_absorb_circuit(cs, h, ins[1..].to_vec()),
+                6 => h2c_x_circuit(cs, ins[..4].to_vec()),
+                7 => challenge6_circuit(cs, std::array::from_fn(|i| ins[i].clone()), 2),
+                _ => trace_hash_circuit(cs, h, ins[1].clone(), ins[2].clone()),
+            };
+            out.unwrap().get_value().unwrap()
+        }
+        // 40 inputs: the chains take two blocks
+        let xs: Vec<F> = (0..40u64).map(|i| F::from(i * 1_000_003 + 17)).collect();
+        for which in 0..9 {
+            let mut t = TestConstraintSystem::<F>::new();
+            let mut w = WitnessCS::<F>::new();
+            let (ht, hw) = (run(&mut t, &xs, which), run(&mut w, &xs, which));
+            assert!(t.is_satisfied(), "instance {which}");
+            assert_eq!(ht, hw, "instance {which}: output");
+            assert_eq!(
+                t.scalar_aux(),
+                w.aux_assignment(),
+                "instance {which}: witness"
+            );
+        }
     }
 
     #[test]

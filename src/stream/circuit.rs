@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 /// Indices into the state vector `z`.
 pub mod z {
-    /// Phase: 0 while segments run, 1 once the audit started (never goes back).
+    /// Phase: 0 while segments run, 1 once the final steps started (never goes back).
     pub const PH: usize = 0;
     /// 1 while a segment is open.
     pub const OPEN: usize = 1;

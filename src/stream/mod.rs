@@ -178,8 +178,9 @@ pub type StVk = arecibo::supernova::snark::VerifierKey<E1, E2, StreamCircuit, Sc
 
 /// Default op slots per op step.
 pub const DEFAULT_OPS_PER_STEP: usize = 304;
-/// Default boundary (and audit) slots per step: the boundary and audit circuits, with SuperNova's
-/// verifier circuit, stay under 2^15 constraints, which keeps compression time down.
+/// Default boundary (and audit) slots per step: the curve circuit (boundary and audit steps,
+/// 32,385 constraints with SuperNova's verifier circuit) and the fresh circuit (`4m` slots,
+/// 29,234) stay under 2^15, which keeps compression time down.
 pub const DEFAULT_BOUNDARY_SLOTS: usize = 24;
 /// Default width of the time-gap range check: traces of up to 2^32 ops.
 pub const DEFAULT_TIME_BITS: u32 = 32;

@@ -718,3 +718,37 @@ fn the_next_circuit_index_is_one_of_the_three() {
         );
     }
 }
+
+#[test]
+fn the_prover_witness_is_the_circuit_witness() {
+    // arecibo's prover synthesizes into a witness generator, where Poseidon takes neptune's
+    // native witness path: every step kind must write exactly the circuit's assignment
+    use arecibo::traits::circuit_supernova::StepCircuit;
+    use bellpepper::util_cs::witness_cs::WitnessCS;
+    use bellpepper_core::ConstraintSystem;
+    let (steps, _, _) = steps_of(&mixed_ops(), 4);
+    let mut zv = canonical(trace_hash_seed(64), 0);
+    for (i, s) in steps.iter().enumerate() {
+        let c = StreamCircuit {
+            shape: shape(),
+            step: s.clone(),
+            next: steps.get(i + 1).map(|n| n.index()).unwrap_or(0),
+        };
+        let mut t = TestConstraintSystem::<F>::new();
+        let zt = alloc_state(&mut t, &zv).unwrap();
+        let (_, out) = c.synthesize(&mut t, None, &zt).unwrap();
+        assert!(t.is_satisfied(), "step {i}");
+        let mut w = WitnessCS::<F>::new();
+        let zw = alloc_state(&mut w, &zv).unwrap();
+        let (_, out_w) = c.synthesize(&mut w, None, &zw).unwrap();
+        assert_eq!(
+            t.scalar_aux(),
+            w.aux_assignment(),
+            "step {i} ({:?})",
+            s.index()
+        );
+        zv = out.iter().map(|o| o.get_value().unwrap()).collect();
+        let zv_w: Vec<F> = out_w.iter().map(|o| o.get_value().unwrap()).collect();
+        assert_eq!(zv, zv_w, "step {i}");
+    }
+}
