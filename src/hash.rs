@@ -226,30 +226,33 @@ fn circuit<CS: ConstraintSystem<F>, A: Arity<F>>(
     c: &PoseidonConstants<F, A>,
     inputs: Vec<Num<F>>,
 ) -> Result<Num<F>, SynthesisError> {
+    // the preimage length is fixed by the instance; the same refusal on both paths
+    let n = inputs.len();
+    let want = match c.hash_type {
+        HashType::ConstantLength(l) => l,
+        _ => A::to_usize(),
+    };
+    if n != want || n > A::to_usize() {
+        return Err(SynthesisError::Unsatisfiable);
+    }
     if cs.is_witness_generator() {
         return witness(cs, c, &inputs);
     }
     let mut elts = Vec::with_capacity(A::to_usize() + 1);
     elts.push(Elt::num_from_fr::<CS>(c.domain_tag));
-    let n = inputs.len();
     elts.extend(inputs.into_iter().map(Elt::Num));
-    if let HashType::ConstantLength(l) = c.hash_type {
-        assert_eq!(l, n, "preimage length");
-        for _ in l..A::to_usize() {
-            elts.push(Elt::num_from_fr::<CS>(F::ZERO));
-        }
-    } else {
-        assert_eq!(n, A::to_usize(), "preimage length");
-    }
+    elts.resize(A::to_usize() + 1, Elt::num_from_fr::<CS>(F::ZERO));
     Ok(PoseidonCircuit2::new(elts, c).hash(cs)?.num())
 }
 
 /// [`circuit`] when `cs` only generates a witness (arecibo's prover): neptune computes the
 /// permutation natively and writes the same auxiliary values, in the same order, as the circuit
-/// allocates (three per S-box), without building linear combinations. The output carries its
-/// value only (a witness generator never evaluates linear combinations). The constraint system
-/// itself always comes from the circuit path; `tests::witness_path_writes_the_circuit_witness`
-/// compares the two.
+/// allocates (three per S-box), without building linear combinations. The output's linear
+/// combination is the constant `h·ONE`, which evaluates to the real value (a witness generator
+/// never evaluates it anyway). The constraint system itself always comes from the circuit path,
+/// since arecibo 0.1.1's shape systems (`ShapeCS`, `TestShapeCS`, private to arecibo) keep
+/// bellpepper's default "not a witness generator" (a change there would show in
+/// `tests/known_keys.rs`); `tests::witness_path_writes_the_circuit_witness` compares the paths.
 fn witness<CS: ConstraintSystem<F>, A: Arity<F>>(
     cs: &mut CS,
     c: &PoseidonConstants<F, A>,
@@ -261,9 +264,6 @@ fn witness<CS: ConstraintSystem<F>, A: Arity<F>>(
         .map(|n| n.get_value())
         .collect::<Option<Vec<F>>>()
         .ok_or(SynthesisError::AssignmentMissing)?;
-    if !matches!(c.hash_type, HashType::ConstantLength(_)) && vals.len() != A::to_usize() {
-        return Err(SynthesisError::Unsatisfiable);
-    }
     let h = Poseidon::new_with_preimage(&vals, c).generate_witness_into_cs(cs);
     Ok(Num::zero().add_bool_with_coeff(
         CS::one(),

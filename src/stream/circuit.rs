@@ -697,11 +697,11 @@ fn close_segment<CS: ConstraintSystem<F>>(
 
 /// Final-step entry rule of fresh steps (audit steps have it in [`open_segment`]): they run inside
 /// the open last segment and move the phase to 1, after which no op or boundary step runs.
-/// Returns `(γ, α, α²)`.
+/// Returns `[γ, α, α²]`.
 fn final_entry<CS: ConstraintSystem<F>>(
     cs: &mut CS,
     st: &mut State,
-) -> Result<(Num<F>, Num<F>, Num<F>), SynthesisError> {
+) -> Result<[Num<F>; 3], SynthesisError> {
     enforce_zero(
         cs,
         "final steps run in an open segment",
@@ -710,7 +710,7 @@ fn final_entry<CS: ConstraintSystem<F>>(
     st.set(z::PH, one::<CS>());
     let (gam, alp) = (st.get(z::GAM), st.get(z::ALP));
     let alp2 = mul(cs.namespace(|| "alpha^2"), &alp, &alp)?;
-    Ok((gam, alp, alp2))
+    Ok([gam, alp, alp2])
 }
 
 /// Strictly increasing audited addresses: `en·(a − last − 1)` is a 64-bit number (`gap` its
@@ -743,7 +743,7 @@ fn fresh_step<CS: ConstraintSystem<F>>(
     if slots.len() != shape.fresh_slots() {
         return Err(SynthesisError::Unsatisfiable);
     }
-    let (gam, alp, alp2) = final_entry(cs, st)?;
+    let [gam, alp, alp2] = final_entry(cs, st)?;
     let (mut rs, mut ws, mut last) = (st.get(z::RS), st.get(z::WS), st.get(z::LA));
     let mut bx = Vec::with_capacity(3 * slots.len());
     for (i, s) in slots.iter().enumerate() {

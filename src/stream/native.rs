@@ -107,6 +107,9 @@ pub fn trace_hash(ops: impl IntoIterator<Item = Op>, word_bits: u32, k: usize) -
     h.finish()
 }
 
+/// An address a segment touched, with its `(value, time)` before the segment.
+type Touched = (u64, (Word, u64));
+
 /// The native side of the prover: memory (last value and time of each touched address), the
 /// running trace hash, time and multiset-hash point. Turns segments into circuit steps.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -230,9 +233,9 @@ impl Native {
 
     /// Apply a segment's ops to the memory: its op steps, and the addresses it touched in
     /// first-touch order with their tuple before the segment.
-    fn op_steps(&mut self, ops: &[(usize, Op)]) -> (Vec<Step>, Vec<(u64, (Word, u64))>) {
+    fn op_steps(&mut self, ops: &[(usize, Op)]) -> (Vec<Step>, Vec<Touched>) {
         let k = self.shape.ops_per_step;
-        let mut first: Vec<(u64, (Word, u64))> = Vec::new();
+        let mut first: Vec<Touched> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut slots = Vec::with_capacity(ops.len().div_ceil(k) * k);
         for (_, op) in ops {
