@@ -41,8 +41,8 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
     ),
     (
         "stream-k304-m24-t32",
-        "0x8b64e6b2ab79d12d7f11db910f13f6df5bbc3a3eb463ba9b9ebe2601b0413601",
-        "0xdb5da76f21b1f68669652e898f7d8fe92ab3bd4195b9a603b0abc312650d899f",
+        "0xf7ded60fdc9a810a7749887fc8a9ea1c7a730b07658210c5912919042d608b00",
+        "0x17ce21aaae9ed2bbc8dcf496bf50c93ae8fb5068b739974183a6a6ec802dc927",
     ),
 ];
 

@@ -40,7 +40,8 @@ pub mod z {
     pub const RS: usize = 8;
     /// Write-set fingerprint of the open segment.
     pub const WS: usize = 9;
-    /// Chain over the op slots' `(prev value, prev time)` of the open segment.
+    /// Chain over the op slots' previous values and their packed time gaps (the previous times)
+    /// in the open segment.
     pub const PCH: usize = 10;
     /// Chain over the boundary slots' `(x_in, v_out, t_out, enabled)`, the audit slots'
     /// `(x, value_out, time_out, touched)` and the fresh slots' `(addr, value, time)` of the open
@@ -441,7 +442,9 @@ fn op_step<CS: ConstraintSystem<F>>(
     let (mut rs, mut ws, mut time) = (st.get(z::RS), st.get(z::WS), st.get(z::TIME));
     let mut tx = Vec::with_capacity(2 * slots.len() + slots.len().div_ceil(TAGS_PER_ELEMENT));
     let mut tags = Vec::with_capacity(slots.len());
-    let mut px = Vec::with_capacity(2 * slots.len());
+    let per = gaps_per_element(shape.time_bits);
+    let mut px = Vec::with_capacity(slots.len() + slots.len().div_ceil(per));
+    let mut gaps = Vec::with_capacity(slots.len());
     let one = one::<CS>();
     for (i, s) in slots.iter().enumerate() {
         let mut cs = cs.namespace(|| format!("slot {i}"));
@@ -462,11 +465,14 @@ fn op_step<CS: ConstraintSystem<F>>(
             0
         };
         let bits = alloc_bits(cs.namespace(|| "gap bits"), gap, shape.time_bits)?;
+        let gap = bits_to_num::<CS>(&bits);
+        // a disabled slot's previous time enters neither a fingerprint nor a chain: pin it
+        enforce_product_zero(&mut cs, "disabled prev time is 0", &sub(&one, &en), &pt);
         cs.enforce(
             || "gap in range",
             |_| en.lc(F::ONE),
             |_| sub(&sub(&time, &one), &pt).lc(F::ONE),
-            |_| bits_to_num::<CS>(&bits).lc(F::ONE),
+            |_| gap.lc(F::ONE),
         );
         // a read returns the previous value
         enforce_product_zero(
@@ -502,7 +508,8 @@ fn op_step<CS: ConstraintSystem<F>>(
             F::from(4),
         ));
         tx.extend([a, v]);
-        px.extend([pv, pt]);
+        px.push(pv);
+        gaps.push(gap);
     }
     // Σ tag_j·8^j per group of TAGS_PER_ELEMENT slots: injective (8^84 < p), no constraint
     for group in tags.chunks(TAGS_PER_ELEMENT) {
@@ -512,6 +519,16 @@ fn op_step<CS: ConstraintSystem<F>>(
             c *= F::from(8);
         }
         tx.push(acc);
+    }
+    // the previous times enter the chain as their gaps `en·(t − 1 − pt)`, each range-checked to
+    // time_bits bits above, packed `per` to an element (`per·time_bits ≤ 252`: injective)
+    for group in gaps.chunks(per) {
+        let (mut acc, mut c) = (Num::zero(), F::ONE);
+        for g in group {
+            acc = acc.add(&g.clone().scale(c));
+            c *= F::from(2).pow_vartime([u64::from(shape.time_bits)]);
+        }
+        px.push(acc);
     }
     let t = chain32_absorb_circuit(&mut cs.namespace(|| "trace chain"), st.get(z::T), tx)?;
     let p = chain32_absorb_circuit(&mut cs.namespace(|| "prev chain"), st.get(z::PCH), px)?;
@@ -770,6 +787,12 @@ fn fresh_step<CS: ConstraintSystem<F>>(
     st.set(z::WS, ws);
     st.set(z::LA, last);
     close_segment(cs, st, close, &one::<CS>())
+}
+
+/// Time gaps packed into one previous-tuple chain element: `time_bits`-bit numbers, at most 252
+/// bits in all (7 at the default 32 bits).
+pub fn gaps_per_element(time_bits: u32) -> usize {
+    (252 / time_bits.max(1)) as usize
 }
 
 /// `x` as a `u64` (its low 8 bytes; callers only use it for values known to be small).

@@ -32,7 +32,8 @@
 //! (a flag on a boundary or final step, after its slots): `γ = H(TS, T, TMS, PCH, BCH, 1)`,
 //! `α = H(…, 2)`, where `TS, TMS` are the trace hash and time when the segment opened, `T` the
 //! trace hash now (a chain over every op slot's `(a, v)` and the slots' tags, packed 84 to an
-//! element), `PCH` a chain over every op slot's `(pv, pt)` and `BCH` a chain over every boundary
+//! element), `PCH` a chain over every op slot's `pv` and its time gap `t − 1 − pt` (gaps packed
+//! `⌊252 / time_bits⌋` to an element, 7 at 32 bits) and `BCH` a chain over every boundary
 //! slot's `(x_in, v_out, t_out, enabled)` (`x_in` is the x-coordinate of the incoming tuple's
 //! hashed point, a Poseidon hash of the tuple and a counter, so it binds `(a, v_in, t_in)`), every
 //! audit slot's `(x_x, v_out, t_out, touched)` and every fresh slot's `(a, v_final, t_final)`. The close also requires `RS = WS`, then resets
@@ -40,15 +41,15 @@
 //! segment and set the phase `PH = 1`, after which no op or boundary step runs (and, once the
 //! segment is closed, no final step either).
 //!
-//! The circuits are one per kind of slot (SuperNova): op slots (about 173 constraints each, no
+//! The circuits are one per kind of slot (SuperNova): op slots (about 148 constraints each, no
 //! hash to curve); curve slots (about 880 each, two hashes to curve), which are boundary slots or
 //! audit slots by a mode bit of the step, so compression batches one circuit fewer; and fresh
 //! slots (about 185 each). See [`circuit`].
 //!
 //! # Constraint diet (op slot)
 //! An op slot is 3 flag bits, a `time_bits`-bit gap check (`time_bits + 1`), the read rule (1),
-//! two fingerprints and their gated products (8), and four absorbed chain elements plus 1/84 of a
-//! tag element (about 126).
+//! two fingerprints and their gated products (8), and three absorbed chain elements plus 1/84 of a
+//! tag element and 1/7 of a gap element (about 99).
 //! Each cut, and why it keeps the argument above:
 //! - *Recursion amortized over 304 op slots per step* ([`DEFAULT_OPS_PER_STEP`]): the op circuit
 //!   plus SuperNova's verifier circuit stays just under 2^16 constraints, so the commitment key and
@@ -70,15 +71,22 @@
 //!   addresses are never packed.
 //! - *Chains at Poseidon arity 32*: measured here per absorbed element, arity 16 costs 39.1
 //!   constraints, 24 → 33.8, 32 → 31.4, 36 → 30.5; 32 is within 3% of the best (a default op step
-//!   absorbs 612 trace elements and 608 previous-tuple elements: 20 permutations per chain).
+//!   absorbs 612 trace elements and 348 previous-tuple elements: 20 and 12 permutations).
+//! - *Previous times as packed gaps*: the previous-tuple chain absorbs each slot's previous value
+//!   as it is, and instead of its previous time `pt` the gap `en·(t − 1 − pt)` the slot already
+//!   range-checks to `time_bits` bits, packed `⌊252 / time_bits⌋` to an element (7 at 32 bits):
+//!   every packed part is range-checked and the parts fit below `p`, so the element determines
+//!   every gap. The gap determines `pt = t − 1 − gap` for an enabled slot, because its time `t`
+//!   is fixed by `TMS` and the enabled flags (in `T`); a disabled slot's `pt` enters no
+//!   fingerprint and is pinned to 0. About 26 constraints per slot fewer than absorbing `pt`.
 //! - *No dead allocations*: every allocated value of a slot enters a constraint (the flags their
 //!   boolean checks, `a` and the values the fingerprints, the gap bits their sum).
 //!
 //! # Why it is sound
 //! *Per segment.* Everything the fingerprints of segment `j` depend on is hashed into its
 //! challenges before they can be used: op tuples and enable flags through `T` (from `TS` to the
-//! close), their times through `TMS` and the enable flags, previous values and times through
-//! `PCH`, boundary tuples and their enable flags through `BCH` (the hashed x-coordinates commit to
+//! close), their times through `TMS` and the enable flags, previous values and (as time gaps)
+//! previous times through `PCH`, boundary tuples and their enable flags through `BCH` (the hashed x-coordinates commit to
 //! `(a, v, t, counter)` by Poseidon's collision resistance). Re-witnessing the challenges inside a
 //! segment is impossible (they are witnessed only when `OPEN = 0`), a segment cannot stay open at
 //! the end (the verifier requires `OPEN = 0`), and an unhashed enable flag cannot choose which

@@ -292,7 +292,7 @@ impl Native {
             slots: c.to_vec(),
             close: j == nb - 1,
         }));
-        self.t = open_segment_steps(ts, tms, &mut steps);
+        self.t = open_segment_steps(self.shape.time_bits, ts, tms, &mut steps);
         self.g = move_g(self.g, &steps);
         steps
     }
@@ -393,7 +393,7 @@ impl Native {
             *close = true;
         }
         steps.extend(finals);
-        self.t = open_segment_steps(ts, tms, &mut steps);
+        self.t = open_segment_steps(self.shape.time_bits, ts, tms, &mut steps);
         self.g = move_g(self.g, &steps);
         (steps, last)
     }
@@ -436,7 +436,7 @@ impl Native {
         let (ts, tms, g0) = (self.t, self.time, self.g);
         let mut steps = self.segment_unchecked(ops);
         edit(&mut steps);
-        self.t = open_segment_steps(ts, tms, &mut steps);
+        self.t = open_segment_steps(self.shape.time_bits, ts, tms, &mut steps);
         self.g = move_g(g0, &steps);
         steps
     }
@@ -451,7 +451,7 @@ impl Native {
         let (ts, tms, g0) = (self.t, self.time, self.g);
         let (mut steps, _) = self.last_segment_unchecked(ops);
         edit(&mut steps);
-        self.t = open_segment_steps(ts, tms, &mut steps);
+        self.t = open_segment_steps(self.shape.time_bits, ts, tms, &mut steps);
         self.g = move_g(g0, &steps);
         steps
     }
@@ -495,8 +495,11 @@ pub fn padding_boundary() -> BoundarySlot {
 /// Derive a segment's challenges from its steps' witnesses — `γ, α = H(TS, T, TMS, PCH, BCH, ·)`
 /// exactly as the closing circuit recomputes them — and put them into the opening step. Returns
 /// the trace hash after the segment. (A forging prover edits witnesses and calls this again.)
-pub fn open_segment_steps(ts: F, tms: u64, steps: &mut [Step]) -> F {
+pub fn open_segment_steps(time_bits: u32, ts: F, tms: u64, steps: &mut [Step]) -> F {
     let (mut t, mut pch, mut bch) = (ts, F::ZERO, F::ZERO);
+    let mut time = F::from(tms);
+    let per = super::circuit::gaps_per_element(time_bits);
+    let shift = F::from(2).pow_vartime([u64::from(time_bits)]);
     for s in steps.iter() {
         match s {
             Step::Op { slots, .. } => {
@@ -506,10 +509,27 @@ pub fn open_segment_steps(ts: F, tms: u64, steps: &mut [Step]) -> F {
                     .map(|s| op_tag(s.is_write, s.is_stack, s.enabled))
                     .collect();
                 t = chain32_absorb(t, &op_step_elements(pairs, &tags));
-                let px: Vec<F> = slots
+                // previous values, then the time gaps en·(t − 1 − pt) packed `per` to an element
+                let mut px: Vec<F> = slots.iter().map(|s| s.prev_value).collect();
+                let gaps: Vec<F> = slots
                     .iter()
-                    .flat_map(|s| [s.prev_value, s.prev_time])
+                    .map(|s| {
+                        if s.enabled {
+                            time += F::ONE;
+                            time - F::ONE - s.prev_time
+                        } else {
+                            F::ZERO
+                        }
+                    })
                     .collect();
+                for group in gaps.chunks(per) {
+                    let (mut acc, mut c) = (F::ZERO, F::ONE);
+                    for g in group {
+                        acc += c * g;
+                        c *= shift;
+                    }
+                    px.push(acc);
+                }
                 pch = chain32_absorb(pch, &px);
             }
             Step::Boundary { slots, .. } => {

@@ -524,7 +524,7 @@ fn a_re_split_address_and_tag_changes_the_trace_hash() {
         .unwrap();
     let mut seg = honest[..=close].to_vec();
     let seed = trace_hash_seed(64);
-    let t_honest = open_segment_steps(seed, 0, &mut seg.clone());
+    let t_honest = open_segment_steps(shape().time_bits, seed, 0, &mut seg.clone());
     let o = op_slot(&mut seg, 0, 1);
     assert!(!o.is_write && o.enabled);
     let two64 = F::from_u128(1u128 << 64);
@@ -532,7 +532,10 @@ fn a_re_split_address_and_tag_changes_the_trace_hash() {
     assert_eq!(packed(o.addr, false), packed(o.addr - two64, true));
     o.is_write = true;
     o.addr -= two64;
-    assert_ne!(open_segment_steps(seed, 0, &mut seg), t_honest);
+    assert_ne!(
+        open_segment_steps(shape().time_bits, seed, 0, &mut seg),
+        t_honest
+    );
 }
 
 #[test]
@@ -751,4 +754,20 @@ fn the_prover_witness_is_the_circuit_witness() {
         let zv_w: Vec<F> = out_w.iter().map(|o| o.get_value().unwrap()).collect();
         assert_eq!(zv, zv_w, "step {i}");
     }
+}
+
+#[test]
+fn a_disabled_op_slot_cannot_carry_a_previous_time() {
+    // the padding slot after the trace's last op (10 ops, 4 per step: slots 2 and 3 of step 2)
+    let (steps, _) = forged(&ops(), 4, no_pre, no_edit, no_audit);
+    let at = steps
+        .iter()
+        .rposition(|s| matches!(s, Step::Op { .. }))
+        .unwrap();
+    let mut s2 = steps.clone();
+    let o = op_slot(&mut s2, at, 3);
+    assert!(!o.enabled);
+    o.prev_time = F::from(5);
+    let v = verdict(&s2);
+    assert!(v.ends_with("slot 3/disabled prev time is 0"), "{v}");
 }
