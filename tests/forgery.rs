@@ -723,10 +723,7 @@ fn stream_steps(
         } else {
             all.extend(n.last_segment_forged(seg, |s| {
                 edit(j, s);
-                let at = s
-                    .iter()
-                    .position(|x| matches!(x, Step::Audit { .. } | Step::Fresh { .. }))
-                    .unwrap_or(s.len());
+                let at = s.iter().position(Step::is_final).unwrap_or(s.len());
                 let mut fin = s.split_off(at);
                 if let Some(f) = audit_edit.take() {
                     f(&mut fin);

@@ -225,6 +225,11 @@ pub enum Step {
 }
 
 impl Step {
+    /// A final step of the last segment (audit or fresh).
+    pub fn is_final(&self) -> bool {
+        matches!(self, Step::Audit { .. } | Step::Fresh { .. })
+    }
+
     /// Circuit index of this step.
     pub fn index(&self) -> usize {
         match self {
@@ -512,24 +517,14 @@ fn op_step<CS: ConstraintSystem<F>>(
         gaps.push(gap);
     }
     // Σ tag_j·8^j per group of TAGS_PER_ELEMENT slots: injective (8^84 < p), no constraint
-    for group in tags.chunks(TAGS_PER_ELEMENT) {
-        let (mut acc, mut c) = (Num::zero(), F::ONE);
-        for t in group {
-            acc = acc.add(&t.clone().scale(c));
-            c *= F::from(8);
-        }
-        tx.push(acc);
-    }
+    tx.extend(pack(&tags, TAGS_PER_ELEMENT, F::from(8)));
     // the previous times enter the chain as their gaps `en·(t − 1 − pt)`, each range-checked to
     // time_bits bits above, packed `per` to an element (`per·time_bits ≤ 252`: injective)
-    for group in gaps.chunks(per) {
-        let (mut acc, mut c) = (Num::zero(), F::ONE);
-        for g in group {
-            acc = acc.add(&g.clone().scale(c));
-            c *= F::from(2).pow_vartime([u64::from(shape.time_bits)]);
-        }
-        px.push(acc);
-    }
+    px.extend(pack(
+        &gaps,
+        per,
+        F::from(2).pow_vartime([u64::from(shape.time_bits)]),
+    ));
     let t = chain32_absorb_circuit(&mut cs.namespace(|| "trace chain"), st.get(z::T), tx)?;
     let p = chain32_absorb_circuit(&mut cs.namespace(|| "prev chain"), st.get(z::PCH), px)?;
     st.set(z::T, t);
@@ -787,6 +782,23 @@ fn fresh_step<CS: ConstraintSystem<F>>(
     st.set(z::WS, ws);
     st.set(z::LA, last);
     close_segment(cs, st, close, &one::<CS>())
+}
+
+/// `Σ x_j·base^j` per group of `per` values, as linear combinations (no constraint); the native
+/// twin is [`super::native::pack_into`]. Injective when every value is below `base` and
+/// `base^per < p`.
+fn pack(values: &[Num<F>], per: usize, base: F) -> Vec<Num<F>> {
+    values
+        .chunks(per)
+        .map(|group| {
+            let (mut acc, mut c) = (Num::zero(), F::ONE);
+            for x in group {
+                acc = acc.add(&x.clone().scale(c));
+                c *= base;
+            }
+            acc
+        })
+        .collect()
 }
 
 /// Time gaps packed into one previous-tuple chain element: `time_bits`-bit numbers, at most 252

@@ -27,15 +27,22 @@ pub fn op_tag(is_write: bool, is_stack: bool, enabled: bool) -> u64 {
 /// The trace-hash elements of one op step: `(addr, value)` per slot, then the slots' tags packed
 /// [`TAGS_PER_ELEMENT`] to an element (`Σ tag_j·8^j`).
 pub fn op_step_elements(mut pairs: Vec<F>, tags: &[u64]) -> Vec<F> {
-    for group in tags.chunks(TAGS_PER_ELEMENT) {
-        let (mut acc, mut c) = (F::ZERO, F::ONE);
-        for &t in group {
-            acc += c * F::from(t);
-            c *= F::from(8);
-        }
-        pairs.push(acc);
-    }
+    let tags: Vec<F> = tags.iter().map(|&t| F::from(t)).collect();
+    pack_into(&mut pairs, &tags, TAGS_PER_ELEMENT, F::from(8));
     pairs
+}
+
+/// Append `Σ x_j·base^j` per group of `per` values (the circuit's twin is
+/// `circuit::pack`); injective when every value is below `base` and `base^per < p`.
+pub fn pack_into(out: &mut Vec<F>, values: &[F], per: usize, base: F) {
+    for group in values.chunks(per) {
+        let (mut acc, mut c) = (F::ZERO, F::ONE);
+        for x in group {
+            acc += c * x;
+            c *= base;
+        }
+        out.push(acc);
+    }
 }
 
 /// Running trace hash of the streaming backend: per op step of `k` slots, the chain over every
@@ -292,8 +299,7 @@ impl Native {
             slots: c.to_vec(),
             close: j == nb - 1,
         }));
-        self.t = open_segment_steps(self.shape.time_bits, ts, tms, &mut steps);
-        self.g = move_g(self.g, &steps);
+        self.seal(ts, tms, self.g, &mut steps);
         steps
     }
 
@@ -312,7 +318,7 @@ impl Native {
             // no ops (an empty trace): a padding boundary step opens the segment
             steps.push(Step::Boundary {
                 open: Opening::default(),
-                slots: vec![padding_boundary(); self.shape.boundary_slots],
+                slots: vec![padding_boundary(); m],
                 close: false,
             });
         }
@@ -393,9 +399,15 @@ impl Native {
             *close = true;
         }
         steps.extend(finals);
-        self.t = open_segment_steps(self.shape.time_bits, ts, tms, &mut steps);
-        self.g = move_g(self.g, &steps);
+        self.seal(ts, tms, self.g, &mut steps);
         (steps, last)
+    }
+
+    /// Close a segment's steps natively: its challenges into the opening step, the trace hash
+    /// after it, and `G` moved from `g0` by its slots (from the segment's start `ts`, `tms`).
+    fn seal(&mut self, ts: F, tms: u64, g0: Affine, steps: &mut [Step]) {
+        self.t = open_segment_steps(self.shape.time_bits, ts, tms, steps);
+        self.g = move_g(g0, steps);
     }
 
     /// An enabled audit slot for `addr`: `x` its tuple before the last segment, `out` its tuple
@@ -436,8 +448,7 @@ impl Native {
         let (ts, tms, g0) = (self.t, self.time, self.g);
         let mut steps = self.segment_unchecked(ops);
         edit(&mut steps);
-        self.t = open_segment_steps(self.shape.time_bits, ts, tms, &mut steps);
-        self.g = move_g(g0, &steps);
+        self.seal(ts, tms, g0, &mut steps);
         steps
     }
 
@@ -451,8 +462,7 @@ impl Native {
         let (ts, tms, g0) = (self.t, self.time, self.g);
         let (mut steps, _) = self.last_segment_unchecked(ops);
         edit(&mut steps);
-        self.t = open_segment_steps(self.shape.time_bits, ts, tms, &mut steps);
-        self.g = move_g(g0, &steps);
+        self.seal(ts, tms, g0, &mut steps);
         steps
     }
 }
@@ -492,6 +502,12 @@ pub fn padding_boundary() -> BoundarySlot {
     }
 }
 
+/// The x-coordinate a curve slot's chain absorbs for the tuple `(a, v, t)` hashed with witness
+/// `w` (0 if the witness does not hash to the curve: the circuit refuses it anyway).
+fn hashed_x(a: F, v: F, t: F, w: curve::H2cWitness) -> F {
+    curve::h2c_with(a, v, t, w).map(|p| p.x).unwrap_or(F::ZERO)
+}
+
 /// Derive a segment's challenges from its steps' witnesses — `γ, α = H(TS, T, TMS, PCH, BCH, ·)`
 /// exactly as the closing circuit recomputes them — and put them into the opening step. Returns
 /// the trace hash after the segment. (A forging prover edits witnesses and calls this again.)
@@ -522,25 +538,15 @@ pub fn open_segment_steps(time_bits: u32, ts: F, tms: u64, steps: &mut [Step]) -
                         }
                     })
                     .collect();
-                for group in gaps.chunks(per) {
-                    let (mut acc, mut c) = (F::ZERO, F::ONE);
-                    for g in group {
-                        acc += c * g;
-                        c *= shift;
-                    }
-                    px.push(acc);
-                }
+                pack_into(&mut px, &gaps, per, shift);
                 pch = chain32_absorb(pch, &px);
             }
             Step::Boundary { slots, .. } => {
                 let bx: Vec<F> = slots
                     .iter()
                     .flat_map(|s| {
-                        let x = |a, v, t, w| {
-                            curve::h2c_with(a, v, t, w).map(|p| p.x).unwrap_or(F::ZERO)
-                        };
                         [
-                            x(s.addr, s.value_in, s.time_in, s.h_in),
+                            hashed_x(s.addr, s.value_in, s.time_in, s.h_in),
                             s.value_out,
                             s.time_out,
                             F::from(s.enabled as u64),
@@ -553,10 +559,12 @@ pub fn open_segment_steps(time_bits: u32, ts: F, tms: u64, steps: &mut [Step]) -
                 let bx: Vec<F> = slots
                     .iter()
                     .flat_map(|s| {
-                        let hx = curve::h2c_with(s.addr, s.value, s.time, s.h_final)
-                            .map(|p| p.x)
-                            .unwrap_or(F::ZERO);
-                        [hx, s.value_out, s.time_out, F::from(s.touched as u64)]
+                        [
+                            hashed_x(s.addr, s.value, s.time, s.h_final),
+                            s.value_out,
+                            s.time_out,
+                            F::from(s.touched as u64),
+                        ]
                     })
                     .collect();
                 bch = chain32_absorb(bch, &bx);

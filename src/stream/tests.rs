@@ -145,7 +145,7 @@ fn forged(
         } else {
             all.extend(n.last_segment_forged(seg, |s| {
                 edit(j, s);
-                let at = s.iter().position(is_final).unwrap_or(s.len());
+                let at = s.iter().position(Step::is_final).unwrap_or(s.len());
                 let mut fin = s.split_off(at);
                 audit_edit(&mut fin);
                 s.extend(fin);
@@ -153,10 +153,6 @@ fn forged(
         }
     }
     (all, n)
-}
-
-fn is_final(s: &Step) -> bool {
-    matches!(s, Step::Audit { .. } | Step::Fresh { .. })
 }
 
 fn no_pre(_: usize, _: &mut Native) {}
@@ -285,7 +281,7 @@ fn a_segment_left_open_is_refused() {
     assert_eq!(verdict(&steps), "segment left open");
     // a continuation part: its last segment's boundary step does not close
     let (mut steps, _) = forged(&ops(), 4, no_pre, no_edit, no_audit);
-    let first_final = steps.iter().position(is_final).unwrap();
+    let first_final = steps.iter().position(Step::is_final).unwrap();
     steps.truncate(first_final);
     let last_close = steps
         .iter()
@@ -309,7 +305,7 @@ fn final_steps_outside_an_open_segment_are_refused() {
         steps.extend(n.segment(seg).unwrap());
     }
     let (honest, _, _) = steps_of(&ops(), 4);
-    steps.extend(honest.into_iter().filter(is_final));
+    steps.extend(honest.into_iter().filter(Step::is_final));
     assert!(
         verdict(&steps).ends_with("open/final steps run in an open segment"),
         "{}",
@@ -327,7 +323,7 @@ fn final_steps_outside_an_open_segment_are_refused() {
     let mut n2 = Native::new(shape(), 64);
     let (fin, _) = n2.last_segment(&one).unwrap();
     assert!(fin.iter().any(|s| s.index() == circuit::FRESH));
-    steps.extend(fin.into_iter().filter(is_final));
+    steps.extend(fin.into_iter().filter(Step::is_final));
     assert!(
         verdict(&steps).ends_with("final steps run in an open segment"),
         "{}",
@@ -574,7 +570,7 @@ fn mixed_ops() -> Vec<Op> {
 }
 
 fn finals(steps: &[Step]) -> Vec<&Step> {
-    steps.iter().filter(|s| is_final(s)).collect()
+    steps.iter().filter(|s| s.is_final()).collect()
 }
 
 #[test]
