@@ -485,7 +485,13 @@ fn read_key_file(path: &Path) -> Result<(KeyFile, Pin), JobError> {
 }
 
 /// Number of ops in a trace file (for progress and the Halo2 domain).
+/// Non-empty lines of a regular trace file. `None` for a pipe, a device or `/dev/fd/N` (reading
+/// it here would drain what the prover or verifier reads next, which would then see no ops) and
+/// for an unreadable or non-UTF-8 file.
 fn count_ops(path: &Path) -> Option<u64> {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
     std::fs::read_to_string(path)
         .ok()
         .map(|s| s.lines().filter(|l| !l.trim().is_empty()).count() as u64)
@@ -643,7 +649,13 @@ fn run(cli: Cli) -> Result<(), JobError> {
                     Some((index, count)) => Some(RangeSpec {
                         index,
                         count,
-                        total_ops: total.unwrap_or(0),
+                        total_ops: total.ok_or_else(|| {
+                            JobError::Usage(format!(
+                                "--range needs a regular, readable UTF-8 trace file to count its \
+                                 ops and split them: {}",
+                                trace.display()
+                            ))
+                        })?,
                     }),
                     None => None,
                 };

@@ -440,6 +440,56 @@ fn prove_then_verify_small_depth() {
 }
 
 #[test]
+fn a_piped_trace_is_read_once_by_verify_and_range_needs_a_file() {
+    // a proof of the empty trace, checked against a non-empty, inconsistent trace fed through a
+    // pipe with shape flags: the verifier used to read the pipe once to count ops, then hash what
+    // was left (nothing) and accept
+    let (empty, proof, cache) = (
+        tmp("pipe-empty.jsonl"),
+        tmp("pipe.proof"),
+        tmp("cache-pipe"),
+    );
+    std::fs::write(&empty, "").unwrap();
+    let shape = ["--addr-bits", "24", "--arity", "8", "--ops-per-step", "2"];
+    let o = prove(&empty, &proof, &shape, Some(&cache));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(field(&stdout(&o), "ops"), "0");
+    let bad = "{\"op\":\"write\",\"addr\":1000,\"value\":5}\n\
+               {\"op\":\"read\",\"addr\":1000,\"value\":7}\n";
+    let mut cmd = bin();
+    cmd.arg("verify")
+        .arg(&proof)
+        .args(shape)
+        .args(["--trace", "/dev/stdin", "--cache-dir"])
+        .arg(&cache)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(bad.as_bytes()).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(!o.status.success(), "accepted: {}", stdout(&o));
+    assert!(!stdout(&o).contains("valid: true"), "{}", stdout(&o));
+    // --range on a trace it cannot count is a usage error, not a proof of no ops
+    let o = prove(
+        Path::new("/dev/null"),
+        &tmp("pipe-range.proof"),
+        &["--backend", "stream", "--range", "0/1"],
+        Some(&cache),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--range needs a regular"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn demo_runs_and_emits_a_provable_trace() {
     let t = tmp("demo.jsonl");
     let o = bin()
