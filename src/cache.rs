@@ -40,9 +40,9 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
         "0x678abc923268735091c44d76a4bf0845880f82c1c6541d79fde0ffadc7e298bc",
     ),
     (
-        "stream-k304-m24-t32",
-        "0xf7ded60fdc9a810a7749887fc8a9ea1c7a730b07658210c5912919042d608b00",
-        "0x17ce21aaae9ed2bbc8dcf496bf50c93ae8fb5068b739974183a6a6ec802dc927",
+        "stream-k352-m24-t32",
+        "0xf36431f325d595d26f457757a6efda38c38e14dd6cdb212e01e41ec14ac7e203",
+        "0xfd6f0a64b80b85e729816648dfdc25014af8fb080ceafeacdc9cff66a0f2f083",
     ),
 ];
 

@@ -206,7 +206,7 @@ struct ShapeArgs {
     /// Proving backend [default: nova].
     #[arg(long, value_enum)]
     backend: Option<Backend>,
-    /// Memory ops folded per step [default: 4 for nova, 128 for nova-offline, 304 for stream].
+    /// Memory ops folded per step [default: 4 for nova, 128 for nova-offline, 352 for stream].
     #[arg(long)]
     ops_per_step: Option<usize>,
     /// Address width in bits (memory of 2^N words), 1..=64 (nova, supernova) [default: 64].

@@ -1,6 +1,6 @@
 //! The streaming backend's three SuperNova circuits over one 15-element state: op steps
 //! (`k` op slots); curve steps (`m` slots that hash tuples to the curve), which are boundary steps
-//! in boundary mode and the last segment's audit steps in final mode; and fresh steps (`4m` fresh
+//! in boundary mode and the last segment's audit steps in final mode; and fresh steps (`10m` fresh
 //! slots, the other final steps). Boundary, audit and fresh steps carry a close flag. See the
 //! module documentation of [`crate::stream`] for the protocol and why it is sound.
 
@@ -215,9 +215,9 @@ pub enum Step {
         /// Close the segment.
         close: bool,
     },
-    /// `4m` fresh slots in the open last segment; `close` ends it after them.
+    /// `10m` fresh slots in the open last segment; `close` ends it after them.
     Fresh {
-        /// Exactly `4m` slots.
+        /// Exactly `10m` slots.
         slots: Vec<FreshSlot>,
         /// Close the segment.
         close: bool,

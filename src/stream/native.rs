@@ -308,7 +308,7 @@ impl Native {
     /// Every address, increasing, gets one final slot. An address the segment touched first
     /// (never accessed before) gets a fresh slot; the others get audit slots, with their tuple
     /// before the segment and, if touched, after it. A run of at least `m` consecutive fresh
-    /// addresses fills fresh steps (`4m` slots); everything else goes into audit steps (`m`
+    /// addresses fills fresh steps (`10m` slots); everything else goes into audit steps (`m`
     /// slots), fresh addresses there as touched audit slots from `(a, 0, 0)`.
     pub fn last_segment_unchecked(&mut self, ops: &[(usize, Op)]) -> (Vec<Step>, Option<u64>) {
         let (m, mf) = (self.shape.boundary_slots, self.shape.fresh_slots());
