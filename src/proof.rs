@@ -35,7 +35,7 @@ pub enum Backend {
     /// Halo2 (KZG) sorted-trace permutation circuit, for comparison; the trace is its public input.
     Halo2,
     /// Streaming offline checking: segments with in-circuit challenges, an elliptic-curve
-    /// multiset hash across segments (SuperNova: op, boundary and audit circuits).
+    /// multiset hash across segments (SuperNova: op, curve and fresh circuits).
     Stream,
 }
 

@@ -459,6 +459,28 @@ fn verify_range(
     Ok(())
 }
 
+/// The prover's self-check before compressing: its folded proof, from the start state its claim
+/// names, ends in the claimed state. Without it a corrupted checkpoint or a prover bug would be
+/// compressed into a proof file that no verifier accepts, and `prove` would report success.
+pub fn check_folded(pp: &StParams, snark: &StRecursive, o: &StreamOutputs) -> Result<(), JobError> {
+    let fail = |why: String| {
+        JobError::Internal(format!(
+            "the folded proof does not check ({why}): a corrupted checkpoint, or a prover bug; \
+             no proof was written"
+        ))
+    };
+    // a snark read from a checkpoint may be malformed: arecibo indexes into it
+    let (zn, _) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        snark.verify(pp, &o.z0(), &[<E2 as Engine>::Scalar::ZERO])
+    }))
+    .map_err(|_| fail("malformed".into()))?
+    .map_err(|e| fail(format!("{e:?}")))?;
+    if zn != o.zn() {
+        return Err(fail("it ends in another state than its claim".into()));
+    }
+    Ok(())
+}
+
 /// Verify a folded proof of a whole trace, for the prover's own proofs and tests: arecibo's
 /// folded verifier takes the parameter digest from the proof, so proofs from elsewhere are
 /// verified compressed ([`verify_compressed`]).
@@ -601,6 +623,7 @@ impl ProofSystem for StreamKeys {
             return Ok((None, report));
         }
         let t = std::time::Instant::now();
+        check_folded(&self.pp, &folded, &outputs)?;
         let snark = compress_proof(self, &folded)?;
         report.compress_s = t.elapsed().as_secs_f64();
         Ok((Some(Body::Stream { outputs, snark }), report))

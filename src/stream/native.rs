@@ -143,6 +143,48 @@ impl Native {
         }
     }
 
+    /// Why this state (e.g. read from a checkpoint) is not one an honest prover can reach, if it
+    /// is not: an invalid shape or word size, a time past `2^time_bits`, `G` off the curve, or a
+    /// memory entry whose value does not fit the word or whose time is not in `1..=time`.
+    pub fn check_state(&self) -> Result<(), String> {
+        use crate::backend::ShapeSpec;
+        self.shape.validate().map_err(|e| format!("shape: {e}"))?;
+        if !crate::trace::WORD_BITS.contains(&self.word_bits) {
+            return Err(format!("word size {} bits", self.word_bits));
+        }
+        if self.time >= 1u64 << self.shape.time_bits {
+            return Err(format!(
+                "time {} reaches 2^{}",
+                self.time, self.shape.time_bits
+            ));
+        }
+        if self.g.to_point().is_none() {
+            return Err("the multiset hash point G is not on the curve".into());
+        }
+        if self.mem.len() as u64 > self.time {
+            return Err(format!(
+                "{} addresses touched in {} ops",
+                self.mem.len(),
+                self.time
+            ));
+        }
+        for (a, (w, t)) in &self.mem {
+            if !w.fits(self.word_bits) {
+                return Err(format!(
+                    "address {a:#x}: value wider than {} bits",
+                    self.word_bits
+                ));
+            }
+            if !(1..=self.time).contains(t) {
+                return Err(format!(
+                    "address {a:#x}: last access at time {t}, not in 1..={}",
+                    self.time
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Trace hash so far.
     pub fn trace_hash(&self) -> F {
         self.t

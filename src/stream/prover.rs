@@ -65,7 +65,8 @@ impl<'a> StreamProver<'a> {
             start: (native.t, native.time),
             native,
             segment_ops: l,
-            buf: Vec::with_capacity(l),
+            // grows to the segment: a huge --segment-ops is not reserved up front
+            buf: Vec::with_capacity(l.min(1 << 16)),
             snark: None,
             pending: None,
             steps: 0,
@@ -220,7 +221,6 @@ impl<'a> StreamProver<'a> {
 
     fn write_checkpoint(&self, dir: &std::path::Path) -> Result<(), JobError> {
         let cp = Checkpoint {
-            magic: CHECKPOINT_MAGIC,
             shape: self.keys.shape,
             params: f_to_bytes(&self.keys.pp.digest()),
             native: self.native.clone(),
@@ -286,13 +286,14 @@ pub struct Finished {
     pub segments: usize,
 }
 
-const CHECKPOINT_MAGIC: [u8; 8] = *b"FMSTREAM";
+/// Checkpoint file: this magic, the FNV-1a-64 of the payload (little-endian), the payload
+/// (bincode). The magic changes with the payload's layout.
+const CHECKPOINT_MAGIC: [u8; 8] = *b"FMSTRM02";
 const CHECKPOINT_FILE: &str = "checkpoint.bin";
 
 /// A prover's state after a complete segment: everything a resumed prover needs.
 #[derive(Serialize, Deserialize)]
 struct Checkpoint {
-    magic: [u8; 8],
     shape: StreamShape,
     params: [u8; 32],
     native: Native,
@@ -303,17 +304,28 @@ struct Checkpoint {
     pending: Option<Step>,
 }
 
+/// 64-bit FNV-1a: detects a torn or corrupted checkpoint file. It is no defence against a forged
+/// one, which needs none: a checkpoint only feeds its own prover, whose folded proof is checked
+/// before it is compressed ([`super::check_folded`]).
+fn fnv64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 impl Checkpoint {
     fn store(&self, dir: &std::path::Path) -> Result<(), JobError> {
         let io = |e: std::io::Error| JobError::Io(format!("{}: {e}", dir.display()));
         std::fs::create_dir_all(dir).map_err(io)?;
-        let bytes = bincode::serialize(self).map_err(crate::pipeline::internal)?;
+        let payload = bincode::serialize(self).map_err(crate::pipeline::internal)?;
         let path = dir.join(CHECKPOINT_FILE);
         let tmp = dir.join(format!("{CHECKPOINT_FILE}.tmp{}", std::process::id()));
         {
             use std::io::Write;
             let mut f = std::fs::File::create(&tmp).map_err(io)?;
-            f.write_all(&bytes).map_err(io)?;
+            f.write_all(&CHECKPOINT_MAGIC).map_err(io)?;
+            f.write_all(&fnv64(&payload).to_le_bytes()).map_err(io)?;
+            f.write_all(&payload).map_err(io)?;
             f.sync_all().map_err(io)?;
         }
         std::fs::rename(&tmp, &path).map_err(io)
@@ -329,18 +341,34 @@ impl Checkpoint {
                 path.display()
             ))
         };
+        if bytes.len() < 16 || bytes[..8] != CHECKPOINT_MAGIC {
+            return Err(bad(
+                "no checkpoint header (not a checkpoint, or one from another foldmem version)"
+                    .into(),
+            ));
+        }
+        let (sum, payload) = bytes[8..].split_at(8);
+        if sum != fnv64(payload).to_le_bytes() {
+            return Err(bad(
+                "checksum mismatch (the file is corrupted or truncated)".into(),
+            ));
+        }
         use bincode::Options;
         let codec = bincode::DefaultOptions::new()
             .with_fixint_encoding()
             .with_limit(8 << 30)
             .reject_trailing_bytes();
-        let cp: Checkpoint = match crate::proof::deserialize_caught(codec, &bytes) {
+        let cp: Checkpoint = match crate::proof::deserialize_caught(codec, payload) {
             Ok(c) => c,
             Err(Some(e)) => return Err(bad(e)),
             Err(None) => return Err(bad("undecodable content".into())),
         };
-        if cp.magic != CHECKPOINT_MAGIC {
-            return Err(bad("bad magic".into()));
+        cp.native.check_state().map_err(bad)?;
+        if cp.start.1 > cp.native.time {
+            return Err(bad(format!(
+                "the run starts at op {} after its position {}",
+                cp.start.1, cp.native.time
+            )));
         }
         Ok(cp)
     }
@@ -368,9 +396,10 @@ pub fn range_bounds(r: &RangeSpec, l: usize) -> Result<(u64, u64, bool), JobErro
             r.index, r.count
         )));
     }
-    let seg = |i: usize| segments * i as u64 / r.count as u64;
-    let lo = seg(r.index) * l as u64;
-    let hi = (seg(r.index + 1) * l as u64).min(r.total_ops);
+    // in u128: segments·i and segment·l can pass 2^64 for long traces in tiny segments
+    let seg = |i: usize| u128::from(segments) * i as u128 / r.count as u128;
+    let at = |i: usize| (seg(i) * l as u128).min(u128::from(r.total_ops)) as u64;
+    let (lo, hi) = (at(r.index), at(r.index + 1));
     Ok((lo, hi, r.index + 1 == r.count))
 }
 
@@ -519,7 +548,7 @@ pub fn plan(
         }
     }
     let n = native.time;
-    let mut plans = Vec::with_capacity(count);
+    let mut plans = Vec::new();
     for index in 0..count {
         let (lo, hi, _) = range_bounds(
             &RangeSpec {
@@ -542,4 +571,154 @@ pub fn plan(
         });
     }
     Ok((n, plans))
+}
+
+#[cfg(test)]
+mod tests {
+    //! A checkpoint that is corrupted, or that no honest run writes, is refused with its reason;
+    //! a resumed run whose folded proof does not check writes no proof.
+    use super::*;
+    use crate::stream::tests::{ops, shape};
+    use std::sync::OnceLock;
+
+    fn keys() -> &'static StreamKeys {
+        static K: OnceLock<crate::pipeline::Keys> = OnceLock::new();
+        K.get_or_init(|| {
+            crate::pipeline::keys(
+                crate::proof::Shape::Stream(shape()),
+                &crate::pipeline::KeyOptions::none(),
+            )
+            .expect("keys")
+        })
+        .downcast::<StreamKeys>()
+        .expect("stream keys")
+    }
+
+    /// A checkpoint directory after the first of the test ops' segments (4 ops each).
+    fn checkpointed(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("foldmem-ck-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let opts = StreamOptions {
+            segment_ops: 4,
+            checkpoint: Some(dir.clone()),
+        };
+        let mut p = StreamProver::new(keys(), 64, &opts).expect("prover");
+        for (i, op) in ops()[..5].iter().enumerate() {
+            p.push(i + 1, op).expect("push");
+        }
+        assert!(dir.join(CHECKPOINT_FILE).exists());
+        dir
+    }
+
+    fn resume_err(dir: &std::path::Path) -> String {
+        let opts = StreamOptions {
+            segment_ops: 4,
+            checkpoint: None,
+        };
+        match StreamProver::resume(keys(), dir, &opts) {
+            Ok(_) => panic!("resumed from a bad checkpoint"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// Rewrite the checkpoint in `dir` after `edit` (with a valid checksum).
+    fn rewrite(dir: &std::path::Path, edit: impl FnOnce(&mut Checkpoint)) {
+        let mut cp = Checkpoint::load(dir).expect("load");
+        edit(&mut cp);
+        cp.store(dir).expect("store");
+    }
+
+    #[test]
+    fn a_corrupted_or_truncated_checkpoint_fails_its_checksum() {
+        let dir = checkpointed("corrupt");
+        let file = dir.join(CHECKPOINT_FILE);
+        let good = std::fs::read(&file).unwrap();
+        let mut flipped = good.clone();
+        let mid = 16 + (good.len() - 16) / 2;
+        flipped[mid] ^= 1;
+        std::fs::write(&file, &flipped).unwrap();
+        assert!(resume_err(&dir).contains("checksum mismatch"));
+        std::fs::write(&file, &good[..good.len() - 1]).unwrap();
+        assert!(resume_err(&dir).contains("checksum mismatch"));
+        std::fs::write(&file, &good[..10]).unwrap();
+        assert!(resume_err(&dir).contains("no checkpoint header"));
+        std::fs::write(&file, &good).unwrap();
+        assert!(StreamProver::resume(keys(), &dir, &StreamOptions::default()).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_checkpoint_no_honest_run_writes_is_refused_with_its_reason() {
+        let dir = checkpointed("state");
+        let good = std::fs::read(dir.join(CHECKPOINT_FILE)).unwrap();
+        let cases: Vec<(&str, Box<dyn Fn(&mut Checkpoint)>)> = vec![
+            (
+                "G is not on the curve",
+                Box::new(|c| c.native.g.y += F::ONE),
+            ),
+            (
+                "time 65536 reaches 2^16",
+                Box::new(|c| c.native.time = 1 << 16),
+            ),
+            ("word size 48 bits", Box::new(|c| c.native.word_bits = 48)),
+            (
+                "last access at time 9, not in 1..=4",
+                Box::new(|c| {
+                    c.native.mem.insert(3, (crate::word::Word::ZERO, 9));
+                }),
+            ),
+            (
+                "value wider than 32 bits",
+                Box::new(|c| {
+                    c.native.word_bits = 32;
+                    c.native
+                        .mem
+                        .insert(3, (crate::word::Word::from_u64(1 << 40), 1));
+                }),
+            ),
+            (
+                "addresses touched in 4 ops",
+                Box::new(|c| {
+                    for a in 100..104 {
+                        c.native.mem.insert(a, (crate::word::Word::ZERO, 1));
+                    }
+                }),
+            ),
+            (
+                "starts at op 5 after its position 4",
+                Box::new(|c| c.start.1 = 5),
+            ),
+        ];
+        for (want, edit) in cases {
+            std::fs::write(dir.join(CHECKPOINT_FILE), &good).unwrap();
+            rewrite(&dir, edit);
+            let e = resume_err(&dir);
+            assert!(e.contains(want), "{want}: {e}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_resumed_run_whose_fold_does_not_check_is_refused_before_compression() {
+        let dir = checkpointed("fold");
+        // an edit that passes every load check: G moved to another point of the curve
+        rewrite(&dir, |c| c.native.g = -c.native.g);
+        let mut p = StreamProver::resume(keys(), &dir, &StreamOptions::default()).expect("resume");
+        for (i, op) in ops()[5..].iter().enumerate() {
+            p.push(i + 6, op).expect("push");
+        }
+        let f = p.finish(true).expect("finish");
+        let e = crate::stream::check_folded(&keys().pp, &f.snark, &f.outputs)
+            .expect_err("a forged checkpoint's fold must not check")
+            .to_string();
+        assert!(e.contains("the folded proof does not check"), "{e}");
+        // the honest run from the same segment checks
+        let mut p = StreamProver::new(keys(), 64, &StreamOptions::default()).expect("prover");
+        for (i, op) in ops().iter().enumerate() {
+            p.push(i + 1, op).expect("push");
+        }
+        let f = p.finish(true).expect("finish");
+        crate::stream::check_folded(&keys().pp, &f.snark, &f.outputs).expect("honest fold");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
