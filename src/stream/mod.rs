@@ -459,26 +459,32 @@ fn verify_range(
     Ok(())
 }
 
-/// The prover's self-check before compressing: its folded proof, from the start state its claim
-/// names, ends in the claimed state. Without it a corrupted checkpoint or a prover bug would be
-/// compressed into a proof file that no verifier accepts, and `prove` would report success.
-pub fn check_folded(pp: &StParams, snark: &StRecursive, o: &StreamOutputs) -> Result<(), JobError> {
+/// The prover's check of the proof it is about to write, with the verifier's own checks: the
+/// compressed SNARK verifies from the start state its claim names and ends in the claimed state,
+/// the claim is well formed, a first range starts at the seed, exactly a last range audits, and
+/// a whole trace ends with `G` back at `S`. Without it a corrupted checkpoint or a prover bug
+/// would be written as a proof no verifier accepts while `prove` reported success.
+pub fn check_proof(
+    keys: &StreamKeys,
+    snark: &StCompressed,
+    o: &StreamOutputs,
+    first: bool,
+    last: bool,
+) -> Result<(), JobError> {
     let fail = |why: String| {
         JobError::Internal(format!(
-            "the folded proof does not check ({why}): a corrupted checkpoint, or a prover bug; \
-             no proof was written"
+            "the proof does not verify ({why}): a corrupted checkpoint, or a prover bug; no \
+             proof was written"
         ))
     };
-    // a snark read from a checkpoint may be malformed: arecibo indexes into it
-    let (zn, _) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        snark.verify(pp, &o.z0(), &[<E2 as Engine>::Scalar::ZERO])
-    }))
-    .map_err(|_| fail("malformed".into()))?
-    .map_err(|e| fail(format!("{e:?}")))?;
-    if zn != o.zn() {
-        return Err(fail("it ends in another state than its claim".into()));
+    check_claim(&keys.shape, o, first && last).map_err(|e| fail(e.to_string()))?;
+    if first && (o.start_time, o.start_hash) != (0, trace_hash_seed(o.word_bits)) {
+        return Err(fail("a first range starts at the seed, time 0".into()));
     }
-    Ok(())
+    if o.audited != last || (!last && o.last_addr.is_some()) {
+        return Err(fail("exactly the last range audits".into()));
+    }
+    verify_range(&keys.pp, &keys.vk, snark, o).map_err(|e| fail(e.to_string()))
 }
 
 /// Verify a folded proof of a whole trace, for the prover's own proofs and tests: arecibo's
@@ -623,9 +629,18 @@ impl ProofSystem for StreamKeys {
             return Ok((None, report));
         }
         let t = std::time::Instant::now();
-        check_folded(&self.pp, &folded, &outputs)?;
         let snark = compress_proof(self, &folded)?;
         report.compress_s = t.elapsed().as_secs_f64();
+        let t = std::time::Instant::now();
+        let (first, last) = match &opts.range {
+            Some(r) => (r.index == 0, r.index + 1 == r.count),
+            None => (true, true),
+        };
+        check_proof(self, &snark, &outputs, first, last)?;
+        tracing::info!(
+            "check of the proof before writing it: {:.2} s",
+            t.elapsed().as_secs_f64()
+        );
         Ok((Some(Body::Stream { outputs, snark }), report))
     }
     fn verify_parts(
@@ -681,6 +696,11 @@ impl ProofSystem for StreamKeys {
 
 /// Compress a folded proof.
 pub fn compress_proof(keys: &StreamKeys, folded: &StRecursive) -> Result<StCompressed, JobError> {
-    StCompressed::prove(&keys.pp, &keys.pk, folded)
-        .map_err(|e| JobError::Internal(format!("{e:?}")))
+    // arecibo indexes into the folded proof: a malformed one (a crafted checkpoint's) is an
+    // error, not a panic
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        StCompressed::prove(&keys.pp, &keys.pk, folded)
+    }))
+    .map_err(|_| JobError::Internal("compression failed: the folded proof is malformed".into()))?
+    .map_err(|e| JobError::Internal(format!("{e:?}")))
 }

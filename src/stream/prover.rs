@@ -160,21 +160,31 @@ impl<'a> StreamProver<'a> {
         let err = |e: arecibo::supernova::error::SuperNovaError| {
             JobError::Internal(format!("folding failed: {e:?}"))
         };
-        match &mut self.snark {
+        let (start, snark) = (self.start, &mut self.snark);
+        // arecibo asserts on a folded proof's content (e.g. its program counter); a proof read
+        // from a crafted checkpoint must not panic the prover
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match snark {
             None => {
                 let isa = StreamIsa {
                     shape: self.keys.shape,
                     first: c.step.index(),
                 };
-                let z0 = canonical(self.start.0, self.start.1);
+                let z0 = canonical(start.0, start.1);
                 let mut s =
                     StRecursive::new(pp, &isa, &c, &c2, &z0, &[<E2 as Engine>::Scalar::ZERO])
                         .map_err(err)?;
                 s.prove_step(pp, &c, &c2).map_err(err)?;
-                self.snark = Some(s);
+                *snark = Some(s);
+                Ok(())
             }
-            Some(s) => s.prove_step(pp, &c, &c2).map_err(err)?,
-        }
+            Some(s) => s.prove_step(pp, &c, &c2).map_err(err),
+        }))
+        .map_err(|_| {
+            JobError::Internal(
+                "folding failed: the folded proof so far is malformed (a corrupted checkpoint?)"
+                    .into(),
+            )
+        })??;
         self.steps += 1;
         Ok(())
     }
@@ -364,9 +374,10 @@ impl Checkpoint {
             Err(None) => return Err(bad("undecodable content".into())),
         };
         cp.native.check_state().map_err(bad)?;
-        if cp.start.1 > cp.native.time {
+        if cp.start.1 >= cp.native.time || cp.snark.is_none() || cp.pending.is_none() {
+            // a checkpoint is written after a folded segment: past its start, with a proof
             return Err(bad(format!(
-                "the run starts at op {} after its position {}",
+                "no segment folded (the run starts at op {}, its position is op {})",
                 cp.start.1, cp.native.time
             )));
         }
@@ -446,6 +457,7 @@ pub(crate) fn run(
     let mut native = Native::new(keys.shape, word_bits);
     let mut hasher = super::TraceHasher::new(k, word_bits);
     let mut seen = 0u64;
+    let mut replay_err = None;
     let start = |native: &Native| StreamProver::from_native(keys, native.clone(), &sopts);
     if skip_to == 0 && prover.is_none() {
         prover = Some(start(&native)?);
@@ -463,27 +475,39 @@ pub(crate) fn run(
             }
         }
         if seen < skip_to {
+            // replayed natively on resume too: the checkpoint's memory must be the prefix's
             hasher.push(&op);
-            if resume_at.is_none() {
-                native.replay(line, &op)?;
+            match native.replay(line, &op) {
+                // on resume, another prefix is reported as such (its hash) first
+                Err(e) if resume_at.is_some() => {
+                    replay_err.get_or_insert(e);
+                }
+                r => r?,
             }
             seen += 1;
             if seen == skip_to {
                 let (_, h) = hasher
                     .at_step_boundary()
                     .ok_or_else(|| JobError::Internal("range start inside an op step".into()))?;
-                match resume_at {
-                    Some((t, _)) if t != h => {
+                native.set_trace_hash(h);
+                match &prover {
+                    Some(p) if p.position().0 != h => {
                         return Err(JobError::Input(format!(
                             "line {line}: the trace's first {seen} ops are not the ones the \
                              checkpoint proved (their hash differs)"
                         )))
                     }
-                    Some(_) => {}
-                    None => {
-                        native.set_trace_hash(h);
-                        prover = Some(start(&native)?);
+                    Some(_) if replay_err.is_some() => {
+                        return Err(replay_err.take().expect("checked"));
                     }
+                    Some(p) if !p.native.same_memory(&native) => {
+                        return Err(JobError::Usage(format!(
+                            "the checkpoint's memory after op {seen} is not what the trace's \
+                             first {seen} ops leave (a corrupted or edited checkpoint)"
+                        )))
+                    }
+                    Some(_) => {}
+                    None => prover = Some(start(&native)?),
                 }
             }
             continue;
@@ -647,11 +671,13 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    type Edit = Box<dyn Fn(&mut Checkpoint)>;
+
     #[test]
     fn a_checkpoint_no_honest_run_writes_is_refused_with_its_reason() {
         let dir = checkpointed("state");
         let good = std::fs::read(dir.join(CHECKPOINT_FILE)).unwrap();
-        let cases: Vec<(&str, Box<dyn Fn(&mut Checkpoint)>)> = vec![
+        let cases: Vec<(&str, Edit)> = vec![
             (
                 "G is not on the curve",
                 Box::new(|c| c.native.g.y += F::ONE),
@@ -685,8 +711,22 @@ mod tests {
                 }),
             ),
             (
-                "starts at op 5 after its position 4",
-                Box::new(|c| c.start.1 = 5),
+                "no segment folded (the run starts at op 4, its position is op 4)",
+                Box::new(|c| c.start.1 = 4),
+            ),
+            ("no segment folded", Box::new(|c| c.pending = None)),
+            (
+                "time 5 is not a multiple of the 4 ops per step",
+                Box::new(|c| c.native.time = 5),
+            ),
+            (
+                "G is the identity",
+                Box::new(|c| {
+                    c.native.g = crate::stream::curve::Affine {
+                        x: F::ZERO,
+                        y: F::ZERO,
+                    }
+                }),
             ),
         ];
         for (want, edit) in cases {
@@ -698,27 +738,63 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// `prove` of the test ops resumed from `dir` (segments of 4 ops): the written proof, or
+    /// the error.
+    fn prove_resumed(dir: &std::path::Path) -> Result<(), String> {
+        use crate::backend::ProofSystem;
+        let opts = crate::backend::ProveOptions {
+            compress: true,
+            segment_ops: Some(4),
+            resume: Some(dir.to_path_buf()),
+            ..Default::default()
+        };
+        let all = ops();
+        let mut items = crate::trace::numbered(&all);
+        keys()
+            .prove(64, &mut items, &mut |_| {}, &opts)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     #[test]
-    fn a_resumed_run_whose_fold_does_not_check_is_refused_before_compression() {
+    fn a_checkpoint_whose_memory_is_not_the_prefix_s_is_refused() {
+        let dir = checkpointed("mem");
+        prove_resumed(&dir).expect("the honest checkpoint resumes and proves");
+        let good = std::fs::read(dir.join(CHECKPOINT_FILE)).unwrap();
+        let edits: Vec<Edit> = vec![
+            // a value, a time, a missing and an extra address: each passes the load checks
+            Box::new(|c| {
+                c.native.mem.insert(3, (crate::word::Word::from_u64(8), 2));
+            }),
+            Box::new(|c| {
+                c.native.mem.insert(3, (crate::word::Word::from_u64(7), 1));
+            }),
+            Box::new(|c| {
+                c.native.mem.remove(&200);
+            }),
+            Box::new(|c| {
+                c.native.mem.insert(5, (crate::word::Word::ZERO, 1));
+            }),
+        ];
+        for edit in edits {
+            std::fs::write(dir.join(CHECKPOINT_FILE), &good).unwrap();
+            rewrite(&dir, edit);
+            let e = prove_resumed(&dir).expect_err("an edited memory must be refused");
+            assert!(
+                e.contains("is not what the trace's first 4 ops leave"),
+                "{e}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_resumed_run_whose_proof_does_not_verify_writes_no_proof() {
         let dir = checkpointed("fold");
-        // an edit that passes every load check: G moved to another point of the curve
+        // G moved to another point of the curve: passes every load check and the replay
         rewrite(&dir, |c| c.native.g = -c.native.g);
-        let mut p = StreamProver::resume(keys(), &dir, &StreamOptions::default()).expect("resume");
-        for (i, op) in ops()[5..].iter().enumerate() {
-            p.push(i + 6, op).expect("push");
-        }
-        let f = p.finish(true).expect("finish");
-        let e = crate::stream::check_folded(&keys().pp, &f.snark, &f.outputs)
-            .expect_err("a forged checkpoint's fold must not check")
-            .to_string();
-        assert!(e.contains("the folded proof does not check"), "{e}");
-        // the honest run from the same segment checks
-        let mut p = StreamProver::new(keys(), 64, &StreamOptions::default()).expect("prover");
-        for (i, op) in ops().iter().enumerate() {
-            p.push(i + 1, op).expect("push");
-        }
-        let f = p.finish(true).expect("finish");
-        crate::stream::check_folded(&keys().pp, &f.snark, &f.outputs).expect("honest fold");
+        let e = prove_resumed(&dir).expect_err("a forged checkpoint's proof must not be written");
+        assert!(e.contains("the proof does not verify"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
