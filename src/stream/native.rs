@@ -368,7 +368,7 @@ impl Native {
     /// Every address, increasing, gets one final slot. An address the segment touched first
     /// (never accessed before) gets a fresh slot; the others get audit slots, with their tuple
     /// before the segment and, if touched, after it. A run of at least `m` consecutive fresh
-    /// addresses fills fresh steps (`10m` slots); everything else goes into audit steps (`m`
+    /// addresses, or the run that ends the list, fills fresh steps (`10m` slots); everything else goes into audit steps (`m`
     /// slots), fresh addresses there as touched audit slots from `(a, 0, 0)`.
     pub fn last_segment_unchecked(&mut self, ops: &[(usize, Op)]) -> (Vec<Step>, Option<u64>) {
         let (m, mf) = (self.shape.boundary_slots, self.shape.fresh_slots());
@@ -400,10 +400,13 @@ impl Native {
         for i in (0..addrs.len()).rev() {
             run[i] = if fresh(&addrs[i]) { run[i + 1] + 1 } else { 0 };
         }
+        // a fresh step takes a run of at least m fresh addresses, or the run that ends the list
+        // (so a trace of one segment, every address fresh, hashes no point at all)
+        let fresh_step_at = |j: usize| run[j] >= m || (run[j] > 0 && j + run[j] == addrs.len());
         let mut finals: Vec<Step> = Vec::new();
         let mut i = 0;
         while i < addrs.len() {
-            if run[i] >= m {
+            if fresh_step_at(i) {
                 let n = run[i].min(mf);
                 let mut slots: Vec<FreshSlot> = addrs[i..i + n]
                     .iter()
@@ -427,7 +430,7 @@ impl Native {
             } else {
                 // up to m addresses, stopping before a run that fills a fresh step
                 let mut n = 1;
-                while n < m && i + n < addrs.len() && run[i + n] < m {
+                while n < m && i + n < addrs.len() && !fresh_step_at(i + n) {
                     n += 1;
                 }
                 let mut slots: Vec<AuditSlot> = addrs[i..i + n]

@@ -596,6 +596,22 @@ fn the_last_segment_mixes_audit_and_fresh_steps() {
     assert_eq!(kinds, [circuit::FRESH]);
     assert_eq!(n.g, base_point());
     run(&steps, canonical(trace_hash_seed(64), 0)).unwrap();
+    // fewer addresses than m (3) in one segment: still a fresh step, no point hashed
+    let few = [Op::write(11, 3u64), Op::read(11, 3u64), Op::write(12, 4u64)];
+    let (steps, n, _) = steps_of(&few, 4);
+    let kinds: Vec<usize> = finals(&steps).iter().map(|s| s.index()).collect();
+    assert_eq!(kinds, [circuit::FRESH]);
+    assert_eq!(n.g, base_point());
+    run(&steps, canonical(trace_hash_seed(64), 0)).unwrap();
+    // a trailing fresh run shorter than m after audited addresses: a fresh step too
+    let mut tail = mixed_ops();
+    tail[5] = Op::write(30, 4u64);
+    tail[6] = Op::write(31, 5u64);
+    let (steps, n, _) = steps_of(&tail, 4);
+    let kinds: Vec<usize> = finals(&steps).iter().map(|s| s.index()).collect();
+    assert_eq!(kinds, [circuit::AUDIT, circuit::FRESH]);
+    assert_eq!(n.g, base_point());
+    run(&steps, canonical(trace_hash_seed(64), 0)).unwrap();
 }
 
 fn fresh_slot(steps: &mut [Step], slot: usize) -> &mut FreshSlot {
