@@ -203,6 +203,25 @@ impl Native {
             && self.mem == other.mem
     }
 
+    /// The multiset-hash point a run that started at `S` stands at now, if `before` holds the
+    /// tuple before the run of every address the run touched (`(0, 0)` if never accessed):
+    /// `S + Σ H(a, now) − H(a, before)`, what its segments' boundary slots add up to whatever
+    /// the segment cuts (each address's moves telescope). `None` if it is the identity.
+    pub fn g_from(&self, before: &HashMap<u64, (Word, u64)>) -> Option<Affine> {
+        let h = |a: u64, (w, t): (Word, u64)| {
+            curve::h2c(F::from(a), self.field(&w), F::from(t))
+                .1
+                .to_point()
+                .expect("hashed to the curve")
+        };
+        let mut acc = base_point().to_point().expect("S is on the curve");
+        for (a, pre) in before {
+            let now = self.mem.get(a).copied().unwrap_or((Word::ZERO, 0));
+            acc += h(*a, now) - h(*a, *pre);
+        }
+        Affine::from_point(acc)
+    }
+
     /// Trace hash so far.
     pub fn trace_hash(&self) -> F {
         self.t
@@ -368,7 +387,8 @@ impl Native {
     /// Every address, increasing, gets one final slot. An address the segment touched first
     /// (never accessed before) gets a fresh slot; the others get audit slots, with their tuple
     /// before the segment and, if touched, after it. A run of at least `m` consecutive fresh
-    /// addresses, or the run that ends the list, fills fresh steps (`10m` slots); everything else goes into audit steps (`m`
+    /// addresses, or the run that ends the list if a step starts there, fills fresh steps (`10m`
+    /// slots); everything else goes into audit steps (`m`
     /// slots), fresh addresses there as touched audit slots from `(a, 0, 0)`.
     pub fn last_segment_unchecked(&mut self, ops: &[(usize, Op)]) -> (Vec<Step>, Option<u64>) {
         let (m, mf) = (self.shape.boundary_slots, self.shape.fresh_slots());
@@ -400,8 +420,9 @@ impl Native {
         for i in (0..addrs.len()).rev() {
             run[i] = if fresh(&addrs[i]) { run[i + 1] + 1 } else { 0 };
         }
-        // a fresh step takes a run of at least m fresh addresses, or the run that ends the list
-        // (so a trace of one segment, every address fresh, hashes no point at all)
+        // a step starting at a run of at least m fresh addresses, or at the run that ends the
+        // list, is a fresh step (so a trace of one segment, every address fresh, hashes no
+        // point at all); an audit step stops only before a run of at least m
         let fresh_step_at = |j: usize| run[j] >= m || (run[j] > 0 && j + run[j] == addrs.len());
         let mut finals: Vec<Step> = Vec::new();
         let mut i = 0;
@@ -430,7 +451,7 @@ impl Native {
             } else {
                 // up to m addresses, stopping before a run that fills a fresh step
                 let mut n = 1;
-                while n < m && i + n < addrs.len() && !fresh_step_at(i + n) {
+                while n < m && i + n < addrs.len() && run[i + n] < m {
                     n += 1;
                 }
                 let mut slots: Vec<AuditSlot> = addrs[i..i + n]

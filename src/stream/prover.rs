@@ -8,12 +8,15 @@ use super::{StRecursive, StreamIsa, StreamKeys, StreamOutputs, StreamShape};
 use crate::backend::RangeSpec;
 use crate::pipeline::JobError;
 use crate::proof::f_to_bytes;
+use crate::step::witness::trace_hash_seed;
 use crate::supernova::Sc2;
 use crate::trace::Op;
+use crate::word::Word;
 use crate::{E2, F};
 use arecibo::traits::Engine;
 use ff::Field;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Default ops per segment (whole op steps; the prover buffers one segment).
 pub const DEFAULT_SEGMENT_OPS: usize = 16384;
@@ -243,7 +246,10 @@ impl<'a> StreamProver<'a> {
         cp.store(dir)
     }
 
-    /// Resume from a checkpoint in `dir` (written by a prover with the same keys).
+    /// Resume from a checkpoint in `dir` (written by a prover with the same keys). This checks the
+    /// file (checksum, a reachable state) but not that its memory and `G` are what the trace's
+    /// prefix leaves, and [`StreamProver::finish`] does not check the proof: `prove` (through
+    /// [`crate::pipeline::prove_with`]) does both.
     pub fn resume(
         keys: &'a StreamKeys,
         dir: &std::path::Path,
@@ -315,8 +321,8 @@ struct Checkpoint {
 }
 
 /// 64-bit FNV-1a: detects a torn or corrupted checkpoint file. It is no defence against a forged
-/// one, which needs none: a checkpoint only feeds its own prover, whose folded proof is checked
-/// before it is compressed ([`super::check_folded`]).
+/// one, which needs none: a checkpoint only feeds its own prover, which replays the trace's
+/// prefix against it and checks its proof before writing it ([`super::check_proof`]).
 fn fnv64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
@@ -374,6 +380,12 @@ impl Checkpoint {
             Err(None) => return Err(bad("undecodable content".into())),
         };
         cp.native.check_state().map_err(bad)?;
+        if cp.segments as u64 > cp.native.time || cp.steps as u64 > 4 * cp.native.time + 4 {
+            return Err(bad(format!(
+                "{} steps and {} segments for {} ops",
+                cp.steps, cp.segments, cp.native.time
+            )));
+        }
         if cp.start.1 >= cp.native.time || cp.snark.is_none() || cp.pending.is_none() {
             // a checkpoint is written after a folded segment: past its start, with a proof
             return Err(bad(format!(
@@ -458,9 +470,20 @@ pub(crate) fn run(
     let mut hasher = super::TraceHasher::new(k, word_bits);
     let mut seen = 0u64;
     let mut replay_err = None;
-    let start = |native: &Native| StreamProver::from_native(keys, native.clone(), &sopts);
+    // on resume: every address the resumed run touched, with its tuple at `lo`
+    let mut before: HashMap<u64, (Word, u64)> = HashMap::new();
+    if let Some(p) = &prover {
+        if lo == 0 && p.start() != (trace_hash_seed(word_bits), 0) {
+            return Err(JobError::Usage(
+                "the checkpoint's run does not start at the trace's seed (a corrupted or edited \
+                 checkpoint)"
+                    .into(),
+            ));
+        }
+    }
+    let start = |native: Native| StreamProver::from_native(keys, native, &sopts);
     if skip_to == 0 && prover.is_none() {
-        prover = Some(start(&native)?);
+        prover = Some(start(Native::new(keys.shape, word_bits))?);
     }
     for item in ops {
         let (line, op) = item?;
@@ -477,6 +500,10 @@ pub(crate) fn run(
         if seen < skip_to {
             // replayed natively on resume too: the checkpoint's memory must be the prefix's
             hasher.push(&op);
+            if resume_at.is_some() && seen >= lo {
+                let pre = native.mem.get(&op.addr).copied().unwrap_or((Word::ZERO, 0));
+                before.entry(op.addr).or_insert(pre);
+            }
             match native.replay(line, &op) {
                 // on resume, another prefix is reported as such (its hash) first
                 Err(e) if resume_at.is_some() => {
@@ -506,9 +533,24 @@ pub(crate) fn run(
                              first {seen} ops leave (a corrupted or edited checkpoint)"
                         )))
                     }
+                    Some(p) if native.g_from(&before) != Some(p.native.g) => {
+                        return Err(JobError::Usage(format!(
+                            "the checkpoint's multiset hash point is not what the trace's ops \
+                             {lo}..{seen} give (a corrupted or edited checkpoint)"
+                        )))
+                    }
                     Some(_) => {}
-                    None => prover = Some(start(&native)?),
+                    None => {
+                        let n = std::mem::replace(&mut native, Native::new(keys.shape, word_bits));
+                        prover = Some(start(n)?);
+                    }
                 }
+                // the replayed memory is no longer needed: the prover holds its own
+                drop(std::mem::replace(
+                    &mut native,
+                    Native::new(keys.shape, word_bits),
+                ));
+                drop(std::mem::take(&mut before));
             }
             continue;
         }
@@ -716,6 +758,13 @@ mod tests {
             ),
             ("no segment folded", Box::new(|c| c.pending = None)),
             (
+                "1 steps and 5 segments for 4 ops",
+                Box::new(|c| {
+                    c.steps = 1;
+                    c.segments = 5
+                }),
+            ),
+            (
                 "time 5 is not a multiple of the 4 ops per step",
                 Box::new(|c| c.native.time = 5),
             ),
@@ -789,10 +838,35 @@ mod tests {
     }
 
     #[test]
+    fn a_checkpoint_whose_g_or_start_is_not_the_prefix_s_is_refused() {
+        let dir = checkpointed("g");
+        let good = std::fs::read(dir.join(CHECKPOINT_FILE)).unwrap();
+        // G moved to another point of the curve: passes every load check
+        rewrite(&dir, |c| c.native.g = -c.native.g);
+        let e = prove_resumed(&dir).expect_err("an edited G must be refused");
+        assert!(
+            e.contains("multiset hash point is not what the trace's ops 0..4 give"),
+            "{e}"
+        );
+        std::fs::write(dir.join(CHECKPOINT_FILE), &good).unwrap();
+        rewrite(&dir, |c| c.start.0 = F::ONE);
+        let e = prove_resumed(&dir).expect_err("another start must be refused");
+        assert!(e.contains("does not start at the trace's seed"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn a_resumed_run_whose_proof_does_not_verify_writes_no_proof() {
         let dir = checkpointed("fold");
-        // G moved to another point of the curve: passes every load check and the replay
-        rewrite(&dir, |c| c.native.g = -c.native.g);
+        // the pending (closing boundary) step's outgoing value: passes the load and replay checks
+        rewrite(&dir, |c| match &mut c.pending {
+            Some(Step::Boundary { slots, .. }) => {
+                let b = &mut slots[0];
+                b.value_out += F::ONE;
+                b.h_out = crate::stream::curve::h2c(b.addr, b.value_out, b.time_out).0;
+            }
+            other => panic!("pending is {other:?}"),
+        });
         let e = prove_resumed(&dir).expect_err("a forged checkpoint's proof must not be written");
         assert!(e.contains("the proof does not verify"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);

@@ -612,6 +612,16 @@ fn the_last_segment_mixes_audit_and_fresh_steps() {
     assert_eq!(kinds, [circuit::AUDIT, circuit::FRESH]);
     assert_eq!(n.g, base_point());
     run(&steps, canonical(trace_hash_seed(64), 0)).unwrap();
+    // ...but a trailing fresh address inside an audit step's reach stays in it (no extra step)
+    let mut inside = mixed_ops();
+    inside[4] = Op::write(25, 3u64);
+    inside[5] = Op::read(10, 1u64);
+    inside[6] = Op::read(25, 3u64);
+    let (steps, n, _) = steps_of(&inside, 4);
+    let kinds: Vec<usize> = finals(&steps).iter().map(|s| s.index()).collect();
+    assert_eq!(kinds, [circuit::AUDIT]);
+    assert_eq!(n.g, base_point());
+    run(&steps, canonical(trace_hash_seed(64), 0)).unwrap();
 }
 
 fn fresh_slot(steps: &mut [Step], slot: usize) -> &mut FreshSlot {
