@@ -484,10 +484,10 @@ fn read_key_file(path: &Path) -> Result<(KeyFile, Pin), JobError> {
     Ok((f, pin))
 }
 
-/// Number of ops in a trace file (for progress and the Halo2 domain).
-/// Non-empty lines of a regular trace file. `None` for a pipe, a device or `/dev/fd/N` (reading
-/// it here would drain what the prover or verifier reads next, which would then see no ops) and
-/// for an unreadable or non-UTF-8 file.
+/// Number of ops (non-empty lines) in a regular trace file, for progress, the Halo2 domain and
+/// `--range`. `None` for a pipe, a device or `/dev/fd/N` (reading it here would drain what the
+/// prover or verifier reads next, which would then see no ops) and for an unreadable or
+/// non-UTF-8 file.
 fn count_ops(path: &Path) -> Option<u64> {
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
         return None;

@@ -76,6 +76,12 @@ fn prove(trace: &Path, proof: &Path, args: &[&str], cache: Option<&Path>) -> Out
 }
 
 /// A damaged proof file is refused as invalid (1) or unreadable (5), never accepted.
+/// `o` failed with exit `code` and its stderr names `msg`.
+fn assert_exit(o: &Output, code: i32, msg: &str) {
+    assert_eq!(o.status.code(), Some(code), "{}", stderr(o));
+    assert!(stderr(o).contains(msg), "{}", stderr(o));
+}
+
 fn assert_refused(o: &Output) {
     assert!(
         matches!(o.status.code(), Some(1) | Some(5)),
@@ -325,12 +331,7 @@ fn prove_then_verify_small_depth() {
         Some(&cache),
         &["--addr-bits", "32", "--ops-per-step", "2"],
     );
-    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("proof is for addr_bits 24 (expected 32)"),
-        "{}",
-        stderr(&o)
-    );
+    assert_exit(&o, 7, "proof is for addr_bits 24 (expected 32)");
     let o = verify_with(&p, None, Some(&cache), &["--word-bits", "32"]);
     assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
 
@@ -366,12 +367,7 @@ fn prove_then_verify_small_depth() {
         Some(&cache),
         &["--vk", vk_other.to_str().unwrap()],
     );
-    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("ops_per_step 2 (expected 1)"),
-        "{}",
-        stderr(&o)
-    );
+    assert_exit(&o, 7, "ops_per_step 2 (expected 1)");
     // a key file and shape flags are two pins: refused as a usage error
     let o = verify_with(
         &p,
@@ -388,12 +384,7 @@ fn prove_then_verify_small_depth() {
         Some(&cache),
         &["--vk", vk_other.to_str().unwrap()],
     );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("not a usable foldmem key file"),
-        "{}",
-        stderr(&o)
-    );
+    assert_exit(&o, 2, "not a usable foldmem key file");
 
     // flipped byte
     let f = flipped(&p, |n| n - 100, 0x10, "flipped.proof");
@@ -420,8 +411,7 @@ fn prove_then_verify_small_depth() {
     let bytes = std::fs::read(&p).unwrap();
     std::fs::write(&f, &bytes[..bytes.len() / 2]).unwrap();
     let o = verify(&f, None, Some(&cache));
-    assert_eq!(o.status.code(), Some(5));
-    assert!(stderr(&o).contains("corrupt proof file"), "{}", stderr(&o));
+    assert_exit(&o, 5, "corrupt proof file");
 
     // another trace
     let other = tmp("other.jsonl");
@@ -435,8 +425,7 @@ fn prove_then_verify_small_depth() {
     )
     .unwrap();
     let o = verify(&p, Some(&other), Some(&cache));
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("trace hash"), "{}", stderr(&o));
+    assert_exit(&o, 1, "trace hash");
 }
 
 #[test]
@@ -481,12 +470,7 @@ fn a_piped_trace_is_read_once_by_verify_and_range_needs_a_file() {
         &["--backend", "stream", "--range", "0/1"],
         Some(&cache),
     );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("--range needs a regular"),
-        "{}",
-        stderr(&o)
-    );
+    assert_exit(&o, 2, "--range needs a regular");
 }
 
 #[test]
@@ -642,12 +626,7 @@ fn supernova_backend_full_size_with_push_pop() {
         &["--backend", "supernova"],
         Some(&cache),
     );
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("line 1: pop from an empty stack"),
-        "{}",
-        stderr(&o)
-    );
+    assert_exit(&o, 3, "line 1: pop from an empty stack");
 }
 
 #[test]
@@ -672,18 +651,12 @@ fn halo2_backend_prove_verify_and_reject() {
     let p = tmp("h2.proof");
     // no KZG parameters chosen: refused, saying why
     let o = prove(&t, &p, &["--backend", "halo2"], None);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("--insecure-dev-params"),
-        "{}",
-        stderr(&o)
-    );
+    assert_exit(&o, 2, "--insecure-dev-params");
     let dev = ["--insecure-dev-params"];
     let o = prove(&t, &p, &["--backend", "halo2", dev[0]], None);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = verify(&p, Some(&t), None);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("--params FILE"), "{}", stderr(&o));
+    assert_exit(&o, 2, "--params FILE");
     let o = verify_with(&p, Some(&t), None, &dev);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(field(&stdout(&o), "backend"), "halo2");
@@ -698,8 +671,7 @@ fn halo2_backend_prove_verify_and_reject() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     // the trace is the public input
     let o = verify_with(&p, None, None, &dev);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("--trace"), "{}", stderr(&o));
+    assert_exit(&o, 1, "--trace");
     let f = flipped(&p, |n| n - 200, 0x08, "h2-flipped.proof");
     let o = verify_with(&f, Some(&t), None, &dev);
     assert_refused(&o);
@@ -721,11 +693,10 @@ fn a_header_with_an_unsupported_shape_is_refused_before_any_setup() {
     );
     let cache = tmp("shape-cache");
     let o = verify(&p, Some(&t), Some(&cache));
-    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("unsupported shape: addr_bits: must be in 1..=64, got 65"),
-        "{}",
-        stderr(&o)
+    assert_exit(
+        &o,
+        5,
+        "unsupported shape: addr_bits: must be in 1..=64, got 65",
     );
     // no keys were made for it (setup writes its keys to the cache)
     assert!(!cache.exists(), "setup ran for an unsupported shape");
@@ -825,12 +796,7 @@ fn stream_survives_kill_9_resumes_and_splits_across_processes() {
         &[&shape[..], &["--resume", ck.to_str().unwrap()]].concat(),
         None,
     );
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("not the ones the checkpoint proved"),
-        "{}",
-        stderr(&o)
-    );
+    assert_exit(&o, 3, "not the ones the checkpoint proved");
     let other_tail = tmp("st-tail.jsonl");
     let mut tail: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     tail.push("{\"op\":\"write\",\"addr\":77,\"value\":1}".into());

@@ -459,6 +459,38 @@ fn verify_range(
     Ok(())
 }
 
+/// The claim rules of one part of a run (a range, or the whole trace as its only part): well
+/// formed, over `word_bits`-bit words, starting at `start` (trace hash, time), audited exactly if
+/// it is the `last` part.
+fn check_part(
+    shape: &StreamShape,
+    o: &StreamOutputs,
+    word_bits: u32,
+    start: (F, u64),
+    last: bool,
+) -> Result<(), VerifyError> {
+    check_claim(shape, o, false)?;
+    if o.word_bits != word_bits {
+        return Err(VerifyError::Statement("word size (differs between parts)"));
+    }
+    if (o.start_hash, o.start_time) != start {
+        return Err(VerifyError::Statement(
+            "range start (a part does not start where the previous one ended)",
+        ));
+    }
+    if o.audited != last {
+        return Err(VerifyError::Statement(
+            "audit (exactly the last part audits)",
+        ));
+    }
+    if !last && o.last_addr.is_some() {
+        return Err(VerifyError::Statement(
+            "audit (a part before the last audited)",
+        ));
+    }
+    Ok(())
+}
+
 /// The prover's check of the proof it is about to write, with the verifier's own checks: the
 /// compressed SNARK verifies from the start state its claim names and ends in the claimed state,
 /// the claim is well formed, a first range starts at the seed, exactly a last range audits, and
@@ -477,12 +509,17 @@ pub fn check_proof(
              proof was written"
         ))
     };
-    check_claim(&keys.shape, o, first && last).map_err(|e| fail(e.to_string()))?;
-    if first && (o.start_time, o.start_hash) != (0, trace_hash_seed(o.word_bits)) {
-        return Err(fail("a first range starts at the seed, time 0".into()));
-    }
-    if o.audited != last || (!last && o.last_addr.is_some()) {
-        return Err(fail("exactly the last range audits".into()));
+    // the verifier's rules for this part; a later range's start is chained by the verifier
+    // across parts, which one prover cannot check
+    let start = if first {
+        (trace_hash_seed(o.word_bits), 0)
+    } else {
+        (o.start_hash, o.start_time)
+    };
+    check_part(&keys.shape, o, o.word_bits, start, last).map_err(|e| fail(e.to_string()))?;
+    if first && last {
+        // a whole trace: G back at S
+        check_claim(&keys.shape, o, true).map_err(|e| fail(e.to_string()))?;
     }
     verify_range(&keys.pp, &keys.vk, snark, o).map_err(|e| fail(e.to_string()))
 }
@@ -522,26 +559,7 @@ pub fn verify_parts(
     let word_bits = first.word_bits;
     let mut expect = (trace_hash_seed(word_bits), 0u64);
     for (i, (snark, o)) in parts.iter().enumerate() {
-        check_claim(shape, o, false)?;
-        if o.word_bits != word_bits {
-            return Err(VerifyError::Statement("word size (differs between parts)"));
-        }
-        if (o.start_hash, o.start_time) != expect {
-            return Err(VerifyError::Statement(
-                "range start (a part does not start where the previous one ended)",
-            ));
-        }
-        let last = i == parts.len() - 1;
-        if o.audited != last {
-            return Err(VerifyError::Statement(
-                "audit (exactly the last part audits)",
-            ));
-        }
-        if !last && o.last_addr.is_some() {
-            return Err(VerifyError::Statement(
-                "audit (a part before the last audited)",
-            ));
-        }
+        check_part(shape, o, word_bits, expect, i == parts.len() - 1)?;
         verify_range(pp, vk, snark, o).map_err(|e| match e {
             VerifyError::Snark(m) => VerifyError::Snark(format!("part {i}: {m}")),
             other => other,

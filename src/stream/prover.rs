@@ -517,6 +517,9 @@ pub(crate) fn run(
                     .at_step_boundary()
                     .ok_or_else(|| JobError::Internal("range start inside an op step".into()))?;
                 native.set_trace_hash(h);
+                // compared, or handed to the range's prover; not kept beyond this block
+                let replayed = std::mem::replace(&mut native, Native::new(keys.shape, word_bits));
+                let before = std::mem::take(&mut before);
                 match &prover {
                     Some(p) if p.position().0 != h => {
                         return Err(JobError::Input(format!(
@@ -527,30 +530,21 @@ pub(crate) fn run(
                     Some(_) if replay_err.is_some() => {
                         return Err(replay_err.take().expect("checked"));
                     }
-                    Some(p) if !p.native.same_memory(&native) => {
+                    Some(p) if !p.native.same_memory(&replayed) => {
                         return Err(JobError::Usage(format!(
                             "the checkpoint's memory after op {seen} is not what the trace's \
                              first {seen} ops leave (a corrupted or edited checkpoint)"
                         )))
                     }
-                    Some(p) if native.g_from(&before) != Some(p.native.g) => {
+                    Some(p) if replayed.g_from(&before) != Some(p.native.g) => {
                         return Err(JobError::Usage(format!(
                             "the checkpoint's multiset hash point is not what the trace's ops \
                              {lo}..{seen} give (a corrupted or edited checkpoint)"
                         )))
                     }
                     Some(_) => {}
-                    None => {
-                        let n = std::mem::replace(&mut native, Native::new(keys.shape, word_bits));
-                        prover = Some(start(n)?);
-                    }
+                    None => prover = Some(start(replayed)?),
                 }
-                // the replayed memory is no longer needed: the prover holds its own
-                drop(std::mem::replace(
-                    &mut native,
-                    Native::new(keys.shape, word_bits),
-                ));
-                drop(std::mem::take(&mut before));
             }
             continue;
         }
