@@ -485,16 +485,23 @@ fn read_key_file(path: &Path) -> Result<(KeyFile, Pin), JobError> {
 }
 
 /// Number of ops (non-empty lines) in a regular trace file, for progress, the Halo2 domain and
-/// `--range`. `None` for a pipe, a device or `/dev/fd/N` (reading it here would drain what the
-/// prover or verifier reads next, which would then see no ops) and for an unreadable or
-/// non-UTF-8 file.
+/// `--range`, read a line at a time. `None` for a pipe, a device or `/dev/fd/N` (reading it here
+/// would drain what the prover or verifier reads next, which would then see no ops) and for an
+/// unreadable or non-UTF-8 file. The file offset is restored: where opening `/dev/stdin` of a
+/// redirected file duplicates the descriptor (macOS, BSD), the offset is shared with the reader
+/// that comes next.
 fn count_ops(path: &Path) -> Option<u64> {
+    use std::io::{BufRead, Seek, SeekFrom};
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
         return None;
     }
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|s| s.lines().filter(|l| !l.trim().is_empty()).count() as u64)
+    let f = std::fs::File::open(path).ok()?;
+    let at = (&f).stream_position().ok()?;
+    let n = std::io::BufReader::new(&f).lines().try_fold(0u64, |n, l| {
+        l.ok().map(|l| n + u64::from(!l.trim().is_empty()))
+    });
+    (&f).seek(SeekFrom::Start(at)).ok()?;
+    n
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -520,7 +527,11 @@ fn verify_and_report(
             format!("key file {}", p.display()),
         ),
         None if shape_args.any() || word_bits_pin.is_some() => {
-            let n = trace.and_then(count_ops).unwrap_or(0) as usize;
+            // only Halo2's domain depends on the op count
+            let n = match shape_args.backend {
+                Some(Backend::Halo2) => trace.and_then(count_ops).unwrap_or(0) as usize,
+                _ => 0,
+            };
             let shape = shape_args.shape(n, halo2.as_ref())?;
             let pin = Pin {
                 shape,

@@ -75,13 +75,13 @@ fn prove(trace: &Path, proof: &Path, args: &[&str], cache: Option<&Path>) -> Out
     cmd.output().unwrap()
 }
 
-/// A damaged proof file is refused as invalid (1) or unreadable (5), never accepted.
 /// `o` failed with exit `code` and its stderr names `msg`.
 fn assert_exit(o: &Output, code: i32, msg: &str) {
     assert_eq!(o.status.code(), Some(code), "{}", stderr(o));
     assert!(stderr(o).contains(msg), "{}", stderr(o));
 }
 
+/// A damaged proof file is refused as invalid (1) or unreadable (5), never accepted.
 fn assert_refused(o: &Output) {
     assert!(
         matches!(o.status.code(), Some(1) | Some(5)),

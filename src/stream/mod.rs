@@ -130,7 +130,10 @@
 //! the hashed `(a, v_final, t_final)` alone decides what the slot contributes to the fingerprints
 //! (flipping the flag only decides whether address 0 with tuple `(0, 0, 0)` is audited, which is
 //! harmless). An audit slot's `touched` is hashed; its other flags and counters move only `G`
-//! and the address chain, neither of which relies on the challenges.
+//! and the address chain, neither of which relies on the challenges. `BCH` absorbs no step
+//! kind: its blocks are not ambiguous because every step starts a block of its own, whose first
+//! element is a range-checked address (or 0) in a fresh step and a Poseidon x-coordinate in a
+//! curve step, which coincide only through a Poseidon preimage.
 //!
 //! *Continuations.* Proofs of consecutive ranges of whole segments each start from the canonical
 //! state the verifier builds from the previous proof's final trace hash and time; all but the last
