@@ -3,7 +3,7 @@
 //! ([`ProofSystem`]: prove, verify, digests). The pipeline, the proof file and the CLI dispatch on
 //! the backend exactly once, in [`crate::proof::Shape::spec`] and [`crate::proof::Body::claim`].
 
-use crate::pipeline::{JobError, KeyOptions, KeySource, ProveReport};
+use crate::pipeline::{JobError, KeyOptions, Loaded, ProveReport};
 use crate::proof::{Backend, Body, Shape};
 use crate::trace::{Op, TraceError};
 use crate::F;
@@ -198,7 +198,7 @@ pub trait ShapeSpec {
     /// File name stem of this shape's parameter cache.
     fn cache_name(&self) -> String;
     /// Generate (or load, see [`crate::pipeline::cached`]) this shape's keys; the shape is valid.
-    fn keys(&self, opts: &KeyOptions) -> Result<(Box<dyn ProofSystem>, KeySource), JobError>;
+    fn keys(&self, opts: &KeyOptions) -> Result<Loaded, JobError>;
 }
 
 /// What a proof claims about the trace it covers.
@@ -278,8 +278,18 @@ pub trait ProofSystem: Send + Sync {
     fn as_any(&self) -> &dyn std::any::Any;
 }
 
-/// SHA3-256 of a value's canonical bincode encoding.
+/// SHA3-256 of a value's canonical bincode encoding. The encoding goes through a buffer: field
+/// elements encode a byte at a time, and hashing each byte on its own made this about three
+/// times slower (2.6 s for a 180 MB verifier key).
 pub fn sha3_of<T: serde::Serialize>(value: &T) -> [u8; 32] {
+    sha3_of_with(value, |w, v| bincode::serialize_into(w, v))
+}
+
+/// SHA3-256 of the bytes `encode` writes for `value`, buffered as in [`sha3_of`].
+pub(crate) fn sha3_of_with<T>(
+    value: &T,
+    encode: impl FnOnce(&mut dyn std::io::Write, &T) -> bincode::Result<()>,
+) -> [u8; 32] {
     struct Sink(Sha3_256);
     impl std::io::Write for Sink {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -290,9 +300,35 @@ pub fn sha3_of<T: serde::Serialize>(value: &T) -> [u8; 32] {
             Ok(())
         }
     }
-    let mut sink = Sink(Sha3_256::new());
-    bincode::serialize_into(&mut sink, value).expect("keys encode");
-    sink.0.finalize().into()
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, Sink(Sha3_256::new()));
+    encode(&mut buffered, value).expect("keys encode");
+    match buffered.into_inner() {
+        Ok(sink) => sink.0.finalize().into(),
+        Err(_) => unreachable!("the sink never fails"),
+    }
+}
+
+/// [`KeyDigests`] from the parameters' digest (`params`, arecibo's, which hashes them a byte at a
+/// time) and the SHA3-256 of the verifier key's encoding, computed on two threads: each hashes
+/// about as many bytes as the other (both hold the circuits' matrices).
+pub(crate) fn key_digests<V: serde::Serialize + Sync>(
+    params: impl FnOnce() -> [u8; 32] + Send,
+    vk: &V,
+) -> KeyDigests {
+    std::thread::scope(|s| {
+        // no second thread (e.g. a process limit): hash one after the other
+        let Ok(vk_hash) = std::thread::Builder::new().spawn_scoped(s, || sha3_of(vk)) else {
+            return KeyDigests {
+                params: params(),
+                vk: sha3_of(vk),
+            };
+        };
+        let params = params();
+        KeyDigests {
+            params,
+            vk: vk_hash.join().expect("hashing does not panic"),
+        }
+    })
 }
 
 /// SHA3-256 of bytes.
@@ -332,4 +368,29 @@ pub fn check_trace_claim(claim: &dyn Claim, n: u64, hash: F) -> Result<(), JobEr
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffered_sha3_of_hashes_the_plain_encoding() {
+        // longer than the buffer, with field elements (which encode a byte at a time)
+        let v: (Vec<u8>, Vec<F>) = (
+            (0..200_000u32).map(|i| i as u8).collect(),
+            (0..5_000u64).map(F::from).collect(),
+        );
+        let plain = bincode::serialize(&v).unwrap();
+        assert!(plain.len() > 1 << 16);
+        assert_eq!(sha3_of(&v), sha3_bytes(&plain));
+        let d = key_digests(|| [7; 32], &v);
+        assert_eq!(
+            d,
+            KeyDigests {
+                params: [7; 32],
+                vk: sha3_bytes(&plain)
+            }
+        );
+    }
 }

@@ -441,11 +441,11 @@ fn prove_and_report(
     kv("word_bits", word_bits);
     kv("ops", r.ops);
     kv("steps", r.steps);
-    lines(keys.system.circuit_lines());
-    if let Some(c) = keys.system.constraints_per_op() {
+    lines(keys.system().circuit_lines());
+    if let Some(c) = keys.system().constraints_per_op() {
         kv("constraints_per_op", format!("{c:.0}"));
     }
-    if let Some(c) = keys.system.effective_constraints_per_op() {
+    if let Some(c) = keys.system().effective_constraints_per_op() {
         kv("effective_constraints_per_op", format!("{c:.0}"));
     }
     kv("setup_s", format!("{:.2}", keys.setup_s));

@@ -4,11 +4,11 @@
 //! every Nova-based backend.
 
 use crate::backend::{
-    check_ops_per_step, check_trace_claim, sha3_of, Claim, KeyDigests, Lines, ProofSystem,
+    check_ops_per_step, check_trace_claim, key_digests, Claim, KeyDigests, Lines, ProofSystem,
     ShapeError, ShapeSpec, TraceItem,
 };
 use crate::merkle::{empty_root, TreeParams};
-use crate::pipeline::{cached, internal, JobError, KeyOptions, KeySource, ProveReport};
+use crate::pipeline::{cached, internal, JobError, KeyOptions, KeySource, Loaded, ProveReport};
 use crate::proof::{f_hex, f_to_bytes, Backend, Body, Shape};
 use crate::step::witness::{MemoryState, WitnessError};
 use crate::step::{MemoryStep, OpWitness, StepParams};
@@ -372,10 +372,7 @@ pub struct NovaKeys<C: arecibo::traits::circuit::StepCircuit<F>> {
 impl<C: arecibo::traits::circuit::StepCircuit<F>> NovaKeys<C> {
     /// Digests of the parameters and of the verifier key.
     pub fn digests(&self) -> KeyDigests {
-        KeyDigests {
-            params: f_to_bytes(&self.pp.digest()),
-            vk: sha3_of(&self.vk),
-        }
+        key_digests(|| f_to_bytes(&self.pp.digest()), &self.vk)
     }
 
     /// Keys for `shape`'s step circuit `blank` (from the cache when it can be vouched for).
@@ -383,7 +380,7 @@ impl<C: arecibo::traits::circuit::StepCircuit<F>> NovaKeys<C> {
         shape: &Shape,
         opts: &KeyOptions,
         blank: impl FnOnce() -> C,
-    ) -> Result<(Self, KeySource), JobError> {
+    ) -> Result<(Self, KeySource, KeyDigests), JobError> {
         cached(shape, opts, Self::digests, || {
             let pp = setup_circuit(&blank());
             let (pk, vk) = Compressed::<C>::setup(&pp).map_err(internal)?;
@@ -459,11 +456,15 @@ impl ShapeSpec for StepParams {
             self.tree.addr_bits, self.tree.arity, self.ops_per_step
         )
     }
-    fn keys(&self, opts: &KeyOptions) -> Result<(Box<dyn ProofSystem>, KeySource), JobError> {
+    fn keys(&self, opts: &KeyOptions) -> Result<Loaded, JobError> {
         let step = *self;
-        let (keys, source) =
+        let (keys, source, digests) =
             NovaKeys::for_shape(&Shape::Merkle(step), opts, || MemoryStep::blank(step))?;
-        Ok((Box::new(MerkleKeys { step, keys }), source))
+        Ok(Loaded {
+            system: Box::new(MerkleKeys { step, keys }),
+            source,
+            digests,
+        })
     }
 }
 

@@ -148,18 +148,32 @@ impl std::fmt::Display for KeySource {
 
 /// Keys of one shape, with how they were obtained.
 pub struct Keys {
-    /// The backend's keys.
-    pub system: Box<dyn ProofSystem>,
+    /// The backend's keys (private: [`Keys::digests`] are theirs, computed once).
+    system: Box<dyn ProofSystem>,
     /// Seconds spent generating or loading them.
     pub setup_s: f64,
     /// Where they came from.
     pub source: KeySource,
-    /// Their digests, computed once on first use (hashing a verifier key's encoding takes a
-    /// fraction of a second, and a verify needs the digests several times).
-    digests: std::sync::OnceLock<KeyDigests>,
+    /// Their digests, computed once while the keys were made or loaded (hashing a verifier
+    /// key's encoding takes seconds, and a verify needs the digests several times).
+    digests: KeyDigests,
+}
+
+/// What a shape's [`crate::backend::ShapeSpec::keys`] hands back.
+pub struct Loaded {
+    /// The backend's keys.
+    pub system: Box<dyn ProofSystem>,
+    /// Where they came from.
+    pub source: KeySource,
+    /// Their digests (the ones computed to vouch for a cache entry, or of the generated keys).
+    pub digests: KeyDigests,
 }
 
 impl Keys {
+    /// The backend's keys.
+    pub fn system(&self) -> &dyn ProofSystem {
+        &*self.system
+    }
     /// Shape they were made for.
     pub fn shape(&self) -> Shape {
         self.system.shape()
@@ -170,7 +184,7 @@ impl Keys {
     }
     /// Digests of the parameters and verifier key.
     pub fn digests(&self) -> KeyDigests {
-        *self.digests.get_or_init(|| self.system.digests())
+        self.digests
     }
     /// True if they came from the cache.
     pub fn cached(&self) -> bool {
@@ -204,12 +218,16 @@ pub fn keys(shape: Shape, opts: &KeyOptions) -> Result<Keys, JobError> {
         .validate()
         .map_err(|e| JobError::Usage(format!("unsupported shape: {e}")))?;
     let t = Instant::now();
-    let (system, source) = shape.spec().keys(opts)?;
+    let Loaded {
+        system,
+        source,
+        digests,
+    } = shape.spec().keys(opts)?;
     Ok(Keys {
         system,
         setup_s: t.elapsed().as_secs_f64(),
         source,
-        digests: std::sync::OnceLock::new(),
+        digests,
     })
 }
 
@@ -218,13 +236,13 @@ pub fn keys(shape: Shape, opts: &KeyOptions) -> Result<Keys, JobError> {
 /// pinned in `opts` (a `--vk` file), else the built-in table of default shapes
 /// ([`crate::cache::known_digests`]). Otherwise keys are generated (and written to the cache, for
 /// a later run that can vouch for them). Generated keys that differ from the pinned digests are
-/// refused (exit 7).
+/// refused (exit 7). The keys' digests come back with them, so nobody hashes them again.
 pub fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(
     shape: &Shape,
     opts: &KeyOptions,
     digests: impl Fn(&T) -> KeyDigests,
     make: impl FnOnce() -> Result<T, JobError>,
-) -> Result<(T, KeySource), JobError> {
+) -> Result<(T, KeySource, KeyDigests), JobError> {
     let (expected, source) = match opts.pinned {
         Some(d) => (Some(d), KeySource::CachePinned),
         None => (crate::cache::known_digests(shape), KeySource::CacheKnown),
@@ -232,11 +250,16 @@ pub fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(
     let dir = opts.cache_dir.as_deref();
     if let (Some(dir), Some(want)) = (dir, expected) {
         match crate::cache::load::<T>(dir, shape) {
-            Ok(Some(keys)) if digests(&keys) == want => return Ok((keys, source)),
-            Ok(Some(_)) => tracing::warn!(
-                "{}: keys in the cache do not have the expected digests; regenerating",
-                crate::cache::path(dir, shape).display()
-            ),
+            Ok(Some(keys)) => {
+                let got = digests(&keys);
+                if got == want {
+                    return Ok((keys, source, got));
+                }
+                tracing::warn!(
+                    "{}: keys in the cache do not have the expected digests; regenerating",
+                    crate::cache::path(dir, shape).display()
+                )
+            }
             Ok(None) => {}
             Err(e) => tracing::warn!("ignoring unusable params cache: {e}; regenerating"),
         }
@@ -262,7 +285,7 @@ pub fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(
                  update it)",
                 shape.cache_name()
             );
-            return Ok((keys, KeySource::Generated));
+            return Ok((keys, KeySource::Generated, got));
         }
         _ => {}
     }
@@ -271,7 +294,7 @@ pub fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(
             tracing::warn!("could not write params cache: {e}");
         }
     }
-    Ok((keys, KeySource::Generated))
+    Ok((keys, KeySource::Generated, got))
 }
 
 /// Default cache directory: `$FOLDMEM_CACHE`, else `$XDG_CACHE_HOME/foldmem`, else `~/.cache/foldmem`.

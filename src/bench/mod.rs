@@ -206,7 +206,7 @@ fn backend_row(
     let stream = || crate::trace::numbered(ops);
     let k = shape.ops_per_step();
     let cons = keys.constraints_per_op() * k as f64;
-    let effective = keys.system.effective_constraints_per_op();
+    let effective = keys.system().effective_constraints_per_op();
     if !compress {
         // fold only: time the folding part of the pipeline without compressing
         let rep = pipeline::fold_stream(&keys, 64, stream())?;

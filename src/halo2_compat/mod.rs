@@ -500,7 +500,7 @@ impl Halo2Params {
 use crate::backend::{
     collect_ops, Claim, KeyDigests, Lines, ProofSystem, ShapeError, ShapeSpec, TraceItem,
 };
-use crate::pipeline::{buffer_checked, JobError, KeyOptions, KeySource, ProveReport};
+use crate::pipeline::{buffer_checked, JobError, KeyOptions, KeySource, Loaded, ProveReport};
 use crate::proof::{Backend, Body, Shape};
 
 /// The Halo2 shape for `flags` (the domain must be given: it is the parameters' size, or the
@@ -546,7 +546,7 @@ impl ShapeSpec for Halo2Shape {
     fn cache_name(&self) -> String {
         format!("halo2-k{}", self.k)
     }
-    fn keys(&self, opts: &KeyOptions) -> Result<(Box<dyn ProofSystem>, KeySource), JobError> {
+    fn keys(&self, opts: &KeyOptions) -> Result<Loaded, JobError> {
         let (params, label) = match &opts.halo2 {
             None => {
                 return Err(JobError::Usage(
@@ -586,7 +586,12 @@ impl ShapeSpec for Halo2Shape {
             label,
             digest,
         };
-        Ok((Box::new(keys), KeySource::Generated))
+        let digests = keys.digests();
+        Ok(Loaded {
+            system: Box::new(keys),
+            source: KeySource::Generated,
+            digests,
+        })
     }
 }
 

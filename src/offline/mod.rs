@@ -52,7 +52,7 @@ use crate::hash::{chain_absorb, challenge};
 use crate::nova::{
     compress_proof, setup_circuit, Compressed, NovaKeys, Params, Pk, Recursive, Vk, C2, F2,
 };
-use crate::pipeline::{buffer_checked, internal, JobError, KeyOptions, KeySource, ProveReport};
+use crate::pipeline::{buffer_checked, internal, JobError, KeyOptions, Loaded, ProveReport};
 use crate::proof::{f_hex, Backend, Body, Shape};
 use crate::step::witness::trace_hash_seed;
 use crate::trace::{Checker, Op};
@@ -423,11 +423,15 @@ impl ShapeSpec for OfflineShape {
     fn cache_name(&self) -> String {
         format!("nova-offline-k{}", self.ops_per_step)
     }
-    fn keys(&self, opts: &KeyOptions) -> Result<(Box<dyn ProofSystem>, KeySource), JobError> {
+    fn keys(&self, opts: &KeyOptions) -> Result<Loaded, JobError> {
         let k = self.ops_per_step;
-        let (keys, source) =
+        let (keys, source, digests) =
             NovaKeys::for_shape(&Shape::Offline(*self), opts, || OfflineStep::blank(k))?;
-        Ok((Box::new(OfflineKeys { k, keys }), source))
+        Ok(Loaded {
+            system: Box::new(OfflineKeys { k, keys }),
+            source,
+            digests,
+        })
     }
 }
 

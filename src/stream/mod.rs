@@ -164,7 +164,7 @@ use crate::backend::{
     check_trace_claim, Claim, KeyDigests, Lines, ProofSystem, ShapeError, ShapeSpec, TraceItem,
 };
 use crate::nova::{VerifyError, S2};
-use crate::pipeline::{cached, JobError, KeyOptions, KeySource, ProveReport};
+use crate::pipeline::{cached, JobError, KeyOptions, Loaded, ProveReport};
 use crate::proof::{f_hex, Backend, Body, Shape};
 use crate::step::witness::trace_hash_seed;
 use crate::supernova::{sn_digests, Sb1, Sc2};
@@ -278,9 +278,9 @@ impl ShapeSpec for StreamShape {
             self.ops_per_step, self.boundary_slots, self.time_bits
         )
     }
-    fn keys(&self, opts: &KeyOptions) -> Result<(Box<dyn ProofSystem>, KeySource), JobError> {
+    fn keys(&self, opts: &KeyOptions) -> Result<Loaded, JobError> {
         let shape = *self;
-        let ((pp, pk, vk), source) = cached(
+        let ((pp, pk, vk), source, digests) = cached(
             &Shape::Stream(shape),
             opts,
             |(pp, _, vk): &(StParams, StPk, StVk)| sn_digests(pp, vk),
@@ -291,7 +291,11 @@ impl ShapeSpec for StreamShape {
                 Ok((pp, pk, vk))
             },
         )?;
-        Ok((Box::new(StreamKeys { shape, pp, pk, vk }), source))
+        Ok(Loaded {
+            system: Box::new(StreamKeys { shape, pp, pk, vk }),
+            source,
+            digests,
+        })
     }
 }
 

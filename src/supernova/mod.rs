@@ -17,13 +17,13 @@ mod tests;
 pub use circuit::{OpCircuit, Opcode, SnWitness};
 
 use crate::backend::{
-    check_trace_claim, sha3_of, Claim, KeyDigests, Lines, ProofSystem, ShapeError, ShapeSpec,
+    check_trace_claim, key_digests, Claim, KeyDigests, Lines, ProofSystem, ShapeError, ShapeSpec,
     TraceItem,
 };
 use crate::hash::trace_hash_step_op;
 use crate::merkle::{empty_root, TreeParams};
 use crate::nova::{VerifyError, S2};
-use crate::pipeline::{cached, JobError, KeyOptions, KeySource, ProveReport};
+use crate::pipeline::{cached, JobError, KeyOptions, Loaded, ProveReport};
 use crate::proof::{f_hex, f_to_bytes, Backend, Body, Shape};
 use crate::step::witness::{trace_hash_seed, MemoryState, WitnessError};
 use crate::trace::{Op, OpKind};
@@ -465,10 +465,10 @@ impl ShapeSpec for SnShape {
             self.tree.addr_bits, self.tree.arity, self.stack_base, self.stack_log_depth
         )
     }
-    fn keys(&self, opts: &KeyOptions) -> Result<(Box<dyn ProofSystem>, KeySource), JobError> {
+    fn keys(&self, opts: &KeyOptions) -> Result<Loaded, JobError> {
         let shape = *self;
         // the cache holds key material only: the shape is the requested one, never the file's
-        let ((pp, pk, vk), source) = cached(
+        let ((pp, pk, vk), source, digests) = cached(
             &Shape::SuperNova(shape),
             opts,
             |(pp, _, vk): &(SnParams, SnPk, SnVk)| sn_digests(pp, vk),
@@ -479,7 +479,11 @@ impl ShapeSpec for SnShape {
                 Ok((pp, pk, vk))
             },
         )?;
-        Ok((Box::new(SnKeys { shape, pp, pk, vk }), source))
+        Ok(Loaded {
+            system: Box::new(SnKeys { shape, pp, pk, vk }),
+            source,
+            digests,
+        })
     }
 }
 
@@ -518,14 +522,14 @@ pub struct SnKeys {
 }
 
 /// Digests of a SuperNova parameter set (any primary circuits) and its compression verifier key.
-pub(crate) fn sn_digests<C1>(pp: &PublicParams<E1, E2, C1, Sc2>, vk: &impl Serialize) -> KeyDigests
+pub(crate) fn sn_digests<C1>(
+    pp: &PublicParams<E1, E2, C1, Sc2>,
+    vk: &(impl Serialize + Sync),
+) -> KeyDigests
 where
     C1: arecibo::traits::circuit_supernova::StepCircuit<F>,
 {
-    KeyDigests {
-        params: f_to_bytes(&pp.digest()),
-        vk: sha3_of(vk),
-    }
+    key_digests(|| f_to_bytes(&pp.digest()), vk)
 }
 
 fn sn_job_error(e: SnError) -> JobError {
