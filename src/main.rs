@@ -108,7 +108,7 @@ enum Cmd {
         /// Number of ranges.
         #[arg(long)]
         ranges: usize,
-        /// Ops per segment (ranges are whole segments) [default: 16384 rounded up to whole op steps].
+        /// Ops per segment (ranges are whole segments) [default: 65536 rounded up to whole op steps].
         #[arg(long)]
         segment_ops: Option<usize>,
         #[command(flatten)]
@@ -172,7 +172,7 @@ const SHAPE_FLAGS: [&str; 8] = [
 /// How the stream backend runs: segment size, checkpoints, resumption, one range of a trace.
 #[derive(Args, Clone, Default)]
 struct RunArgs {
-    /// Ops per segment, a multiple of --ops-per-step (stream) [default: 16384 rounded up to whole op steps]: the prover
+    /// Ops per segment, a multiple of --ops-per-step (stream) [default: 65536 rounded up to whole op steps]: the prover
     /// buffers one segment; larger segments amortize boundary slots over more ops.
     #[arg(long)]
     segment_ops: Option<usize>,
@@ -466,6 +466,18 @@ fn prove_and_report(
     Ok(file)
 }
 
+/// `--segment-ops`, if given, is a positive multiple of the `k` ops per step (the library reads
+/// 0 as "the default", which the flag must not silently mean).
+fn check_segment_ops(k: usize, segment_ops: Option<usize>) -> Result<(), JobError> {
+    match segment_ops {
+        Some(0) => Err(JobError::Usage(format!(
+            "--segment-ops must be a positive multiple of the {k} ops per step, got 0"
+        ))),
+        Some(l) => foldmem::stream::StreamProver::segment_len(k, l).map(|_| ()),
+        None => Ok(()),
+    }
+}
+
 fn read_proof(path: &Path) -> Result<ProofFile, JobError> {
     let bytes =
         std::fs::read(path).map_err(|e| JobError::Io(format!("{}: {e}", path.display())))?;
@@ -670,6 +682,10 @@ fn run(cli: Cli) -> Result<(), JobError> {
                     }),
                     None => None,
                 };
+            if let Shape::Stream(s) = shape {
+                // a bad segment length is a usage error before any key setup
+                check_segment_ops(s.ops_per_step, run.segment_ops)?;
+            }
             let opts = ProveOptions {
                 segment_ops: run.segment_ops,
                 checkpoint: run.checkpoint,
@@ -703,6 +719,7 @@ fn run(cli: Cli) -> Result<(), JobError> {
                     )))
                 }
             };
+            check_segment_ops(shape.ops_per_step, segment_ops)?;
             let t = Instant::now();
             let (n, plans) = foldmem::stream::plan(
                 shape,
