@@ -282,14 +282,6 @@ pub trait ProofSystem: Send + Sync {
 /// elements encode a byte at a time, and hashing each byte on its own made this about three
 /// times slower (2.6 s for a 180 MB verifier key).
 pub fn sha3_of<T: serde::Serialize>(value: &T) -> [u8; 32] {
-    sha3_of_with(value, |w, v| bincode::serialize_into(w, v))
-}
-
-/// SHA3-256 of the bytes `encode` writes for `value`, buffered as in [`sha3_of`].
-pub(crate) fn sha3_of_with<T>(
-    value: &T,
-    encode: impl FnOnce(&mut dyn std::io::Write, &T) -> bincode::Result<()>,
-) -> [u8; 32] {
     struct Sink(Sha3_256);
     impl std::io::Write for Sink {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -301,7 +293,7 @@ pub(crate) fn sha3_of_with<T>(
         }
     }
     let mut buffered = std::io::BufWriter::with_capacity(1 << 16, Sink(Sha3_256::new()));
-    encode(&mut buffered, value).expect("keys encode");
+    bincode::serialize_into(&mut buffered, value).expect("keys encode");
     match buffered.into_inner() {
         Ok(sink) => sink.0.finalize().into(),
         Err(_) => unreachable!("the sink never fails"),

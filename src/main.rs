@@ -466,18 +466,6 @@ fn prove_and_report(
     Ok(file)
 }
 
-/// `--segment-ops`, if given, is a positive multiple of the `k` ops per step (the library reads
-/// 0 as "the default", which the flag must not silently mean).
-fn check_segment_ops(k: usize, segment_ops: Option<usize>) -> Result<(), JobError> {
-    match segment_ops {
-        Some(0) => Err(JobError::Usage(format!(
-            "--segment-ops must be a positive multiple of the {k} ops per step, got 0"
-        ))),
-        Some(l) => foldmem::stream::StreamProver::segment_len(k, l).map(|_| ()),
-        None => Ok(()),
-    }
-}
-
 fn read_proof(path: &Path) -> Result<ProofFile, JobError> {
     let bytes =
         std::fs::read(path).map_err(|e| JobError::Io(format!("{}: {e}", path.display())))?;
@@ -684,7 +672,7 @@ fn run(cli: Cli) -> Result<(), JobError> {
                 };
             if let Shape::Stream(s) = shape {
                 // a bad segment length is a usage error before any key setup
-                check_segment_ops(s.ops_per_step, run.segment_ops)?;
+                foldmem::stream::StreamProver::segment_len(s.ops_per_step, run.segment_ops)?;
             }
             let opts = ProveOptions {
                 segment_ops: run.segment_ops,
@@ -719,13 +707,12 @@ fn run(cli: Cli) -> Result<(), JobError> {
                     )))
                 }
             };
-            check_segment_ops(shape.ops_per_step, segment_ops)?;
             let t = Instant::now();
             let (n, plans) = foldmem::stream::plan(
                 shape,
                 word_bits,
                 &mut trace_reader(&trace, word_bits)?,
-                segment_ops.unwrap_or(0),
+                segment_ops,
                 ranges,
             )
             .map_err(|e| with_path(&trace, e))?;

@@ -478,29 +478,20 @@ fn a_bad_segment_length_is_refused_before_any_key_setup() {
     let (t, cache) = (tmp("seg-len.jsonl"), tmp("cache-seg-len"));
     std::fs::write(&t, "{\"op\":\"write\",\"addr\":1,\"value\":5}\n").unwrap();
     let _ = std::fs::remove_dir_all(&cache);
-    let o = prove(
-        &t,
-        &tmp("seg-len.proof"),
-        &["--backend", "stream", "--segment-ops", "100"],
-        Some(&cache),
-    );
-    assert_exit(
-        &o,
-        2,
-        "--segment-ops must be a positive multiple of the 352 ops per step",
-    );
-    // 0 is not "the default" on the command line
-    let o = prove(
-        &t,
-        &tmp("seg-len.proof"),
-        &["--backend", "stream", "--segment-ops", "0"],
-        Some(&cache),
-    );
-    assert_exit(
-        &o,
-        2,
-        "--segment-ops must be a positive multiple of the 352 ops per step, got 0",
-    );
+    // not a multiple of k, and 0 (which is not "the default" on the command line)
+    for l in ["100", "0"] {
+        let o = prove(
+            &t,
+            &tmp("seg-len.proof"),
+            &["--backend", "stream", "--segment-ops", l],
+            Some(&cache),
+        );
+        assert_exit(
+            &o,
+            2,
+            &format!("--segment-ops must be a positive multiple of the 352 ops per step, got {l}"),
+        );
+    }
     // refused before the keys: nothing was generated or written to the cache
     assert!(!cache.exists(), "keys were set up before the usage error");
 }

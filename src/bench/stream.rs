@@ -206,7 +206,7 @@ pub fn child_row(backend: &str, ops: usize) -> Result<ChildRow, JobError> {
             let mut p = StreamProver::new(st, 64, &StreamOptions::default())?;
             let mut boundary = 0usize;
             // the trace arrives a segment at a time (as from a running program), never whole
-            let chunk = StreamProver::segment_len(st.shape.ops_per_step, 0)?;
+            let chunk = StreamProver::segment_len(st.shape.ops_per_step, None)?;
             let mut done = 0;
             let mut gen = super::ProgramTrace::new(11);
             while done < ops {

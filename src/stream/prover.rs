@@ -20,9 +20,9 @@ use std::collections::HashMap;
 
 /// Default ops per segment (rounded up to whole op steps; the prover buffers one segment). Each
 /// segment but the last pays a boundary slot per distinct address it touched (two hashes to the
-/// curve), so the boundary work per op falls as segments grow; on a real `gzip` trace 2^16-op
-/// segments fold 2.6× faster than 2^14-op ones (see the README), and one segment still holds
-/// only a few MB of ops.
+/// curve), and the audit one per address touched before the last segment, so both fall as
+/// segments grow: all 131,072 ops of a real `gzip` trace fold at 191 ops/s in 2^16-op segments
+/// against 131 in 2^14-op ones (see the README), and one segment still holds a few MB of ops.
 pub const DEFAULT_SEGMENT_OPS: usize = 65536;
 
 /// How a streaming prover runs: segment size, optional checkpoints, which range of a trace.
@@ -66,7 +66,8 @@ impl<'a> StreamProver<'a> {
         native: Native,
         opts: &StreamOptions,
     ) -> Result<Self, JobError> {
-        let l = Self::segment_len(keys.shape.ops_per_step, opts.segment_ops)?;
+        let requested = (opts.segment_ops != 0).then_some(opts.segment_ops);
+        let l = Self::segment_len(keys.shape.ops_per_step, requested)?;
         Ok(StreamProver {
             keys,
             start: (native.t, native.time),
@@ -82,14 +83,11 @@ impl<'a> StreamProver<'a> {
         })
     }
 
-    /// Segment length for `k` ops per step: `requested`, or the default rounded to whole steps.
-    pub fn segment_len(k: usize, requested: usize) -> Result<usize, JobError> {
-        let l = if requested == 0 {
-            DEFAULT_SEGMENT_OPS.div_ceil(k) * k
-        } else {
-            requested
-        };
-        if l % k != 0 {
+    /// Segment length for `k` ops per step: `requested` (`--segment-ops`, a positive multiple
+    /// of `k`: 0 is refused, not read as the default), or the default rounded to whole steps.
+    pub fn segment_len(k: usize, requested: Option<usize>) -> Result<usize, JobError> {
+        let l = requested.unwrap_or(DEFAULT_SEGMENT_OPS.div_ceil(k) * k);
+        if l == 0 || l % k != 0 {
             return Err(JobError::Usage(format!(
                 "--segment-ops must be a positive multiple of the {k} ops per step, got {l}"
             )));
@@ -440,12 +438,12 @@ pub(crate) fn run(
     progress: &mut dyn FnMut(crate::backend::Progress),
     opts: &crate::backend::ProveOptions,
 ) -> Result<Finished, JobError> {
+    let k = keys.shape.ops_per_step;
+    let l = StreamProver::segment_len(k, opts.segment_ops)?;
     let sopts = StreamOptions {
-        segment_ops: opts.segment_ops.unwrap_or(0),
+        segment_ops: l,
         checkpoint: opts.checkpoint.clone(),
     };
-    let k = keys.shape.ops_per_step;
-    let l = StreamProver::segment_len(k, sopts.segment_ops)?;
     let (lo, hi, last) = match &opts.range {
         Some(r) => range_bounds(r, l)?,
         None => (0, u64::MAX, true),
@@ -590,13 +588,13 @@ pub struct RangePlan {
     pub start_hash: F,
 }
 
-/// Plan `count` ranges of whole segments of `segment_ops` over an op stream (one native pass:
-/// consistency check, hash chain, op count; no folding).
+/// Plan `count` ranges of whole segments of `segment_ops` (`None`: the default) over an op
+/// stream (one native pass: consistency check, hash chain, op count; no folding).
 pub fn plan(
     shape: StreamShape,
     word_bits: u32,
     ops: &mut dyn Iterator<Item = crate::backend::TraceItem>,
-    segment_ops: usize,
+    segment_ops: Option<usize>,
     count: usize,
 ) -> Result<(u64, Vec<RangePlan>), JobError> {
     let l = StreamProver::segment_len(shape.ops_per_step, segment_ops)?;
