@@ -3,10 +3,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use ff::Field;
-use foldmem::bench::synthetic_trace;
-use foldmem::merkle::{SparseMerkleTree, TreeParams};
-use foldmem::nova::{self, NovaProver};
-use foldmem::step::StepParams;
+use foldmem::backends::merkle::MerkleShape;
+use foldmem::backends::merkle::{self as nova, MerkleProver};
+use foldmem::trace::gen::synthetic_trace;
+use foldmem::tree::{SparseMerkleTree, TreeParams};
 use foldmem::F;
 use std::time::Duration;
 
@@ -31,7 +31,7 @@ fn fold_merkle(c: &mut Criterion) {
         .into_iter()
         .flat_map(|b| [1usize, 4, 16].map(|k| (b, k)))
     {
-        let step = StepParams {
+        let step = MerkleShape {
             tree: TreeParams::new(bits, 8).unwrap(),
             ops_per_step: k,
         };
@@ -39,7 +39,7 @@ fn fold_merkle(c: &mut Criterion) {
         let ops = synthetic_trace(4 * k, bits, 1);
         g.bench_function(format!("addr{bits} k{k} (4 steps)"), |b| {
             b.iter(|| {
-                let mut p = NovaProver::new(&pp, step, 64);
+                let mut p = MerkleProver::new(&pp, step, 64);
                 for (i, op) in ops.iter().enumerate() {
                     p.push(i + 1, op).unwrap();
                 }
@@ -54,12 +54,12 @@ fn fold_offline(c: &mut Criterion) {
     let mut g = c.benchmark_group("fold offline");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     for k in [32, 128] {
-        let pp = foldmem::offline::setup(k);
+        let pp = foldmem::backends::offline::setup(k);
         let ops = synthetic_trace(4 * k, 64, 1);
         g.bench_function(format!("k{k} ({} ops)", ops.len()), |b| {
             b.iter(|| {
-                let w = foldmem::offline::witness(&ops, 64, k).unwrap();
-                foldmem::offline::fold(&pp, &w).unwrap()
+                let w = foldmem::backends::offline::witness(&ops, 64, k).unwrap();
+                foldmem::backends::offline::fold(&pp, &w).unwrap()
             })
         });
     }
@@ -67,17 +67,18 @@ fn fold_offline(c: &mut Criterion) {
 }
 
 fn fold_stream(c: &mut Criterion) {
-    use foldmem::pipeline::{self, KeyOptions};
-    use foldmem::proof::Shape;
-    use foldmem::stream::{self, StreamKeys, StreamOptions, StreamProver};
+    use foldmem::backend::KeyOptions;
+    use foldmem::backends::stream::{self, StreamKeys, StreamOptions, StreamProver};
+    use foldmem::pipeline;
+    use foldmem::registry::Shape;
     let mut g = c.benchmark_group("fold stream");
     g.sample_size(10).measurement_time(Duration::from_secs(60));
-    let shape = stream::shape_from_flags(&Default::default()).unwrap();
-    let keys = pipeline::keys(Shape::Stream(shape), &KeyOptions::none()).unwrap();
+    let shape = stream::StreamShape::default();
+    let keys = pipeline::keys(Shape::new(shape).unwrap(), &KeyOptions::none()).unwrap();
     let st = keys.downcast::<StreamKeys>().unwrap();
     let k = shape.ops_per_step;
     // one segment of two op steps of a real-program-shaped trace: op, boundary and audit steps
-    let ops = foldmem::bench::program_trace(2 * k, 11);
+    let ops = foldmem::trace::gen::program_trace(2 * k, 11);
     let opts = StreamOptions {
         segment_ops: 2 * k,
         ..StreamOptions::default()
@@ -97,13 +98,13 @@ fn fold_stream(c: &mut Criterion) {
 fn compress_verify(c: &mut Criterion) {
     let mut g = c.benchmark_group("compression");
     g.sample_size(10).measurement_time(Duration::from_secs(60));
-    let step = StepParams {
+    let step = MerkleShape {
         tree: TreeParams::new(32, 8).unwrap(),
         ops_per_step: 2,
     };
     let pp = nova::setup(step);
     let (pk, vk) = nova::compression_keys(&pp).unwrap();
-    let mut p = NovaProver::new(&pp, step, 64);
+    let mut p = MerkleProver::new(&pp, step, 64);
     for (i, op) in synthetic_trace(4, 32, 2).iter().enumerate() {
         p.push(i + 1, op).unwrap();
     }

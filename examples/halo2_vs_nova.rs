@@ -1,25 +1,27 @@
 //! The same trace proven the classic way (Halo2, sorted trace + permutation, KZG) and by folding
 //! (Nova over the Merkle tree, and the offline backend), with times and proof sizes side by side.
 
-use foldmem::bench::synthetic_trace;
-use foldmem::halo2_compat::Halo2Params;
+use foldmem::backends::halo2::Halo2Params;
+use foldmem::backends::merkle::MerkleShape;
 use foldmem::pipeline;
-use foldmem::proof::Shape;
-use foldmem::step::StepParams;
+use foldmem::registry::Shape;
+use foldmem::trace::gen::synthetic_trace;
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ops = synthetic_trace(64, 32, 9);
     let stream = || foldmem::trace::numbered(&ops);
     let shapes = [
-        Shape::Halo2(foldmem::halo2_compat::Halo2Shape {
-            k: foldmem::halo2_compat::domain_k(ops.len()),
-        }),
-        Shape::Merkle(StepParams {
-            tree: foldmem::merkle::TreeParams::new(32, 8)?,
+        Shape::new(foldmem::backends::halo2::Halo2Shape {
+            k: foldmem::backends::halo2::domain_k(ops.len()),
+        })
+        .unwrap(),
+        Shape::new(MerkleShape {
+            tree: foldmem::tree::TreeParams::new(32, 8)?,
             ops_per_step: 8,
-        }),
-        Shape::Offline(foldmem::offline::OfflineShape { ops_per_step: 32 }),
+        })
+        .unwrap(),
+        Shape::new(foldmem::backends::offline::OfflineShape { ops_per_step: 32 }).unwrap(),
     ];
     println!(
         "{:<14} {:>9} {:>9} {:>9} {:>10}",
@@ -29,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t = Instant::now();
         // Halo2 on its deterministic dev parameters, chosen explicitly: anyone could forge these
         // proofs (a deployment passes a ceremony's parameters, `Halo2Params::read`)
-        let opts = pipeline::KeyOptions::none().with_halo2(Halo2Params::InsecureDev);
+        let opts = foldmem::backend::KeyOptions::none().with(Some(Halo2Params::InsecureDev));
         let keys = pipeline::keys(shape, &opts)?;
         let setup = t.elapsed().as_secs_f64();
         let t = Instant::now();

@@ -1,11 +1,11 @@
 //! U256 words end to end: a 256-bit machine's trace (leaves are `Poseidon(lo, hi)`) proven
 //! with both folding backends and checked against its trace.
 
+use foldmem::backends::merkle::MerkleShape;
 use foldmem::machine::{Layout, LayoutConfig, Machine, SectionKind, WordSize};
-use foldmem::merkle::TreeParams;
 use foldmem::pipeline;
-use foldmem::proof::Shape;
-use foldmem::step::StepParams;
+use foldmem::registry::Shape;
+use foldmem::tree::TreeParams;
 use foldmem::Word;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,13 +21,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{} word accesses", ops.len());
     let stream = || foldmem::trace::numbered(&ops);
     for shape in [
-        Shape::Merkle(StepParams {
+        Shape::new(MerkleShape {
             tree: TreeParams::new(24, 8)?,
             ops_per_step: 4,
-        }),
-        Shape::Offline(foldmem::offline::OfflineShape { ops_per_step: 16 }),
+        })
+        .unwrap(),
+        Shape::new(foldmem::backends::offline::OfflineShape { ops_per_step: 16 }).unwrap(),
     ] {
-        let keys = pipeline::keys(shape, &pipeline::KeyOptions::none())?;
+        let keys = pipeline::keys(shape, &foldmem::backend::KeyOptions::none())?;
         let (file, report) = pipeline::prove_stream(&keys, 256, stream(), |_| {})?;
         pipeline::verify_proof(&keys, &file, Some(stream()))?;
         println!(

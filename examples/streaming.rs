@@ -1,19 +1,19 @@
 //! Prove while a program runs: the memory machine's new records are pushed to the Nova prover
 //! after every instruction, so folding keeps pace with execution and memory stays bounded.
 
+use foldmem::backends::merkle::MerkleShape;
+use foldmem::backends::merkle::{self as nova, MerkleProver};
 use foldmem::machine::{Layout, LayoutConfig, Machine, SectionKind, WordSize};
-use foldmem::merkle::TreeParams;
-use foldmem::nova::{self, NovaProver};
-use foldmem::step::StepParams;
+use foldmem::tree::TreeParams;
 use foldmem::Word;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let step = StepParams {
+    let step = MerkleShape {
         tree: TreeParams::new(32, 8)?,
         ops_per_step: 2,
     };
     let pp = nova::setup(step);
-    let mut prover = NovaProver::new(&pp, step, 64);
+    let mut prover = MerkleProver::new(&pp, step, 64);
     let mut m = Machine::new(
         WordSize::W64,
         Layout::head(&LayoutConfig {

@@ -1,9 +1,9 @@
 //! SuperNova per-opcode proving: a stack-and-memory program's trace folded with one circuit per
 //! opcode, showing what each opcode costs and that a read pays for one Merkle path.
 
+use foldmem::backends::supernova::{self, SupernovaProver, SupernovaShape};
 use foldmem::machine::{Layout, LayoutConfig, Machine, SectionKind, WordSize};
-use foldmem::merkle::TreeParams;
-use foldmem::supernova::{self, SnProver, SnShape};
+use foldmem::tree::TreeParams;
 use foldmem::Word;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     m.write(base, Word::from_u64(a.0[0] * b.0[0]))?;
     assert_eq!(m.read(base)?, Word::from_u64(35));
 
-    let shape = SnShape {
+    let shape = SupernovaShape {
         tree: TreeParams::new(32, 8)?,
         stack_base: stack,
         stack_log_depth: 4,
@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [r, w, pu, po] = supernova::opcode_constraints(shape);
     println!("constraints per opcode circuit: read {r}, write {w}, push {pu}, pop {po}");
     let pp = supernova::setup(shape);
-    let mut prover = SnProver::new(&pp, shape, 64);
+    let mut prover = SupernovaProver::new(&pp, shape, 64);
     for (i, rec) in m.trace().iter().enumerate() {
         prover.push(i + 1, &rec.op)?;
     }

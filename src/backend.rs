@@ -1,42 +1,19 @@
-//! The one seam between proving backends and the rest of foldmem: every backend describes its
-//! circuit shape ([`ShapeSpec`]), what its proofs claim ([`Claim`]) and its keys
-//! ([`ProofSystem`]: prove, verify, digests). The pipeline, the proof file and the CLI dispatch on
-//! the backend exactly once, in [`crate::proof::Shape::spec`] and [`crate::proof::Body::claim`].
+//! The seam between proving backends and the rest of foldmem, in the way arecibo's circuits meet
+//! its folding at `StepCircuit`. A backend is a shape type ([`ShapeSpec`]: what keys are made
+//! for, and the command-line flags that choose it, [`Flags`]) and a keys type ([`ProofSystem`]:
+//! prove, verify). This module names no backend: the registry (`crate::registry`) is the one
+//! place that lists them.
 
-use crate::pipeline::{JobError, KeyOptions, Loaded, ProveReport};
-use crate::proof::{Backend, Body, Shape};
+use crate::digest::KeyDigests;
+use crate::engine::F;
+use crate::error::Error;
+pub use crate::error::ShapeError;
 use crate::trace::{Op, TraceError};
-use crate::F;
-use sha3::{Digest, Sha3_256};
-use thiserror::Error;
+use std::path::{Path, PathBuf};
 
 /// Largest number of slots per folding step of the offline-checking backends (a few hundred
 /// constraints each): bounds the circuit a proof header can make an unpinned verifier build.
 pub const MAX_OPS_PER_STEP: usize = 2048;
-
-/// Largest number of ops per step of the Merkle backend (up to ~31k constraints per op at arity 2
-/// and 2^64 words).
-pub const MAX_MERKLE_OPS_PER_STEP: usize = 16;
-
-/// A shape outside the supported range, naming the field.
-#[derive(Clone, Debug, Error, PartialEq, Eq)]
-#[error("{field}: {msg}")]
-pub struct ShapeError {
-    /// The offending field (`addr_bits`, `arity`, `ops_per_step`, …).
-    pub field: &'static str,
-    /// What is wrong with it.
-    pub msg: String,
-}
-
-impl ShapeError {
-    /// An error about `field`.
-    pub fn new(field: &'static str, msg: impl Into<String>) -> Self {
-        ShapeError {
-            field,
-            msg: msg.into(),
-        }
-    }
-}
 
 /// Check `1 ≤ k ≤ max`.
 pub fn check_ops_per_step(k: usize, max: usize) -> Result<(), ShapeError> {
@@ -50,58 +27,18 @@ pub fn check_ops_per_step(k: usize, max: usize) -> Result<(), ShapeError> {
     }
 }
 
-/// Shape choices a user may make (the command line's shape flags); `None` takes the backend's
-/// default. Each backend turns them into its shape ([`crate::proof::Backend::shape`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ShapeFlags {
-    /// Ops (slots) per folding step.
-    pub ops_per_step: Option<usize>,
-    /// Address width of the Merkle tree.
-    pub addr_bits: Option<u32>,
-    /// Merkle tree arity.
-    pub arity: Option<usize>,
-    /// SuperNova stack base address.
-    pub stack_base: Option<u64>,
-    /// SuperNova stack depth, as log2.
-    pub stack_log_depth: Option<u32>,
-    /// Boundary/audit slots per step (streaming backend).
-    pub boundary_slots: Option<usize>,
-    /// Time range-check width (streaming backend).
-    pub time_bits: Option<u32>,
-    /// Halo2 domain size, as log2.
-    pub rows_log2: Option<u32>,
-}
+/// `key: value` lines of a statement, in print order.
+pub type Lines = Vec<(&'static str, String)>;
 
-impl ShapeFlags {
-    /// Fails, naming the first flag that is set but not in `allowed` (field names), so a flag
-    /// never silently means nothing for `backend`.
-    pub fn only(&self, backend: &str, allowed: &[&str]) -> Result<(), ShapeError> {
-        let set = [
-            ("ops_per_step", self.ops_per_step.is_some()),
-            ("addr_bits", self.addr_bits.is_some()),
-            ("arity", self.arity.is_some()),
-            ("stack_base", self.stack_base.is_some()),
-            ("stack_log_depth", self.stack_log_depth.is_some()),
-            ("boundary_slots", self.boundary_slots.is_some()),
-            ("time_bits", self.time_bits.is_some()),
-            ("rows_log2", self.rows_log2.is_some()),
-        ];
-        match set.iter().find(|(f, on)| *on && !allowed.contains(f)) {
-            Some((f, _)) => Err(ShapeError::new(
-                f,
-                format!("does not apply to the {backend} backend"),
-            )),
-            None => Ok(()),
-        }
-    }
-}
+/// One op of a trace stream: its line (or position) and the op, or why it could not be read.
+pub type TraceItem = Result<(usize, Op), TraceError>;
 
 /// How far a prover got, for progress display.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Progress {
     /// Ops accepted.
     pub ops: u64,
-    /// Segments folded (streaming backend).
+    /// Segments folded (backends that fold in segments).
     pub segments: usize,
 }
 
@@ -115,90 +52,219 @@ impl Progress {
     }
 }
 
-/// How to prove: whether to compress, and the streaming backend's run options (segment size,
-/// checkpoints, resumption, one range of a trace split across machines).
-#[derive(Clone, Debug)]
-pub struct ProveOptions {
-    /// Compress the folded proof (false: fold only, for benchmarks).
-    pub compress: bool,
-    /// Ops per segment (streaming backend).
+/// Figures of a proving run.
+#[derive(Clone, Debug, Default)]
+pub struct ProveReport {
+    /// Ops proven.
+    pub ops: u64,
+    /// Folding steps.
+    pub steps: usize,
+    /// Seconds folding (offline: including witness generation).
+    pub fold_s: f64,
+    /// Seconds compressing.
+    pub compress_s: f64,
+    /// Encoded proof size.
+    pub proof_bytes: usize,
+    /// Ops per segment, for backends that fold in segments.
     pub segment_ops: Option<usize>,
-    /// Directory to write a checkpoint into after every segment (streaming backend).
-    pub checkpoint: Option<std::path::PathBuf>,
-    /// Continue from the checkpoint in this directory (streaming backend).
-    pub resume: Option<std::path::PathBuf>,
-    /// Prove range `i` of `r` (streaming backend; `total_ops` is the trace's op count).
-    pub range: Option<RangeSpec>,
 }
 
-/// One range of a trace split into `count` ranges of whole segments.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RangeSpec {
-    /// 0-based index.
-    pub index: usize,
-    /// Number of ranges.
-    pub count: usize,
-    /// Ops in the whole trace.
-    pub total_ops: u64,
-}
+/// Options backends own (a [`ShapeSpec::KeyOpts`] or [`ShapeSpec::RunOpts`]), carried by code
+/// above the seam without naming a backend: a set of values of distinct types, from which each
+/// backend takes only its own type (its default if absent). Options of other backends are
+/// ignored, so one set can serve every backend (a benchmark's halo2 parameters).
+#[derive(Clone, Default)]
+pub struct Own(Vec<std::sync::Arc<dyn std::any::Any + Send + Sync>>);
 
-impl Default for ProveOptions {
-    fn default() -> Self {
-        ProveOptions {
-            compress: true,
-            segment_ops: None,
-            checkpoint: None,
-            resume: None,
-            range: None,
-        }
+impl Own {
+    /// No options: every backend's defaults.
+    pub fn none() -> Self {
+        Own(Vec::new())
+    }
+    /// The options `options` (the `KeyOpts` or `RunOpts` of the backend whose type it is).
+    pub fn of<T: std::any::Any + Send + Sync>(options: T) -> Self {
+        Own::none().and(options)
+    }
+    /// These options with `options` added (replacing any of the same type).
+    pub fn and<T: std::any::Any + Send + Sync>(mut self, options: T) -> Self {
+        self.0.retain(|o| !o.is::<T>());
+        self.0.push(std::sync::Arc::new(options));
+        self
+    }
+    /// Whether every option held is of type `T` (or none is held).
+    pub fn only<T: std::any::Any>(&self) -> bool {
+        self.0.iter().all(|o| o.is::<T>())
+    }
+    /// The options of type `T`, or `T`'s default.
+    pub fn get<T: std::any::Any + Default + Clone>(&self) -> T {
+        self.0
+            .iter()
+            .find_map(|o| o.downcast_ref::<T>())
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
-impl ProveOptions {
-    /// Fold only.
-    pub fn fold_only() -> Self {
-        ProveOptions {
-            compress: false,
+impl std::fmt::Debug for Own {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Own({} options)", self.0.len())
+    }
+}
+
+/// Where keys come from and what the verifier trusts about them.
+#[derive(Clone, Debug, Default)]
+pub struct KeyOptions {
+    /// Parameter cache directory (`None`: never read or written).
+    pub cache_dir: Option<PathBuf>,
+    /// Digests pinned by the caller (a `--vk` file): cached keys are used only if they match,
+    /// and regenerated keys that do not match are refused (exit 7).
+    pub pinned: Option<KeyDigests>,
+    /// The backend's own key options (halo2: its KZG parameters).
+    pub backend: Own,
+}
+
+impl KeyOptions {
+    /// Regenerate keys, no cache, nothing pinned.
+    pub fn none() -> Self {
+        Self::default()
+    }
+    /// Use the cache in `dir`.
+    pub fn cached(dir: &Path) -> Self {
+        KeyOptions {
+            cache_dir: Some(dir.to_path_buf()),
             ..Self::default()
         }
     }
-    /// Refuse the streaming-only options for a backend that proves whole traces.
-    pub fn whole_trace_only(&self, backend: &str) -> Result<(), JobError> {
-        let set = [
-            ("--segment-ops", self.segment_ops.is_some()),
-            ("--checkpoint", self.checkpoint.is_some()),
-            ("--resume", self.resume.is_some()),
-            ("--range", self.range.is_some()),
-        ];
-        match set.iter().find(|(_, on)| *on) {
-            Some((flag, _)) => Err(JobError::Usage(format!(
-                "{flag} applies to the stream backend, not {backend}"
-            ))),
-            None => Ok(()),
+    /// The same options with a backend's own key options added (each backend takes its own).
+    pub fn with<T: std::any::Any + Send + Sync>(mut self, own: T) -> Self {
+        self.backend = self.backend.and(own);
+        self
+    }
+}
+
+/// The cache file a shape's keys live in: its name (the shape's [`ShapeSpec::cache_name`]) and
+/// the encoded shape the file must start with. The registry makes it, since the encoding is the
+/// registry's shape enum (the cache file layout predates the split into backends).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheEntry {
+    /// File name stem, and the key of the built-in digest table.
+    pub name: String,
+    /// Encoded shape that heads the cached keys.
+    pub tag: Vec<u8>,
+}
+
+impl CacheEntry {
+    /// An entry that is never read or written (no tag): for keys made outside the registry,
+    /// such as a backend's own tests.
+    pub fn uncached(shape: &impl ShapeSpec) -> Self {
+        CacheEntry {
+            name: shape.cache_name(),
+            tag: Vec::new(),
         }
     }
 }
 
-/// `key: value` lines of a statement, in print order.
-pub type Lines = Vec<(&'static str, String)>;
+/// Why a set of keys can be trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// Generated in this process from the shape.
+    Generated,
+    /// Loaded from the cache; their digests equal the ones a `--vk` file pins.
+    CachePinned,
+    /// Loaded from the cache; their digests equal the built-in table for this default shape.
+    CacheKnown,
+}
 
-/// One op of a trace stream: its line (or position) and the op, or why it could not be read.
-pub type TraceItem = Result<(usize, Op), TraceError>;
+impl std::fmt::Display for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KeySource::Generated => "generated from the shape",
+            KeySource::CachePinned => "cache, digests pinned by --vk",
+            KeySource::CacheKnown => "cache, digests in the built-in table",
+        })
+    }
+}
 
-/// A backend's circuit shape: what parameters are generated for.
-pub trait ShapeSpec {
-    /// The backend this shape belongs to.
-    fn backend(&self) -> Backend;
+/// What a shape's [`ShapeSpec::keys`] hands back.
+pub struct Loaded<K> {
+    /// The backend's keys.
+    pub keys: K,
+    /// Where they came from.
+    pub source: KeySource,
+    /// Their digests (the ones computed to vouch for a cache entry, or of the generated keys).
+    pub digests: KeyDigests,
+}
+
+/// One range of a continuation plan: its first op, op count and the trace hash its prover
+/// starts from (what `foldmem plan` prints).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangePlan {
+    /// 0-based index.
+    pub index: usize,
+    /// Ops before the range (its start time).
+    pub start_time: u64,
+    /// Ops in the range.
+    pub ops: u64,
+    /// Trace hash at its start.
+    pub start_hash: F,
+    /// Ops per segment its prover must use (the plan's, rounded to whole steps).
+    pub segment_ops: usize,
+}
+
+/// A backend's circuit shape: what keys are generated for. Values that reach a backend through
+/// the registry's `Shape` have passed [`ShapeSpec::validate`].
+pub trait ShapeSpec:
+    Copy
+    + Eq
+    + std::hash::Hash
+    + std::fmt::Debug
+    + serde::Serialize
+    + serde::de::DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+    /// The backend's name on the command line (`--backend`).
+    const BACKEND: &'static str;
+    /// The keys of this shape.
+    type Keys: ProofSystem<Shape = Self>;
+    /// Where keys come from beyond the cache and pins (halo2: its KZG parameters); `()` if
+    /// nothing.
+    type KeyOpts: Default + Clone + Send + Sync + 'static;
+    /// How a proving run goes beyond the trace (stream: segments, checkpoints, ranges); `()` if
+    /// nothing.
+    type RunOpts: Default + Clone + Send + Sync + 'static;
     /// Fails, naming the field, if the shape is outside what `prove` accepts.
     fn validate(&self) -> Result<(), ShapeError>;
     /// Ops per folding step.
     fn ops_per_step(&self) -> usize;
     /// The shape part of the statement (`addr_bits`, `arity`, …).
     fn statement(&self) -> Lines;
-    /// File name stem of this shape's parameter cache.
+    /// File name stem of this shape's parameter cache (one per shape: injective in the fields).
     fn cache_name(&self) -> String;
-    /// Generate (or load, see [`crate::pipeline::cached`]) this shape's keys; the shape is valid.
-    fn keys(&self, opts: &KeyOptions) -> Result<Loaded, JobError>;
+    /// Generate this (valid) shape's keys, or load them from `entry` in the cache when they can
+    /// be vouched for ([`crate::cache::cached`]).
+    fn keys(
+        &self,
+        opts: &KeyOptions,
+        own: &Self::KeyOpts,
+        entry: &CacheEntry,
+    ) -> Result<Loaded<Self::Keys>, Error>;
+    /// Plan `count` ranges of one trace for continuations (one native pass, no folding): the
+    /// op count and each range's start. Backends that prove whole traces only refuse.
+    fn plan(
+        &self,
+        word_bits: u32,
+        ops: &mut dyn Iterator<Item = TraceItem>,
+        run: &Self::RunOpts,
+        count: usize,
+    ) -> Result<(u64, Vec<RangePlan>), Error> {
+        let _ = (word_bits, ops, run, count);
+        Err(Error::Usage(format!(
+            "plan splits traces for backends that prove ranges (stream), not {}",
+            Self::BACKEND
+        )))
+    }
 }
 
 /// What a proof claims about the trace it covers.
@@ -213,22 +279,22 @@ pub trait Claim {
     fn statement(&self) -> Lines;
 }
 
-/// Digests that identify a set of keys: the public parameters (arecibo's digest, which covers
-/// the circuits and commitment keys) and the SNARK verifier key (SHA3-256 of its encoding).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct KeyDigests {
-    /// Digest of the public parameters (the one written into proof headers).
-    pub params: [u8; 32],
-    /// SHA3-256 of the verifier key's canonical encoding.
-    pub vk: [u8; 32],
+/// A backend's proof body: its claim and its SNARK (what follows the header in a proof file).
+pub trait Proof:
+    Clone + serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
+{
+    /// What the proof claims.
+    fn claim(&self) -> &dyn Claim;
 }
 
 /// The keys of one shape: prove and verify.
-pub trait ProofSystem: Send + Sync {
+pub trait ProofSystem: Send + Sync + Sized + 'static {
+    /// The shape these keys are for.
+    type Shape: ShapeSpec<Keys = Self>;
+    /// This backend's proof body.
+    type Proof: Proof;
     /// The (valid) shape these keys are for.
-    fn shape(&self) -> Shape;
-    /// Digests of the parameters and verifier key.
-    fn digests(&self) -> KeyDigests;
+    fn shape(&self) -> Self::Shape;
     /// Primary-circuit constraints per op, folding verifier included (SuperNova: the largest
     /// circuit), if the backend is R1CS.
     fn constraints_per_op(&self) -> Option<f64>;
@@ -241,148 +307,195 @@ pub trait ProofSystem: Send + Sync {
     fn circuit_lines(&self) -> Lines {
         Vec::new()
     }
-    /// Check an op stream and prove it; `opts.compress == false` only folds (benchmarks) and
-    /// returns no body. `progress` sees the ops (and segments) proven so far.
+    /// Lines describing where trust in these keys comes from (Halo2: its KZG parameters).
+    fn trust_lines(&self) -> Lines {
+        Vec::new()
+    }
+    /// Check an op stream and prove it; `compress == false` only folds (benchmarks) and
+    /// returns no proof. `progress` sees the ops (and segments) proven so far.
     fn prove(
         &self,
         word_bits: u32,
         ops: &mut dyn Iterator<Item = TraceItem>,
         progress: &mut dyn FnMut(Progress),
-        opts: &ProveOptions,
-    ) -> Result<(Option<Body>, ProveReport), JobError>;
+        compress: bool,
+        run: &<Self::Shape as ShapeSpec>::RunOpts,
+    ) -> Result<(Option<Self::Proof>, ProveReport), Error>;
+    /// Verify a proof made for this shape, from the empty memory; with `trace`, also that it
+    /// covers exactly that op stream (required where the trace is the public input).
+    fn verify(
+        &self,
+        proof: &Self::Proof,
+        trace: Option<&mut dyn Iterator<Item = TraceItem>>,
+    ) -> Result<(), Error>;
     /// Verify proofs of consecutive ranges of one trace (continuations), with `trace` the whole
     /// trace. Only backends that prove ranges implement it.
     fn verify_parts(
         &self,
-        bodies: &[&Body],
+        proofs: &[&Self::Proof],
         trace: Option<&mut dyn Iterator<Item = TraceItem>>,
-    ) -> Result<(), JobError> {
-        let _ = (bodies, trace);
-        Err(JobError::Usage(format!(
+    ) -> Result<(), Error> {
+        let _ = (proofs, trace);
+        Err(Error::Usage(format!(
             "the {} backend proves whole traces: verify one proof",
-            self.shape().backend()
+            Self::Shape::BACKEND
         )))
     }
-    /// Verify a proof body made for this shape, from the empty memory; with `trace`, also that it
-    /// covers exactly that op stream (required where the trace is the public input).
-    fn verify(
-        &self,
-        body: &Body,
-        trace: Option<&mut dyn Iterator<Item = TraceItem>>,
-    ) -> Result<(), JobError>;
-    /// Lines describing where trust in these keys comes from (Halo2: its KZG parameters).
-    fn trust_lines(&self) -> Lines {
+    /// The statement of the whole trace that verified `parts` prove together (only called after
+    /// [`ProofSystem::verify_parts`] accepted them).
+    fn parts_statement(&self, parts: &[&Self::Proof]) -> Lines {
+        parts
+            .last()
+            .map(|p| p.claim().statement())
+            .unwrap_or_default()
+    }
+}
+
+/// The command-line flags of a backend. Flags several backends take (`--ops-per-step`,
+/// `--addr-bits`, `--arity`) come from [`flag`], so each has one definition; a flag given for a
+/// backend that does not list it is refused, naming the flag.
+pub trait Flags: ShapeSpec {
+    /// The shape a `prove` without shape flags uses (`None` where it depends on the trace).
+    fn default_shape() -> Option<Self>;
+    /// Flags that choose the shape (`prove`, `setup`, `plan`, `demo`, and `verify`'s pin).
+    fn shape_flags() -> Vec<clap::Arg>;
+    /// Flags that say where keys come from (halo2's KZG parameters).
+    fn key_flags() -> Vec<clap::Arg> {
         Vec::new()
     }
-    /// For downcasting to the backend's concrete key type (tests, benchmarks).
-    fn as_any(&self) -> &dyn std::any::Any;
-}
-
-/// SHA3-256 of a value's canonical bincode encoding. The encoding goes through a buffer: field
-/// elements encode a byte at a time, and hashing each byte on its own made this about three
-/// times slower (2.6 s for a 180 MB verifier key).
-pub fn sha3_of<T: serde::Serialize>(value: &T) -> [u8; 32] {
-    struct Sink(Sha3_256);
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+    /// Flags of a proving run (stream's segments, checkpoints, resumption, ranges).
+    fn run_flags() -> Vec<clap::Arg> {
+        Vec::new()
     }
-    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, Sink(Sha3_256::new()));
-    bincode::serialize_into(&mut buffered, value).expect("keys encode");
-    match buffered.into_inner() {
-        Ok(sink) => sink.0.finalize().into(),
-        Err(_) => unreachable!("the sink never fails"),
+    /// The key options the given flags choose.
+    fn key_opts(m: &clap::ArgMatches) -> Result<Self::KeyOpts, Error> {
+        let _ = m;
+        Ok(Default::default())
+    }
+    /// The shape the given flags choose (unset ones take the defaults); `own` are the key
+    /// options, `ctx` what else a shape may depend on (the trace's op count).
+    fn shape_from(
+        m: &clap::ArgMatches,
+        own: &Self::KeyOpts,
+        ctx: &FlagContext<'_>,
+    ) -> Result<Self, Error>;
+    /// The run options the given flags choose, checked against the shape before any key setup.
+    fn run_opts(
+        m: &clap::ArgMatches,
+        shape: &Self,
+        ctx: &FlagContext<'_>,
+    ) -> Result<Self::RunOpts, Error> {
+        let _ = (m, shape, ctx);
+        Ok(Default::default())
+    }
+    /// Refuse key options a key file cannot pin (halo2's insecure dev parameters).
+    fn check_pinnable(own: &Self::KeyOpts) -> Result<(), Error> {
+        let _ = own;
+        Ok(())
     }
 }
 
-/// [`KeyDigests`] from the parameters' digest (`params`, arecibo's, which hashes them a byte at a
-/// time) and the SHA3-256 of the verifier key's encoding, computed on two threads: each hashes
-/// about as many bytes as the other (both hold the circuits' matrices).
-pub(crate) fn key_digests<V: serde::Serialize + Sync>(
-    params: impl FnOnce() -> [u8; 32] + Send,
-    vk: &V,
-) -> KeyDigests {
-    std::thread::scope(|s| {
-        // no second thread (e.g. a process limit): hash one after the other
-        let Ok(vk_hash) = std::thread::Builder::new().spawn_scoped(s, || sha3_of(vk)) else {
-            return KeyDigests {
-                params: params(),
-                vk: sha3_of(vk),
-            };
-        };
-        let params = params();
-        KeyDigests {
-            params,
-            vk: vk_hash.join().expect("hashing does not panic"),
-        }
-    })
+/// What flags may depend on besides themselves: the trace a command reads.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FlagContext<'a> {
+    /// The trace file (`None`: no trace, or standard input).
+    pub trace: Option<&'a Path>,
+    /// The trace's op count, where the caller knows it (a trace held in memory).
+    pub ops: Option<u64>,
 }
 
-/// SHA3-256 of bytes.
-pub fn sha3_bytes(bytes: &[u8]) -> [u8; 32] {
-    Sha3_256::digest(bytes).into()
-}
-
-/// `0x`-prefixed lowercase hex of a byte string.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(2 + 2 * bytes.len());
-    s.push_str("0x");
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
+impl FlagContext<'_> {
+    /// The trace's op count: the one given, else the trace file's if it is a regular file that
+    /// can be counted ([`crate::trace::count_ops`]).
+    pub fn op_count(&self) -> Option<u64> {
+        self.ops
+            .or_else(|| self.trace.and_then(crate::trace::count_ops))
     }
-    s
+}
+
+/// Flags several backends share (one definition each) and reading flag values.
+pub mod flag {
+    use clap::{value_parser, Arg, ArgMatches};
+
+    /// `--ops-per-step`.
+    pub fn ops_per_step() -> Arg {
+        Arg::new("ops_per_step")
+            .long("ops-per-step")
+            .value_parser(value_parser!(usize))
+            .help("Memory ops folded per step")
+    }
+    /// `--addr-bits`.
+    pub fn addr_bits() -> Arg {
+        Arg::new("addr_bits")
+            .long("addr-bits")
+            .value_parser(value_parser!(u32))
+            .help("Address width in bits (memory of 2^N words), 1..=64")
+    }
+    /// `--arity`.
+    pub fn arity() -> Arg {
+        Arg::new("arity")
+            .long("arity")
+            .value_parser(value_parser!(usize))
+            .help("Merkle tree arity: 2, 4, 8 or 16")
+    }
+    /// The value of flag `id` if given (`None` if absent, or not a flag of this command).
+    pub fn get<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Option<T> {
+        m.try_get_one::<T>(id).ok().flatten().cloned()
+    }
+    /// Whether flag `id` (a switch) was set.
+    pub fn set(m: &ArgMatches, id: &str) -> bool {
+        m.try_get_one::<bool>(id).ok().flatten().copied() == Some(true)
+    }
+    /// A shape field's error as a usage error naming its flag (`--ops-per-step: …`).
+    pub fn usage(e: super::ShapeError) -> super::Error {
+        super::Error::Usage(format!("--{}: {}", e.field.replace('_', "-"), e.msg))
+    }
 }
 
 /// The ops of a trace stream, read whole (backends whose claim needs every op at once).
-pub fn collect_ops(trace: &mut dyn Iterator<Item = TraceItem>) -> Result<Vec<Op>, JobError> {
+pub fn collect_ops(trace: &mut dyn Iterator<Item = TraceItem>) -> Result<Vec<Op>, Error> {
     trace
-        .map(|r| r.map(|(_, op)| op).map_err(JobError::from))
+        .map(|r| r.map(|(_, op)| op).map_err(Error::from))
         .collect()
+}
+
+/// Read a whole op stream, checking value widths and consistency (backends that need the whole
+/// trace before proving: offline, Halo2); `on_op` sees the running count.
+pub fn buffer_checked(
+    ops: &mut dyn Iterator<Item = TraceItem>,
+    word_bits: u32,
+    on_op: &mut dyn FnMut(u64),
+) -> Result<Vec<Op>, Error> {
+    let mut checker = crate::trace::Checker::new();
+    let mut all = Vec::new();
+    for item in ops {
+        let (index, op) = item?;
+        if !op.value.fits(word_bits) {
+            return Err(Error::Input(format!(
+                "line {index}: value {} does not fit in a {word_bits}-bit word",
+                op.value
+            )));
+        }
+        checker.apply(index, &op)?;
+        all.push(op);
+        on_op(all.len() as u64);
+    }
+    Ok(all)
 }
 
 /// The common end of `verify --trace` for hash-bound backends: the trace's op count and hash
 /// must be the claim's.
-pub fn check_trace_claim(claim: &dyn Claim, n: u64, hash: F) -> Result<(), JobError> {
+pub fn check_trace_claim(claim: &dyn Claim, n: u64, hash: F) -> Result<(), Error> {
     if n != claim.op_count() {
-        return Err(JobError::Invalid(format!(
+        return Err(Error::Invalid(format!(
             "trace has {n} ops, proof covers {}",
             claim.op_count()
         )));
     }
     if Some(hash) != claim.trace_hash() {
-        return Err(JobError::Invalid(
+        return Err(Error::Invalid(
             "trace hash of the given trace differs from the proof's".into(),
         ));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn buffered_sha3_of_hashes_the_plain_encoding() {
-        // longer than the buffer, with field elements (which encode a byte at a time)
-        let v: (Vec<u8>, Vec<F>) = (
-            (0..200_000u32).map(|i| i as u8).collect(),
-            (0..5_000u64).map(F::from).collect(),
-        );
-        let plain = bincode::serialize(&v).unwrap();
-        assert!(plain.len() > 1 << 16);
-        assert_eq!(sha3_of(&v), sha3_bytes(&plain));
-        let d = key_digests(|| [7; 32], &v);
-        assert_eq!(
-            d,
-            KeyDigests {
-                params: [7; 32],
-                vk: sha3_bytes(&plain)
-            }
-        );
-    }
 }

@@ -1,11 +1,12 @@
-//! On-disk cache of public parameters and compression keys, keyed by backend and shape. A cache
-//! file is checked for corruption (magic, checksum, a valid shape equal to the requested one) but
-//! never trusted by itself: [`crate::pipeline::cached`] uses cached keys only when their digests
-//! equal digests it knows without the cache — pinned by a `--vk` file, or listed in
+//! On-disk cache of public parameters and compression keys, one file per shape, and the rule
+//! for when cached keys are used ([`cached`]). A cache file is checked for corruption (magic,
+//! checksum, the requested shape) but never trusted by itself: keys are taken from it only when
+//! their digests equal digests known without the cache — pinned by a `--vk` file, or listed in
 //! [`KNOWN_KEYS`] for the default shapes.
 
-use crate::backend::KeyDigests;
-use crate::proof::{deserialize_caught, Shape};
+use crate::backend::{CacheEntry, KeyOptions, KeySource};
+use crate::digest::{hex, parse_hex32, KeyDigests};
+use crate::error::Error;
 use bincode::Options;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -20,7 +21,7 @@ pub const CACHE_VERSION: u16 = 2;
 /// The reason [`decode`] gives when the deserializer panicked (caught, never propagated).
 pub const PANICKED: &str = "undecodable content (the decoder panicked)";
 
-/// Key digests of the default shapes, as this build generates them: `(cache name, params
+/// Key digests of the default shapes and the demo's stream shape, as this build generates them: `(cache name, params
 /// digest, vk digest)`. The cache is trusted for these shapes without a `--vk` file;
 /// `tests/known_keys.rs` regenerates every entry and fails when one is stale.
 pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
@@ -44,29 +45,16 @@ pub const KNOWN_KEYS: &[(&str, &str, &str)] = &[
         "0xf36431f325d595d26f457757a6efda38c38e14dd6cdb212e01e41ec14ac7e203",
         "0xfd6f0a64b80b85e729816648dfdc25014af8fb080ceafeacdc9cff66a0f2f083",
     ),
+    (
+        "stream-k64-m8-t32",
+        "0xb806fc51eebc376e98e6dbbe83015e2cbad95e9a6af352fdcede0e6a1fe3ee03",
+        "0xf2bf2a5ced3048ade14b7fb537260f5da26a9dabbec35653c659fd3605febc24",
+    ),
 ];
 
-/// The shapes `prove` uses without shape flags, for every backend with a parameter cache: the
-/// ones [`KNOWN_KEYS`] lists.
-pub fn default_shapes() -> Vec<Shape> {
-    use crate::proof::Backend;
-    [
-        Backend::Nova,
-        Backend::NovaOffline,
-        Backend::Supernova,
-        Backend::Stream,
-    ]
-    .iter()
-    .map(|b| {
-        b.shape(&Default::default())
-            .expect("default shapes are valid")
-    })
-    .collect()
-}
-
-/// Digests the built-in table lists for `shape`, if it is a default shape.
-pub fn known_digests(shape: &Shape) -> Option<KeyDigests> {
-    let name = shape.cache_name();
+/// Digests the built-in table lists for the shape with cache name `name`, if it is a default
+/// shape.
+pub fn known_digests(name: &str) -> Option<KeyDigests> {
     KNOWN_KEYS
         .iter()
         .find(|(n, _, _)| *n == name)
@@ -76,19 +64,6 @@ pub fn known_digests(shape: &Shape) -> Option<KeyDigests> {
                 vk: parse_hex32(v)?,
             })
         })
-}
-
-/// Parse `0x` + 64 hex digits.
-pub fn parse_hex32(s: &str) -> Option<[u8; 32]> {
-    let h = s.strip_prefix("0x")?;
-    if h.len() != 64 || !h.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&h[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
 }
 
 fn codec() -> impl Options {
@@ -106,27 +81,55 @@ fn checksum(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Cache file path for a shape.
-pub fn path(dir: &Path, shape: &Shape) -> PathBuf {
-    dir.join(format!("{}-v{}.params", shape.cache_name(), CACHE_VERSION))
+/// Cache file path for a shape's entry.
+pub fn path(dir: &Path, entry: &CacheEntry) -> PathBuf {
+    dir.join(format!("{}-v{}.params", entry.name, CACHE_VERSION))
 }
 
-/// Load cached keys `T` for `shape`: `Ok(None)` if absent, `Err` if present but unusable.
-pub fn load<T: DeserializeOwned>(dir: &Path, shape: &Shape) -> Result<Option<T>, String> {
-    let p = path(dir, shape);
-    let bytes = match fs::read(&p) {
+/// Largest cache file read (the default shapes' are under 400 MB).
+const MAX_CACHE_FILE: u64 = 4 << 30;
+
+/// A cache file's bytes: a regular file of at most [`MAX_CACHE_FILE`] bytes (a FIFO, a device or
+/// a huge file planted in the cache directory is refused, not read).
+fn read_bounded(p: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let refuse = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not a regular file of at most 4 GiB",
+        )
+    };
+    // checked before opening (opening a FIFO blocks) and again on the handle
+    let usable = |m: fs::Metadata| m.is_file() && m.len() <= MAX_CACHE_FILE;
+    if !usable(fs::metadata(p)?) {
+        return Err(refuse());
+    }
+    let f = fs::File::open(p)?;
+    let m = f.metadata()?;
+    if !usable(m.clone()) {
+        return Err(refuse());
+    }
+    let mut bytes = Vec::with_capacity(m.len() as usize);
+    f.take(MAX_CACHE_FILE + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Load cached keys `T` for `entry`: `Ok(None)` if absent, `Err` if present but unusable.
+pub fn load<T: DeserializeOwned>(dir: &Path, entry: &CacheEntry) -> Result<Option<T>, String> {
+    let p = path(dir, entry);
+    let bytes = match read_bounded(&p) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{}: {e}", p.display())),
     };
-    decode(&bytes, shape)
+    decode(&bytes, entry)
         .map(Some)
         .map_err(|why| format!("{}: {why}", p.display()))
 }
 
-/// Decode the bytes of a cache file for `shape`, checking magic, checksum and that the stored
-/// shape is valid and equal to `shape`; the error says which check failed.
-pub fn decode<T: DeserializeOwned>(bytes: &[u8], shape: &Shape) -> Result<T, String> {
+/// Decode the bytes of a cache file for `entry`, checking magic, checksum and that the stored
+/// shape is the requested one; the error says which check failed.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8], entry: &CacheEntry) -> Result<T, String> {
     if bytes.len() < 16 || bytes[..8] != MAGIC {
         return Err("not a params cache file".into());
     }
@@ -137,18 +140,16 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], shape: &Shape) -> Result<T, Str
     if checksum(body) != sum {
         return Err("checksum mismatch (corrupt file)".into());
     }
-    let (stored_shape, keys) = match deserialize_caught::<(Shape, T)>(codec(), body) {
-        Ok(t) => t,
-        Err(Some(e)) => return Err(format!("undecodable content: {e}")),
-        Err(None) => return Err(PANICKED.into()),
-    };
-    stored_shape
-        .validate()
-        .map_err(|e| format!("unsupported shape: {e}"))?;
-    if stored_shape != *shape {
+    // the stored shape is the requested one's encoding, byte for byte (a valid shape: the
+    // registry made the tag from one)
+    let Some(keys) = body.strip_prefix(entry.tag.as_slice()) else {
         return Err("parameters are for another shape".into());
+    };
+    match crate::codec::deserialize_caught::<T>(codec(), keys) {
+        Ok(t) => Ok(t),
+        Err(Some(e)) => Err(format!("undecodable content: {e}")),
+        Err(None) => Err(PANICKED.into()),
     }
-    Ok(keys)
 }
 
 /// Frame an encoded body as a cache file: magic, checksum, body.
@@ -160,20 +161,118 @@ pub fn frame(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Encode keys for a shape as the bytes of a cache file.
-pub fn encode<T: Serialize>(shape: &Shape, keys: &T) -> Result<Vec<u8>, String> {
-    let body = codec()
-        .serialize(&(shape, keys))
+/// Encode keys for a shape's entry as the bytes of a cache file.
+pub fn encode<T: Serialize>(entry: &CacheEntry, keys: &T) -> Result<Vec<u8>, String> {
+    let mut body = entry.tag.clone();
+    codec()
+        .serialize_into(&mut body, keys)
         .map_err(|e| e.to_string())?;
     Ok(frame(&body))
 }
 
-/// Store keys for a shape (atomically: write then rename).
-pub fn store<T: Serialize>(dir: &Path, shape: &Shape, keys: &T) -> Result<(), String> {
+/// Store keys for a shape's entry (atomically: write then rename).
+pub fn store<T: Serialize>(dir: &Path, entry: &CacheEntry, keys: &T) -> Result<(), String> {
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let out = encode(shape, keys)?;
-    let p = path(dir, shape);
-    let tmp = p.with_extension(format!("tmp{}", std::process::id()));
-    fs::write(&tmp, &out).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    fs::rename(&tmp, &p).map_err(|e| format!("{}: {e}", p.display()))
+    let out = encode(entry, keys)?;
+    let p = path(dir, entry);
+    crate::files::write_atomically(&p, &[&out]).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// Keys of type `T` for a shape's cache `entry`, from the cache or `make`. The cache is only
+/// read when the keys it holds can be checked against digests this process did not take from
+/// the cache: the ones pinned in `opts` (a `--vk` file), else the built-in table of default
+/// shapes ([`known_digests`]). Otherwise keys are generated (and written to the cache, for a
+/// later run that can vouch for them). Generated keys that differ from the pinned digests are
+/// refused (exit 7). The keys' digests come back with them, so nobody hashes them again.
+pub fn cached<T: Serialize + DeserializeOwned>(
+    entry: &CacheEntry,
+    opts: &KeyOptions,
+    digests: impl Fn(&T) -> KeyDigests,
+    make: impl FnOnce() -> Result<T, Error>,
+) -> Result<(T, KeySource, KeyDigests), Error> {
+    let (expected, source) = match opts.pinned {
+        Some(d) => (Some(d), KeySource::CachePinned),
+        None => (known_digests(&entry.name), KeySource::CacheKnown),
+    };
+    // an entry without a tag (`CacheEntry::uncached`) never touches the cache
+    let dir = opts.cache_dir.as_deref().filter(|_| !entry.tag.is_empty());
+    if let (Some(dir), Some(want)) = (dir, expected) {
+        match load::<T>(dir, entry) {
+            Ok(Some(keys)) => {
+                let got = digests(&keys);
+                if got == want {
+                    return Ok((keys, source, got));
+                }
+                tracing::warn!(
+                    "{}: keys in the cache do not have the expected digests; regenerating",
+                    path(dir, entry).display()
+                )
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("ignoring unusable params cache: {e}; regenerating"),
+        }
+    }
+    let keys = make()?;
+    let got = digests(&keys);
+    match (opts.pinned, expected) {
+        (Some(want), _) if want != got => {
+            return Err(Error::Mismatch(format!(
+                "the --vk file pins params digest {} and vk digest {}, but {} generates {} and {} \
+                 (a key file from another foldmem build or circuit)",
+                hex(&want.params),
+                hex(&want.vk),
+                entry.name,
+                hex(&got.params),
+                hex(&got.vk),
+            )))
+        }
+        (None, Some(want)) if want != got => {
+            // generated keys are the ground truth; the table only vouches for the cache
+            tracing::warn!(
+                "the built-in key digest table is stale for {} (tests/known_keys.rs says how to \
+                 update it)",
+                entry.name
+            );
+            return Ok((keys, KeySource::Generated, got));
+        }
+        _ => {}
+    }
+    if let Some(dir) = dir {
+        if let Err(e) = store(dir, entry, &keys) {
+            tracing::warn!("could not write params cache: {e}");
+        }
+    }
+    Ok((keys, KeySource::Generated, got))
+}
+
+/// Default cache directory: `$FOLDMEM_CACHE`, else `$XDG_CACHE_HOME/foldmem`, else `~/.cache/foldmem`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("FOLDMEM_CACHE") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(d).join("foldmem"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("foldmem"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_path_that_is_not_a_regular_file_is_refused_without_reading() {
+        let dir = std::env::temp_dir().join(format!("foldmem-cache-{}", std::process::id()));
+        let entry = CacheEntry {
+            name: "planted".into(),
+            tag: vec![1],
+        };
+        // a directory where the file should be (a FIFO or a device is refused the same way)
+        std::fs::create_dir_all(path(&dir, &entry)).unwrap();
+        let err = load::<u8>(&dir, &entry).unwrap_err();
+        assert!(err.contains("not a regular file"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+        // absent: a miss, not an error
+        assert_eq!(load::<u8>(&dir, &entry), Ok(None));
+    }
 }

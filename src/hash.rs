@@ -1,7 +1,7 @@
 //! Poseidon instances (neptune) used by foldmem, natively and in circuit: Merkle nodes of arity
 //! 2/4/8/16, the trace-hash chain and the leaf of a 256-bit word. Each use has its own domain.
 
-use crate::F;
+use crate::engine::F;
 use bellpepper_core::num::Num;
 use bellpepper_core::{ConstraintSystem, SynthesisError};
 use ff::Field;
@@ -12,6 +12,11 @@ use neptune::hash_type::HashType;
 use neptune::poseidon::{Arity, Poseidon, PoseidonConstants};
 use neptune::Strength;
 use std::sync::OnceLock;
+
+/// Start of every backend's trace-hash chain: the word size, so the proven statement fixes it.
+pub fn trace_hash_seed(word_bits: u32) -> F {
+    F::from(word_bits as u64)
+}
 
 /// Merkle-tree arities foldmem supports.
 pub const ARITIES: [usize; 4] = [2, 4, 8, 16];

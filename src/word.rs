@@ -1,6 +1,6 @@
 //! 256-bit little-endian machine words, their parsing and their field encoding.
 
-use crate::F;
+use crate::engine::F;
 use ff::{Field, PrimeField};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -125,7 +125,7 @@ impl Word {
         } else if *self == Word::ZERO {
             F::ZERO
         } else {
-            crate::merkle::hash_wide_word(self.lo(), self.hi())
+            crate::hash::hash_wide_word(self.lo(), self.hi())
         }
     }
 }

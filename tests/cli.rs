@@ -45,9 +45,11 @@ fn realistic_trace(n: usize) -> String {
     out
 }
 
-/// `foldmem verify PROOF [--trace TRACE]` with a cache dir (or `--no-cache` for `None`).
+/// `foldmem verify PROOF [--trace TRACE] --allow-any-shape` with a cache dir (or `--no-cache`
+/// for `None`): these tests prove small shapes; the bound on what an unpinned verify builds has
+/// its own test.
 fn verify(proof: &Path, trace: Option<&Path>, cache: Option<&Path>) -> Output {
-    verify_with(proof, trace, cache, &[])
+    verify_with(proof, trace, cache, &["--allow-any-shape"])
 }
 
 /// [`verify`] with extra arguments (pins, Halo2 parameters).
@@ -179,12 +181,12 @@ fn malformed_input_classes_have_distinct_exit_codes_and_one_line_errors() {
         Case { class: "missing field", trace: "{\"op\":\"read\",\"addr\":1}\n", proof: b"", args: &["check", "$T"], env: None, code: 3, says: "line 1: missing field `value`" },
         Case { class: "value wider than the word", trace: "{\"op\":\"write\",\"addr\":1,\"value\":\"0x100000000\"}\n", proof: b"", args: &["check", "--word-bits", "32", "$T"], env: None, code: 3, says: "line 1: value 4294967296 does not fit in a 32-bit word" },
         Case { class: "address beyond 64 bits", trace: "{\"op\":\"write\",\"addr\":\"0x10000000000000000\",\"value\":1}\n", proof: b"", args: &["check", "$T"], env: None, code: 3, says: "line 1: address" },
-        Case { class: "address outside the tree", trace: "{\"op\":\"write\",\"addr\":300,\"value\":1}\n", proof: b"", args: &["prove", "--addr-bits", "8", "--arity", "4", "--no-cache", "-o", "$P", "$T"], env: None, code: 3, says: "does not fit in 8 address bits" },
+        Case { class: "address outside the tree", trace: "{\"op\":\"write\",\"addr\":300,\"value\":1}\n", proof: b"", args: &["prove", "--backend", "nova", "--addr-bits", "8", "--arity", "4", "--no-cache", "-o", "$P", "$T"], env: None, code: 3, says: "does not fit in 8 address bits" },
         Case { class: "inconsistent read", trace: "{\"op\":\"write\",\"addr\":1,\"value\":1}\n{\"op\":\"read\",\"addr\":1,\"value\":2}\n", proof: b"", args: &["check", "$T"], env: None, code: 4, says: "line 2: read of 0x1 returned 2, last written 1" },
         Case { class: "missing trace file", trace: W, proof: b"", args: &["check", "/nonexistent/x.jsonl"], env: None, code: 6, says: "/nonexistent/x.jsonl" },
         Case { class: "unknown flag", trace: W, proof: b"", args: &["check", "--frobnicate", "$T"], env: None, code: 2, says: "--frobnicate" },
         Case { class: "word size not offered", trace: W, proof: b"", args: &["check", "--word-bits", "48", "$T"], env: None, code: 2, says: "48" },
-        Case { class: "bad option value", trace: W, proof: b"", args: &["prove", "--arity", "3", "-o", "$P", "$T"], env: None, code: 2, says: "--arity: must be one of 2, 4, 8, 16, got 3" },
+        Case { class: "bad option value", trace: W, proof: b"", args: &["prove", "--backend", "nova", "--arity", "3", "-o", "$P", "$T"], env: None, code: 2, says: "--arity: must be one of 2, 4, 8, 16, got 3" },
         Case { class: "ops per step out of range", trace: W, proof: b"", args: &["prove", "--ops-per-step", "0", "-o", "$P", "$T"], env: None, code: 2, says: "--ops-per-step" },
         Case { class: "not a proof file", trace: W, proof: b"not a proof", args: &["verify", "$P"], env: None, code: 5, says: "bad magic" },
         Case { class: "other format version", trace: W, proof: version2, args: &["verify", "$P"], env: None, code: 5, says: "version 2" },
@@ -276,7 +278,16 @@ fn prove_then_verify_small_depth() {
     std::fs::write(&t, &trace).unwrap();
     let p = tmp("p.proof");
     let cache = tmp("cache");
-    let shape = ["--addr-bits", "24", "--arity", "8", "--ops-per-step", "2"];
+    let shape = [
+        "--backend",
+        "nova",
+        "--addr-bits",
+        "24",
+        "--arity",
+        "8",
+        "--ops-per-step",
+        "2",
+    ];
     let o = prove(&t, &p, &shape, Some(&cache));
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -329,7 +340,14 @@ fn prove_then_verify_small_depth() {
         &p,
         None,
         Some(&cache),
-        &["--addr-bits", "32", "--ops-per-step", "2"],
+        &[
+            "--backend",
+            "nova",
+            "--addr-bits",
+            "32",
+            "--ops-per-step",
+            "2",
+        ],
     );
     assert_exit(&o, 7, "proof is for addr_bits 24 (expected 32)");
     let o = verify_with(&p, None, Some(&cache), &["--word-bits", "32"]);
@@ -357,7 +375,8 @@ fn prove_then_verify_small_depth() {
     cmd.arg("setup")
         .arg("-o")
         .arg(&vk_other)
-        .args(["--addr-bits", "24", "--arity", "8", "--ops-per-step", "1"])
+        .args(["--backend", "nova", "--addr-bits", "24", "--arity", "8"])
+        .args(["--ops-per-step", "1"])
         .arg("--cache-dir")
         .arg(&cache);
     assert!(cmd.output().unwrap().status.success());
@@ -439,7 +458,16 @@ fn a_piped_trace_is_read_once_by_verify_and_range_needs_a_file() {
         tmp("cache-pipe"),
     );
     std::fs::write(&empty, "").unwrap();
-    let shape = ["--addr-bits", "24", "--arity", "8", "--ops-per-step", "2"];
+    let shape = [
+        "--backend",
+        "nova",
+        "--addr-bits",
+        "24",
+        "--arity",
+        "8",
+        "--ops-per-step",
+        "2",
+    ];
     let o = prove(&empty, &proof, &shape, Some(&cache));
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(field(&stdout(&o), "ops"), "0");
@@ -474,26 +502,41 @@ fn a_piped_trace_is_read_once_by_verify_and_range_needs_a_file() {
 }
 
 #[test]
-fn a_bad_segment_length_is_refused_before_any_key_setup() {
+fn a_zero_segment_length_is_refused_and_others_round_up_to_whole_steps() {
     let (t, cache) = (tmp("seg-len.jsonl"), tmp("cache-seg-len"));
-    std::fs::write(&t, "{\"op\":\"write\",\"addr\":1,\"value\":5}\n").unwrap();
+    std::fs::write(&t, realistic_trace(40)).unwrap();
     let _ = std::fs::remove_dir_all(&cache);
-    // not a multiple of k, and 0 (which is not "the default" on the command line)
-    for l in ["100", "0"] {
-        let o = prove(
-            &t,
-            &tmp("seg-len.proof"),
-            &["--backend", "stream", "--segment-ops", l],
-            Some(&cache),
-        );
-        assert_exit(
-            &o,
-            2,
-            &format!("--segment-ops must be a positive multiple of the 352 ops per step, got {l}"),
-        );
-    }
+    // 0 is not "the default" on the command line
+    let o = prove(
+        &t,
+        &tmp("seg-len.proof"),
+        &["--segment-ops", "0"],
+        Some(&cache),
+    );
+    assert_exit(&o, 2, "--segment-ops must be positive, got 0");
     // refused before the keys: nothing was generated or written to the cache
     assert!(!cache.exists(), "keys were set up before the usage error");
+    // 10 ops at 8 ops per step round up to 16: the plan's ranges follow the rounded length
+    let o = bin()
+        .arg("plan")
+        .arg(&t)
+        .args([
+            "--ranges",
+            "2",
+            "--ops-per-step",
+            "8",
+            "--segment-ops",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(field(&out, "segment_ops"), "16");
+    assert!(
+        field(&out, "range 1/2").starts_with("ops 17..40 start_time 16"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -506,6 +549,8 @@ fn demo_runs_and_emits_a_provable_trace() {
             "3",
             "--ops",
             "9",
+            "--backend",
+            "nova",
             "--addr-bits",
             "40",
             "--arity",
@@ -639,7 +684,7 @@ fn supernova_backend_full_size_with_push_pop() {
         &bad,
         format!(
             "{{\"op\":\"pop\",\"addr\":{},\"value\":0}}\n",
-            foldmem::demo::STACK_BASE
+            foldmem::machine::programs::STACK_BASE
         ),
     )
     .unwrap();
@@ -693,7 +738,7 @@ fn halo2_backend_prove_verify_and_reject() {
     let o = verify_with(&p, Some(&t), None, &["--params", junk.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     // the trace is the public input
-    let o = verify_with(&p, None, None, &dev);
+    let o = verify_with(&p, None, None, &[dev[0], "--allow-any-shape"]);
     assert_exit(&o, 1, "--trace");
     let f = flipped(&p, |n| n - 200, 0x08, "h2-flipped.proof");
     let o = verify_with(&f, Some(&t), None, &dev);
@@ -745,6 +790,8 @@ fn stream_survives_kill_9_resumes_and_splits_across_processes() {
             "demo",
             "--ops",
             "96",
+            "--backend",
+            "nova",
             "--addr-bits",
             "40",
             "--no-cache",
@@ -800,6 +847,48 @@ fn stream_survives_kill_9_resumes_and_splits_across_processes() {
     assert!(o.status.success(), "{}", stderr(&o));
     let o = verify(&p, Some(&t), None);
     assert!(o.status.success(), "{}", stderr(&o));
+    // resuming with another segment length is refused before any folding
+    let o = prove(
+        &t,
+        &tmp("st-seg.proof"),
+        &[
+            &shape[..8],
+            &["--segment-ops", "8", "--resume", ck.to_str().unwrap()],
+        ]
+        .concat(),
+        None,
+    );
+    assert_exit(&o, 2, "resume with --segment-ops 16");
+    assert!(!tmp("st-seg.proof").exists());
+    // the trace on standard input (`--trace -`), and another trace there
+    let verify_stdin = |input: &Path| {
+        let mut child = bin()
+            .arg("verify")
+            .arg(&p)
+            .args(["--trace", "-", "--no-cache", "--allow-any-shape"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let bytes = std::fs::read(input).unwrap();
+        {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(&bytes).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+    let o = verify_stdin(&t);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        field(&stdout(&o), "trace"),
+        "checked against standard input"
+    );
+    // without a pin or --allow-any-shape, a non-default shape gets no keys built for it
+    let fresh = tmp("st-unpinned-cache");
+    let o = verify_with(&p, Some(&t), Some(&fresh), &[]);
+    assert_exit(&o, 7, "other than the default");
+    assert!(!fresh.exists(), "keys were built for the proof's own shape");
     // a resumed run fed another prefix is refused; fed another tail, it proves that other
     // trace, which the original does not verify against
     let text = std::fs::read_to_string(&t).unwrap();
@@ -850,6 +939,9 @@ fn stream_survives_kill_9_resumes_and_splits_across_processes() {
         stdout(&o)
     );
     let (p0, p1) = (tmp("st-part0.proof"), tmp("st-part1.proof"));
+    // both range provers checkpoint into one directory: each writes its own file
+    let shared = tmp("st-shared-ck");
+    let _ = std::fs::remove_dir_all(&shared);
     let spawn = |i: usize, out: &Path| {
         bin()
             .arg("prove")
@@ -858,15 +950,53 @@ fn stream_survives_kill_9_resumes_and_splits_across_processes() {
             .arg(out)
             .args(shape)
             .args(["--range", &format!("{i}/2"), "--no-cache", "-q"])
+            .arg("--checkpoint")
+            .arg(&shared)
             .spawn()
             .unwrap()
     };
     let (mut a, mut b) = (spawn(0, &p0), spawn(1, &p1));
     assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+    for i in 0..2 {
+        let f = shared.join(format!("checkpoint-range-{i}-of-2.bin"));
+        assert!(f.exists(), "{} missing", f.display());
+    }
+    // a range resumed with another segment length, or from another range's file: refused
+    let o = prove(
+        &t,
+        &tmp("st-r1.proof"),
+        &[
+            &shape[..8],
+            &["--segment-ops", "8", "--range", "1/2", "--resume"],
+            &[shared.to_str().unwrap()],
+        ]
+        .concat(),
+        None,
+    );
+    assert_exit(&o, 2, "resume with --segment-ops 16");
+    std::fs::rename(
+        shared.join("checkpoint-range-0-of-2.bin"),
+        shared.join("checkpoint-range-1-of-2.bin"),
+    )
+    .unwrap();
+    let o = prove(
+        &t,
+        &tmp("st-r1.proof"),
+        &[
+            &shape[..],
+            &["--range", "1/2", "--resume"],
+            &[shared.to_str().unwrap()],
+        ]
+        .concat(),
+        None,
+    );
+    assert_exit(&o, 2, "written by the run of range 0/2, not of range 1/2");
+    // the parts, pinned by the shape flags prove was given
     let mut cmd = bin();
     cmd.arg("verify")
         .arg(&p0)
         .arg(&p1)
+        .args(&shape[..8])
         .arg("--trace")
         .arg(&t)
         .arg("--no-cache");
@@ -875,9 +1005,14 @@ fn stream_survives_kill_9_resumes_and_splits_across_processes() {
     let out = stdout(&o);
     assert_eq!(field(&out, "parts"), "2");
     assert_eq!(field(&out, "ops"), "96");
+    assert_eq!(field(&out, "pinned"), "shape flags");
     // in the wrong order, or one part alone, they prove nothing
     let mut cmd = bin();
-    cmd.arg("verify").arg(&p1).arg(&p0).arg("--no-cache");
+    cmd.arg("verify")
+        .arg(&p1)
+        .arg(&p0)
+        .args(&shape[..8])
+        .arg("--no-cache");
     assert_eq!(cmd.output().unwrap().status.code(), Some(1));
     assert_eq!(verify(&p1, None, None).status.code(), Some(1));
 }

@@ -1,31 +1,34 @@
 //! The forgery matrix: every attack row runs against every backend (nova, nova-offline,
-//! supernova, halo2) and each cell asserts the rejection *and its reason* — the named
+//! supernova, halo2, stream) and each cell asserts the rejection *and its reason* — the named
 //! constraint a forged witness breaks, or the exit class and message of the verifier.
 //!
 //! Witness rows are a forging prover: it bypasses the native checker, builds the step circuits
 //! (or Halo2 rows) with the tampered value and synthesizes them. Proof rows take a real
 //! compressed proof file of the honest trace and tamper with it, or verify it against the
-//! wrong parameters or trace. A cell that does not apply to a backend says why, and the set of
-//! such cells is itself asserted, so nothing is skipped silently.
+//! wrong parameters or trace. Each backend's part is one [`Forger`]; the rows that need no
+//! backend-specific code run the same for all. A cell that does not apply to a backend says
+//! why, and the set of such cells is itself asserted, so nothing is skipped silently.
+
+mod common;
 
 use bellpepper_core::test_cs::TestConstraintSystem;
+use common::{items, ops, reason, rejected, WORD_BITS};
 use ff::{Field, PrimeField};
-use foldmem::halo2_compat::{self, MemCircuit};
-use foldmem::halo2_compat::{Halo2Params, Halo2Shape};
-use foldmem::hash::trace_hash_step_op;
-use foldmem::merkle::TreeParams;
-use foldmem::offline::OfflineShape;
-use foldmem::offline::{self, OfflineStep};
-use foldmem::pipeline::{self, JobError, KeyOptions, Keys};
-use foldmem::proof::{Body, ProofFile, Shape};
-use foldmem::step::gadgets::alloc_state;
-use foldmem::step::witness::{trace_hash_seed, MemoryState};
-use foldmem::step::{MemoryStep, OpWitness, StepParams};
-use foldmem::stream::{Step, StreamCircuit, StreamShape};
-use foldmem::supernova::{OpCircuit, Opcode, SnShape, SnWitness};
-use foldmem::trace::{Op, TraceError, TraceReader};
+use foldmem::backend::{CacheEntry, KeyOptions, KeySource};
+use foldmem::backends::halo2::{self, Halo2Shape, MemCircuit};
+use foldmem::backends::merkle::{MerkleShape, MerkleStep};
+use foldmem::backends::offline::{self, OfflineShape, OfflineStep};
+use foldmem::backends::stream::{self as st, Step, StreamCircuit, StreamShape};
+use foldmem::backends::supernova::{OpCircuit, Opcode, SupernovaShape, SupernovaWitness};
+use foldmem::gadgets::alloc_state;
+use foldmem::hash::{trace_hash_seed, trace_hash_step_op};
+use foldmem::pipeline::{self, Keys};
+use foldmem::proof::{Pin, ProofFile};
+use foldmem::registry::{AnyShape, Body, Shape};
+use foldmem::trace::{Op, TraceReader};
+use foldmem::tree::memory::{MemoryState, OpWitness};
+use foldmem::tree::TreeParams;
 use foldmem::{Word, F};
-use std::sync::OnceLock;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Backend {
@@ -444,94 +447,24 @@ const NOT_APPLICABLE: &[(Row, Backend, &str)] = &[
     ),
 ];
 
-const WORD_BITS: u32 = 64;
+// ---- the fixture every cell starts from ----
 
-/// The honest trace every cell starts from: reads of written and unwritten cells, overwrites.
-fn ops() -> Vec<Op> {
-    vec![
-        Op::write(3, 7u64),
-        Op::read(3, 7u64),
-        Op::read(200, 0u64),
-        Op::write(200, 1u64),
-        Op::read(3, 7u64),
-        Op::write(9, 5u64),
-        Op::read(200, 1u64),
-        Op::read(9, 5u64),
-    ]
-}
-
-fn stream(ops: &[Op]) -> Vec<Result<(usize, Op), TraceError>> {
-    foldmem::trace::numbered(ops).collect()
-}
-
-fn tree(addr_bits: u32) -> TreeParams {
-    TreeParams::new(addr_bits, 4).unwrap()
-}
-
-fn sn_shape(addr_bits: u32) -> SnShape {
-    SnShape {
-        tree: tree(addr_bits),
-        stack_base: 0xf0,
-        stack_log_depth: 2,
-    }
-}
-
-fn shape(b: Backend, other: bool) -> Shape {
-    let bits = if other { 10 } else { 8 };
-    match b {
-        Backend::Nova => Shape::Merkle(StepParams {
-            tree: tree(bits),
-            ops_per_step: 2,
-        }),
-        Backend::Offline => Shape::Offline(OfflineShape {
-            ops_per_step: if other { 1 } else { 2 },
-        }),
-        Backend::SuperNova => Shape::SuperNova(sn_shape(bits)),
-        Backend::Halo2 => Shape::Halo2(Halo2Shape {
-            k: if other { 10 } else { 9 },
-        }),
-        Backend::Stream => Shape::Stream(stream_shape(if other { 1 } else { 2 })),
-    }
-}
-
-/// Key options of the matrix: no cache; Halo2 on its insecure dev parameters, chosen explicitly.
-fn opts() -> KeyOptions {
-    KeyOptions::none().with_halo2(Halo2Params::InsecureDev)
-}
-
-/// Keys, the honest proof of [`ops`] and its bytes, per backend.
+/// Keys, the honest proof of [`ops`] and its bytes, for one backend.
 struct Fixture {
     b: Backend,
-    keys: Keys,
+    keys: &'static Keys,
     honest: ProofFile,
     bytes: Vec<u8>,
 }
 
 fn prove(keys: &Keys, ops: &[Op]) -> ProofFile {
-    pipeline::prove_stream(keys, WORD_BITS, stream(ops), |_| {})
+    pipeline::prove_stream(keys, WORD_BITS, items(ops), |_| {})
         .unwrap()
         .0
 }
 
-fn fixture(b: Backend) -> Fixture {
-    let keys = pipeline::keys(shape(b, false), &opts()).unwrap();
-    let honest = prove(&keys, &ops());
-    let bytes = honest.to_bytes();
-    Fixture {
-        b,
-        keys,
-        honest,
-        bytes,
-    }
-}
-
-/// `exit N: message`, the way the CLI classifies a failure.
-fn reason(e: JobError) -> String {
-    format!("exit {}: {e}", e.exit_code())
-}
-
 fn verify(fx: &Fixture, file: &ProofFile, trace: &[Op]) -> Result<(), String> {
-    pipeline::verify_proof(&fx.keys, file, Some(stream(trace))).map_err(reason)
+    pipeline::verify_proof(fx.keys, file, Some(items(trace))).map_err(reason)
 }
 
 fn verify_bytes(fx: &Fixture, bytes: &[u8]) -> Result<(), String> {
@@ -539,20 +472,128 @@ fn verify_bytes(fx: &Fixture, bytes: &[u8]) -> Result<(), String> {
     verify(fx, &f, &ops())
 }
 
-fn rejected(r: Result<(), String>, what: &str) -> String {
-    r.err().unwrap_or_else(|| panic!("{what}: accepted"))
+/// The honest proof's bytes with its header naming `shape` (any shape, as an attacker's own
+/// encoder would write it).
+fn with_header_shape(fx: &Fixture, shape: AnyShape) -> Vec<u8> {
+    use bincode::Options;
+    let h = &fx.honest.header;
+    bincode::DefaultOptions::new()
+        .with_fixint_encoding()
+        .serialize(&(
+            h.magic,
+            h.version,
+            h.backend,
+            shape,
+            h.params_digest,
+            &fx.honest.body,
+        ))
+        .unwrap()
 }
 
-// ---- forging provers: honest witnesses, then one tampered value ----
+/// A header naming `shape` must be refused before anything is set up for it.
+fn header_refused(fx: &Fixture, shape: AnyShape) -> String {
+    rejected(
+        verify_bytes(fx, &with_header_shape(fx, shape)),
+        "out-of-range header",
+    )
+}
+
+/// A circuit over an input state of width `arity` must refuse to synthesize.
+fn synth_refused(
+    arity: usize,
+    synth: impl FnOnce(
+        &mut TestConstraintSystem<F>,
+        &[bellpepper_core::num::AllocatedNum<F>],
+    ) -> Result<(), bellpepper_core::SynthesisError>,
+) -> String {
+    let mut cs = TestConstraintSystem::<F>::new();
+    let z = alloc_state(&mut cs, &vec![F::ZERO; arity]).unwrap();
+    match synth(&mut cs, &z) {
+        Ok(()) => "synthesized an unsupported shape".into(),
+        Err(e) => format!("synthesis refused: {e:?}"),
+    }
+}
+
+fn tree(addr_bits: u32) -> TreeParams {
+    TreeParams::new(addr_bits, 4).unwrap()
+}
+
+/// Witness edit: op `i` claims its value + 1.
+fn forged_value(i: usize) -> impl FnMut(usize, &mut OpWitness) {
+    move |j, w| {
+        if j == i {
+            w.value += F::ONE;
+        }
+    }
+}
+
+/// Which part of a claim an attack edits.
+#[derive(Clone, Copy)]
+enum Part {
+    /// The final memory (root, balanced fingerprint, multiset-hash point).
+    Final,
+    /// The op count.
+    OpCount,
+    /// The trace hash.
+    TraceHash,
+}
+
+/// One backend's side of the matrix: its shapes, a forging prover that builds its circuits
+/// from honest witnesses with one tampered value, and where its claim keeps each part of the
+/// statement. Methods of rows a backend does not take are never called (`NOT_APPLICABLE`).
+trait Forger {
+    /// The backend.
+    const B: Backend;
+    /// The matrix's shape, or (`other`) a second one for the parameter rows.
+    fn shape(other: bool) -> AnyShape;
+    /// Op `i` of [`ops`] (a read) claims its value + 1.
+    fn forged_read(i: usize) -> Result<(), String>;
+    /// A Merkle sibling, or a previous tuple and its value changed together.
+    fn wrong_sibling_or_prev_tuple() -> Result<(), String>;
+    /// Beyond the unparsable 2^64 trace line: an address outside the backend's range.
+    fn addr_out_of_range(fx: &Fixture) -> Vec<String>;
+    /// Another initial memory than the verifier's.
+    fn tampered_initial_state(fx: &Fixture) -> Result<(), String>;
+    /// Edit `part` of the claim in `body`.
+    fn tamper(body: &mut Body, part: Part);
+    /// The SNARK of `from` under the claim of `into`.
+    fn swap_snark(into: &mut Body, from: Body);
+    /// One step (op, for one-op steps) folded a second time right after itself.
+    fn replayed_step() -> Result<(), String>;
+    /// Headers (and a circuit) with shapes outside the supported range.
+    fn shape_out_of_range(fx: &Fixture) -> Vec<String>;
+    /// A claim moved onto `other` keys: what makes it meet their SNARK.
+    fn retarget(body: &mut Body, other: &Shape) {
+        let _ = (body, other);
+    }
+    /// The `other` shape's genuine keys, encoded as the cache file of `entry`.
+    fn cache_file(entry: &CacheEntry, other: &Keys) -> Vec<u8>;
+    /// The library verifier (not the pipeline) given a claim with another initial memory.
+    fn library_initial_root(fx: &Fixture) -> Result<(), String>;
+    /// A stack of 2^64 words.
+    fn stack_depth_64(fx: &Fixture) -> Vec<String> {
+        let _ = fx;
+        unreachable!("not applicable")
+    }
+}
+
+// ---- Merkle (nova) ----
+
+struct MerkleForger;
+
+fn merkle_shape() -> MerkleShape {
+    MerkleShape {
+        tree: tree(8),
+        ops_per_step: 2,
+    }
+}
 
 /// Merkle steps of `ops` (k = 2) with the state before each step; `tamper` edits op `i`'s witness.
 fn nova_steps(
     ops: &[Op],
     mut tamper: impl FnMut(usize, &mut OpWitness),
-) -> Vec<(MemoryStep, [F; 3])> {
-    let Shape::Merkle(p) = shape(Backend::Nova, false) else {
-        unreachable!()
-    };
+) -> Vec<(MerkleStep, [F; 3])> {
+    let p = merkle_shape();
     let mut st = MemoryState::new(p.tree, WORD_BITS);
     ops.chunks(p.ops_per_step)
         .enumerate()
@@ -571,15 +612,14 @@ fn nova_steps(
             while ws.len() < p.ops_per_step {
                 ws.push(st.padding());
             }
-            (MemoryStep { params: p, ops: ws }, z)
+            (MerkleStep { params: p, ops: ws }, z)
         })
         .collect()
 }
 
-/// First unsatisfied constraint over a sequence of Nova steps, each from its own input state.
-fn nova_unsat<C: arecibo::traits::circuit::StepCircuit<F>>(
-    steps: impl IntoIterator<Item = (C, Vec<F>)>,
-) -> Result<(), String> {
+/// First unsatisfied constraint over a sequence of Merkle steps, each from its own input state.
+fn merkle_cell(steps: Vec<(MerkleStep, [F; 3])>) -> Result<(), String> {
+    use arecibo::traits::circuit::StepCircuit;
     for (i, (c, z)) in steps.into_iter().enumerate() {
         let mut cs = TestConstraintSystem::<F>::new();
         let zs = alloc_state(&mut cs, &z).unwrap();
@@ -591,9 +631,151 @@ fn nova_unsat<C: arecibo::traits::circuit::StepCircuit<F>>(
     Ok(())
 }
 
-fn merkle_cell(steps: Vec<(MemoryStep, [F; 3])>) -> Result<(), String> {
-    nova_unsat(steps.into_iter().map(|(c, z)| (c, z.to_vec())))
+fn wrong_sibling(i: usize, w: &mut OpWitness) {
+    if i == 0 {
+        w.before.siblings[0][1] += F::ONE;
+    }
 }
+
+/// The honest prover refuses an address outside the 2^8 tree, and a forging prover can only
+/// feed 8 address bits to the circuit, so its proof is of address 300 mod 256, which the trace
+/// with 300 rejects (both tree backends).
+fn tree_addr_out_of_range(fx: &Fixture) -> Vec<String> {
+    let mut o = ops();
+    o[1] = Op::read(300, 0u64);
+    let mut forged = ops();
+    forged[1] = Op::read(300 - 256, 0u64);
+    let f = prove(fx.keys, &forged);
+    vec![
+        rejected(
+            pipeline::prove_stream(fx.keys, WORD_BITS, items(&o), |_| {})
+                .map(|_| ())
+                .map_err(reason),
+            "address 300",
+        ),
+        format!(
+            "forged witness proves address 0x2c: {}",
+            rejected(verify(fx, &f, &o), "address 300 mod 256")
+        ),
+    ]
+}
+
+/// A tree shape's root of the empty memory, as a claim moved onto it must start from.
+fn empty_root_of(shape: &Shape) -> Option<F> {
+    match shape.get() {
+        AnyShape::Merkle(p) => Some(MemoryState::new(p.tree, WORD_BITS).z()[0]),
+        AnyShape::Supernova(p) => Some(MemoryState::new(p.tree, WORD_BITS).z()[0]),
+        _ => None,
+    }
+}
+
+impl Forger for MerkleForger {
+    const B: Backend = Backend::Nova;
+    fn shape(other: bool) -> AnyShape {
+        MerkleShape {
+            tree: tree(if other { 10 } else { 8 }),
+            ops_per_step: 2,
+        }
+        .into()
+    }
+    fn forged_read(i: usize) -> Result<(), String> {
+        merkle_cell(nova_steps(&ops(), forged_value(i)))
+    }
+    fn wrong_sibling_or_prev_tuple() -> Result<(), String> {
+        merkle_cell(nova_steps(&ops(), wrong_sibling))
+    }
+    fn addr_out_of_range(fx: &Fixture) -> Vec<String> {
+        tree_addr_out_of_range(fx)
+    }
+    fn tampered_initial_state(fx: &Fixture) -> Result<(), String> {
+        let mut f = fx.honest.clone();
+        let Body::Merkle(p) = &mut f.body else {
+            unreachable!()
+        };
+        p.outputs.initial_root += F::ONE;
+        verify(fx, &f, &ops())
+    }
+    fn tamper(body: &mut Body, part: Part) {
+        let Body::Merkle(p) = body else {
+            unreachable!()
+        };
+        match part {
+            Part::Final => p.outputs.final_root += F::ONE,
+            Part::OpCount => p.outputs.op_count -= 1,
+            Part::TraceHash => p.outputs.trace_hash += F::ONE,
+        }
+    }
+    fn swap_snark(into: &mut Body, from: Body) {
+        let (Body::Merkle(a), Body::Merkle(b)) = (into, from) else {
+            unreachable!()
+        };
+        a.snark = b.snark;
+    }
+    fn replayed_step() -> Result<(), String> {
+        let mut steps = nova_steps(&ops(), |_, _| {});
+        let (replay, _) = steps[1].clone();
+        let z_after = steps[2].1;
+        steps.insert(2, (replay, z_after));
+        merkle_cell(steps)
+    }
+    fn shape_out_of_range(fx: &Fixture) -> Vec<String> {
+        // the forging prover's proof from before the fix (it verified then)
+        let fixture = include_bytes!("fixtures/forged-addr-bits-65.proof");
+        let mut reasons = vec![rejected(
+            ProofFile::from_bytes(fixture)
+                .map(|_| ())
+                .map_err(|e| reason(e.into())),
+            "fixture",
+        )];
+        for (addr_bits, arity, k) in [(65, 4, 2), (8, 3, 2), (8, 4, 4097)] {
+            let bad = MerkleShape {
+                tree: TreeParams { addr_bits, arity },
+                ops_per_step: k,
+            };
+            reasons.push(header_refused(fx, bad.into()));
+        }
+        let bad = MerkleShape {
+            tree: TreeParams {
+                addr_bits: 65,
+                arity: 4,
+            },
+            ops_per_step: 2,
+        };
+        reasons.push(synth_refused(3, |cs, z| {
+            arecibo::traits::circuit::StepCircuit::synthesize(&MerkleStep::blank(bad), cs, z)
+                .map(|_| ())
+        }));
+        reasons
+    }
+    fn retarget(body: &mut Body, other: &Shape) {
+        if let (Body::Merkle(p), Some(root)) = (body, empty_root_of(other)) {
+            p.outputs.initial_root = root;
+        }
+    }
+    fn cache_file(entry: &CacheEntry, other: &Keys) -> Vec<u8> {
+        let k = other
+            .downcast::<foldmem::backends::merkle::MerkleKeys>()
+            .unwrap();
+        foldmem::cache::encode(entry, &k.keys).unwrap()
+    }
+    fn library_initial_root(fx: &Fixture) -> Result<(), String> {
+        let mut f = fx.honest.clone();
+        let Body::Merkle(p) = &mut f.body else {
+            unreachable!()
+        };
+        p.outputs.initial_root += F::ONE;
+        let k = fx
+            .keys
+            .downcast::<foldmem::backends::merkle::MerkleKeys>()
+            .unwrap();
+        foldmem::backends::merkle::verify_compressed(&k.keys.vk, k.step, &p.snark, &p.outputs)
+            .map_err(|e| format!("library verifier: {e}"))
+    }
+}
+
+// ---- offline (nova-offline) ----
+
+struct OfflineForger;
 
 /// Offline steps and the state chain they run through, from the honest witness of `ops`.
 fn offline_steps(ops: &[Op]) -> (Vec<OfflineStep>, Vec<F>) {
@@ -626,6 +808,125 @@ fn offline_cell(steps: &[OfflineStep], z0: Vec<F>) -> Result<(), String> {
     Ok(())
 }
 
+impl Forger for OfflineForger {
+    const B: Backend = Backend::Offline;
+    fn shape(other: bool) -> AnyShape {
+        OfflineShape {
+            ops_per_step: if other { 1 } else { 2 },
+        }
+        .into()
+    }
+    fn forged_read(i: usize) -> Result<(), String> {
+        let (mut s, z0) = offline_steps(&ops());
+        s[i / 2].slots[i % 2].value += F::ONE; // k = 2 slots per step
+        offline_cell(&s, z0)
+    }
+    /// Op 1's previous value and value both forged: the read check holds, but its read tuple
+    /// matches no write.
+    fn wrong_sibling_or_prev_tuple() -> Result<(), String> {
+        let (mut s, z0) = offline_steps(&ops());
+        s[0].slots[1].value += F::ONE;
+        s[0].slots[1].prev_value += F::ONE;
+        offline_cell(&s, z0)
+    }
+    /// A forged op address ≥ 2^64 needs a matching audit address, whose gap from the previous
+    /// audited address is range-checked to 64 bits.
+    fn addr_out_of_range(_: &Fixture) -> Vec<String> {
+        let (mut s, z0) = offline_steps(&ops());
+        let big = F::from_u128(1u128 << 64) + F::from(200);
+        for sl in s.iter_mut().flat_map(|s| s.slots.iter_mut()) {
+            if sl.addr == F::from(200) {
+                sl.addr = big;
+            }
+        }
+        vec![rejected(offline_cell(&s, z0), "address 2^64 + 200")]
+    }
+    /// The initial memory is the audit's initial tuples `(a, 0, 0)`: claim a cell held 1.
+    fn tampered_initial_state(_: &Fixture) -> Result<(), String> {
+        let (mut s, z0) = offline_steps(&ops());
+        let audit = s.iter().position(|s| s.audit).unwrap();
+        s[audit].slots[0].value = F::ONE;
+        offline_cell(&s, z0)
+    }
+    fn tamper(body: &mut Body, part: Part) {
+        let Body::Offline(p) = body else {
+            unreachable!()
+        };
+        match part {
+            // the final memory claim is the balanced fingerprint
+            Part::Final => p.outputs.fingerprint += F::ONE,
+            Part::OpCount => p.outputs.op_count -= 1,
+            Part::TraceHash => p.outputs.trace_hash += F::ONE,
+        }
+    }
+    fn swap_snark(into: &mut Body, from: Body) {
+        let (Body::Offline(a), Body::Offline(b)) = (into, from) else {
+            unreachable!()
+        };
+        a.snark = b.snark;
+    }
+    /// Op steps are all satisfiable from any time, so the replay shows in the trace chain: a
+    /// proof of it is a proof of another trace.
+    fn replayed_step() -> Result<(), String> {
+        let (mut s, z0) = offline_steps(&ops());
+        let honest = offline_run(&s, z0.clone()).unwrap();
+        let replay = s[1].clone();
+        s.insert(2, replay);
+        // a careful forger: every later op is 2 time units later, so are its gaps
+        for st in s[2..].iter_mut().filter(|st| !st.audit) {
+            for sl in st.slots.iter_mut().filter(|sl| sl.enabled) {
+                sl.gap += 2;
+            }
+        }
+        offline_run(&s, z0).and_then(|zn| {
+            let mut why = Vec::new();
+            if zn[offline::z::TRACE] != honest[offline::z::TRACE] {
+                why.push("replayed: trace chain differs");
+            }
+            if zn[offline::z::RS] != zn[offline::z::WS] {
+                why.push("read set != write set");
+            }
+            if why.is_empty() {
+                Ok(())
+            } else {
+                Err(why.join(", "))
+            }
+        })
+    }
+    fn shape_out_of_range(fx: &Fixture) -> Vec<String> {
+        let mut reasons: Vec<String> = [0, 4097]
+            .into_iter()
+            .map(|k| header_refused(fx, OfflineShape { ops_per_step: k }.into()))
+            .collect();
+        reasons.push(synth_refused(offline::z::ARITY, |cs, z| {
+            arecibo::traits::circuit::StepCircuit::synthesize(&OfflineStep::blank(0), cs, z)
+                .map(|_| ())
+        }));
+        reasons
+    }
+    fn cache_file(entry: &CacheEntry, other: &Keys) -> Vec<u8> {
+        let k = other
+            .downcast::<foldmem::backends::offline::OfflineKeys>()
+            .unwrap();
+        foldmem::cache::encode(entry, &k.keys).unwrap()
+    }
+    fn library_initial_root(_: &Fixture) -> Result<(), String> {
+        unreachable!("not applicable")
+    }
+}
+
+// ---- SuperNova ----
+
+struct SupernovaForger;
+
+fn sn_shape(addr_bits: u32) -> SupernovaShape {
+    SupernovaShape {
+        tree: tree(addr_bits),
+        stack_base: 0xf0,
+        stack_log_depth: 2,
+    }
+}
+
 /// SuperNova op circuits of `ops` with the state before each; `tamper` edits op `i`'s witness.
 fn sn_circuits(
     ops: &[Op],
@@ -645,7 +946,7 @@ fn sn_circuits(
         if let Some(last) = out.last_mut() {
             last.0.w.next_pc = opcode as u64;
         }
-        let w = SnWitness {
+        let w = SupernovaWitness {
             op: w,
             sp: 0,
             next_pc: 0,
@@ -675,8 +976,129 @@ fn sn_cell(circuits: &[(OpCircuit, Vec<F>)]) -> Result<(), String> {
     Ok(())
 }
 
+impl Forger for SupernovaForger {
+    const B: Backend = Backend::SuperNova;
+    fn shape(other: bool) -> AnyShape {
+        sn_shape(if other { 10 } else { 8 }).into()
+    }
+    fn forged_read(i: usize) -> Result<(), String> {
+        sn_cell(&sn_circuits(&ops(), forged_value(i)))
+    }
+    fn wrong_sibling_or_prev_tuple() -> Result<(), String> {
+        sn_cell(&sn_circuits(&ops(), wrong_sibling))
+    }
+    fn addr_out_of_range(fx: &Fixture) -> Vec<String> {
+        tree_addr_out_of_range(fx)
+    }
+    fn tampered_initial_state(fx: &Fixture) -> Result<(), String> {
+        let mut f = fx.honest.clone();
+        let Body::Supernova(p) = &mut f.body else {
+            unreachable!()
+        };
+        p.outputs.initial_root += F::ONE;
+        verify(fx, &f, &ops())
+    }
+    fn tamper(body: &mut Body, part: Part) {
+        let Body::Supernova(p) = body else {
+            unreachable!()
+        };
+        match part {
+            Part::Final => p.outputs.final_root += F::ONE,
+            Part::OpCount => p.outputs.op_count -= 1,
+            Part::TraceHash => p.outputs.trace_hash += F::ONE,
+        }
+    }
+    fn swap_snark(into: &mut Body, from: Body) {
+        let (Body::Supernova(a), Body::Supernova(b)) = (into, from) else {
+            unreachable!()
+        };
+        a.snark = b.snark;
+    }
+    /// Op 3 writes 200; replayed, its old opening no longer matches the root.
+    fn replayed_step() -> Result<(), String> {
+        let mut c = sn_circuits(&ops(), |_, _| {});
+        let replay = c[3].0.clone();
+        let z_after = c[4].1.clone();
+        c.insert(4, (replay, z_after));
+        sn_cell(&c)
+    }
+    fn shape_out_of_range(fx: &Fixture) -> Vec<String> {
+        let mut deep = sn_shape(8);
+        deep.tree.addr_bits = 65;
+        let mut past = sn_shape(8);
+        past.stack_base = 255; // 255 + 2^2 > 2^8
+        let mut bad = sn_shape(8);
+        bad.tree.addr_bits = 65;
+        vec![
+            header_refused(fx, deep.into()),
+            header_refused(fx, past.into()),
+            synth_refused(4, |cs, z| {
+                use arecibo::traits::circuit_supernova::StepCircuit;
+                OpCircuit::blank(bad, Opcode::Read)
+                    .synthesize(cs, None, z)
+                    .map(|_| ())
+            }),
+        ]
+    }
+    fn retarget(body: &mut Body, other: &Shape) {
+        if let (Body::Supernova(p), Some(root)) = (body, empty_root_of(other)) {
+            p.outputs.initial_root = root;
+        }
+    }
+    fn cache_file(entry: &CacheEntry, other: &Keys) -> Vec<u8> {
+        let k = other
+            .downcast::<foldmem::backends::supernova::SupernovaKeys>()
+            .unwrap();
+        foldmem::cache::encode(entry, &k.keys).unwrap()
+    }
+    fn library_initial_root(fx: &Fixture) -> Result<(), String> {
+        let mut f = fx.honest.clone();
+        let Body::Supernova(p) = &mut f.body else {
+            unreachable!()
+        };
+        p.outputs.initial_root += F::ONE;
+        let k = fx
+            .keys
+            .downcast::<foldmem::backends::supernova::SupernovaKeys>()
+            .unwrap();
+        foldmem::backends::supernova::verify_compressed(&k.keys, &k.shape, &p.snark, &p.outputs)
+            .map_err(|e| format!("library verifier: {e}"))
+    }
+    fn stack_depth_64(fx: &Fixture) -> Vec<String> {
+        let mut bad = sn_shape(8);
+        bad.stack_log_depth = 64;
+        let header = header_refused(fx, bad.into());
+        let synth = synth_refused(4, |cs, z| {
+            use arecibo::traits::circuit_supernova::StepCircuit;
+            OpCircuit::blank(bad, Opcode::Push)
+                .synthesize(cs, None, z)
+                .map(|_| ())
+        });
+        let k = fx
+            .keys
+            .downcast::<foldmem::backends::supernova::SupernovaKeys>()
+            .unwrap();
+        let mut p = foldmem::backends::supernova::SupernovaProver::new(&k.keys.pp, bad, WORD_BITS);
+        let prover = p
+            .push(
+                1,
+                &Op {
+                    kind: foldmem::OpKind::Push,
+                    addr: 0xf0,
+                    value: Word::from_u64(1),
+                },
+            )
+            .map_err(|e| format!("prover refuses: {e}"));
+        vec![header, synth, rejected(prover.map(|_| ()), "depth 64 push")]
+    }
+}
+
+// ---- Halo2 ----
+
+struct Halo2Forger;
+
 fn halo2_cell(c: &MemCircuit) -> Result<(), String> {
-    let k = halo2_compat::domain_k(c.orig.len());
+    let k = halo2::domain_k(c.orig.len());
     let prover = halo2_axiom::dev::MockProver::run(k, c, c.instances()).expect("synthesis");
     prover.verify().map_err(|failures| {
         // "Constraint i ('name') in gate j ('name')" of each failure, without cells and rows
@@ -696,6 +1118,72 @@ fn halo2_cell(c: &MemCircuit) -> Result<(), String> {
     })
 }
 
+fn honest_halo2() -> MemCircuit {
+    MemCircuit::new(halo2::rows(&ops()).unwrap())
+}
+
+impl Forger for Halo2Forger {
+    const B: Backend = Backend::Halo2;
+    fn shape(other: bool) -> AnyShape {
+        Halo2Shape {
+            k: if other { 10 } else { 9 },
+        }
+        .into()
+    }
+    fn forged_read(i: usize) -> Result<(), String> {
+        let mut o = ops();
+        o[i].value = Word::from_u64(o[i].value.to_u64().unwrap() + 1);
+        halo2_cell(&MemCircuit::new(halo2::rows(&o).unwrap()))
+    }
+    /// A sorted tuple changed consistently.
+    fn wrong_sibling_or_prev_tuple() -> Result<(), String> {
+        let mut c = honest_halo2();
+        for r in c.sorted.iter_mut().filter(|r| r.a == 200 && r.t >= 4) {
+            r.v += halo2_axiom::halo2curves::bn256::Fr::ONE;
+        }
+        halo2_cell(&c)
+    }
+    fn addr_out_of_range(_: &Fixture) -> Vec<String> {
+        Vec::new()
+    }
+    fn tampered_initial_state(_: &Fixture) -> Result<(), String> {
+        unreachable!("not applicable")
+    }
+    fn tamper(body: &mut Body, part: Part) {
+        let Body::Halo2(p) = body else { unreachable!() };
+        match part {
+            // the op count must equal the trace's
+            Part::OpCount => p.outputs.op_count += 1,
+            Part::Final | Part::TraceHash => unreachable!("not applicable"),
+        }
+    }
+    fn swap_snark(into: &mut Body, from: Body) {
+        let (Body::Halo2(a), Body::Halo2(b)) = (into, from) else {
+            unreachable!()
+        };
+        a.proof = b.proof;
+    }
+    /// A sorted row replayed in place of another.
+    fn replayed_step() -> Result<(), String> {
+        let mut c = honest_halo2();
+        c.sorted[1] = c.sorted[0];
+        halo2_cell(&c)
+    }
+    fn shape_out_of_range(fx: &Fixture) -> Vec<String> {
+        vec![header_refused(fx, Halo2Shape { k: 30 }.into())]
+    }
+    fn cache_file(_: &CacheEntry, _: &Keys) -> Vec<u8> {
+        unreachable!("not applicable")
+    }
+    fn library_initial_root(_: &Fixture) -> Result<(), String> {
+        unreachable!("not applicable")
+    }
+}
+
+// ---- stream ----
+
+struct StreamForger;
+
 fn stream_shape(k: usize) -> StreamShape {
     StreamShape {
         ops_per_step: k,
@@ -712,8 +1200,8 @@ fn stream_steps(
     mut edit: impl FnMut(usize, &mut Vec<Step>),
     audit_edit: impl FnOnce(&mut Vec<Step>),
 ) -> Vec<Step> {
-    let mut n = foldmem::stream::Native::new(stream_shape(2), WORD_BITS);
-    let numbered: Vec<(usize, Op)> = stream(ops).into_iter().map(|r| r.unwrap()).collect();
+    let mut n = st::Native::new(stream_shape(2), WORD_BITS);
+    let numbered: Vec<(usize, Op)> = items(ops).into_iter().map(|r| r.unwrap()).collect();
     let mut all = Vec::new();
     let chunks: Vec<_> = numbered.chunks(4).collect();
     let mut audit_edit = Some(audit_edit);
@@ -739,7 +1227,7 @@ fn stream_steps(
 /// constraint, or the final state.
 fn stream_run(steps: &[Step]) -> Result<Vec<F>, String> {
     use arecibo::traits::circuit_supernova::StepCircuit;
-    let mut z = foldmem::stream::canonical(trace_hash_seed(WORD_BITS), 0);
+    let mut z = st::canonical(trace_hash_seed(WORD_BITS), 0);
     for (i, s) in steps.iter().enumerate() {
         let c = StreamCircuit {
             shape: stream_shape(2),
@@ -761,9 +1249,9 @@ fn stream_run(steps: &[Step]) -> Result<Vec<F>, String> {
 
 /// The stream verdict on forged steps: a named constraint, or the final checks.
 fn stream_cell(steps: &[Step]) -> Result<(), String> {
-    use foldmem::stream::circuit::z;
+    use st::circuit::z;
     let zn = stream_run(steps)?;
-    let s = foldmem::stream::base_point();
+    let s = st::base_point();
     if zn[z::OPEN] != F::ZERO {
         return Err("segment left open".into());
     }
@@ -773,43 +1261,61 @@ fn stream_cell(steps: &[Step]) -> Result<(), String> {
     Ok(())
 }
 
-fn stream_slot(steps: &mut [Step], step: usize, slot: usize) -> &mut foldmem::stream::OpSlot {
+fn stream_slot(steps: &mut [Step], step: usize, slot: usize) -> &mut st::OpSlot {
     match &mut steps[step] {
         Step::Op { slots, .. } => &mut slots[slot],
         _ => panic!("not an op step"),
     }
 }
 
-fn honest_halo2() -> MemCircuit {
-    MemCircuit::new(halo2_compat::rows(&ops()).unwrap())
-}
-
-/// Witness edit: op `i` claims its value + 1.
-fn forged_value(i: usize) -> impl FnMut(usize, &mut OpWitness) {
-    move |j, w| {
-        if j == i {
-            w.value += F::ONE;
+/// Address 200 as `big` in its op slots and boundary slots.
+fn stream_readdress(steps: &mut [Step], big: F) {
+    for step in steps.iter_mut() {
+        match step {
+            Step::Op { slots, .. } => {
+                for o in slots.iter_mut().filter(|o| o.addr == F::from(200)) {
+                    o.addr = big;
+                }
+            }
+            Step::Boundary { slots, .. } => {
+                for b in slots.iter_mut().filter(|b| b.addr == F::from(200)) {
+                    *b = st::boundary_slot(big, (b.value_in, b.time_in), (b.value_out, b.time_out));
+                }
+            }
+            Step::Audit { .. } | Step::Fresh { .. } => {}
         }
     }
 }
 
-/// Op `i` of [`ops`] (a read) claims its value + 1, through each backend's forging prover.
-fn forged_read(b: Backend, i: usize) -> Result<(), String> {
-    match b {
-        Backend::Nova => merkle_cell(nova_steps(&ops(), forged_value(i))),
-        Backend::Offline => {
-            let (mut s, z0) = offline_steps(&ops());
-            s[i / 2].slots[i % 2].value += F::ONE; // k = 2 slots per step
-            offline_cell(&s, z0)
+/// Address 200 as `big` in its audit and fresh slots (hashed points re-derived).
+fn stream_reaudit(steps: &mut [Step], big: F) {
+    for step in steps.iter_mut() {
+        match step {
+            Step::Audit { slots, .. } => {
+                for sl in slots.iter_mut().filter(|sl| sl.addr == F::from(200)) {
+                    sl.addr = big;
+                    sl.h_init = st::curve::h2c(big, F::ZERO, F::ZERO).0;
+                    sl.h_final = st::curve::h2c(big, sl.value, sl.time).0;
+                }
+            }
+            Step::Fresh { slots, .. } => {
+                for sl in slots.iter_mut().filter(|sl| sl.addr == F::from(200)) {
+                    sl.addr = big;
+                }
+            }
+            _ => {}
         }
-        Backend::SuperNova => sn_cell(&sn_circuits(&ops(), forged_value(i))),
-        Backend::Halo2 => {
-            let mut o = ops();
-            o[i].value = Word::from_u64(o[i].value.to_u64().unwrap() + 1);
-            halo2_cell(&MemCircuit::new(halo2_compat::rows(&o).unwrap()))
-        }
-        // k = 2 slots per step, 4 ops per segment: op i is in step i / 2 of its segment's run
-        Backend::Stream => stream_cell(&stream_steps(
+    }
+}
+
+impl Forger for StreamForger {
+    const B: Backend = Backend::Stream;
+    fn shape(other: bool) -> AnyShape {
+        stream_shape(if other { 1 } else { 2 }).into()
+    }
+    /// k = 2 slots per step, 4 ops per segment: op i is in step i / 2 of its segment's run.
+    fn forged_read(i: usize) -> Result<(), String> {
+        stream_cell(&stream_steps(
             &ops(),
             |j, s| {
                 if j == i / 4 {
@@ -817,15 +1323,118 @@ fn forged_read(b: Backend, i: usize) -> Result<(), String> {
                 }
             },
             |_| {},
-        )),
+        ))
+    }
+    fn wrong_sibling_or_prev_tuple() -> Result<(), String> {
+        stream_cell(&stream_steps(
+            &ops(),
+            |j, s| {
+                if j == 0 {
+                    let o = stream_slot(s, 0, 1);
+                    o.value += F::ONE;
+                    o.prev_value += F::ONE;
+                }
+            },
+            |_| {},
+        ))
+    }
+    /// Address 200 forged as 2^64 + 200 in its ops, boundary slots and audit: the audit's
+    /// address order is range-checked to 64 bits.
+    fn addr_out_of_range(_: &Fixture) -> Vec<String> {
+        let big = F::from_u128(1u128 << 64) + F::from(200);
+        let steps = stream_steps(
+            &ops(),
+            |_, s| stream_readdress(s, big),
+            |a| stream_reaudit(a, big),
+        );
+        vec![rejected(stream_cell(&steps), "address 2^64 + 200")]
+    }
+    /// A prover-chosen start state: the claim names another start than the seed at 0.
+    fn tampered_initial_state(fx: &Fixture) -> Result<(), String> {
+        let mut f = fx.honest.clone();
+        let Body::Stream(p) = &mut f.body else {
+            unreachable!()
+        };
+        p.outputs.start_time = 1;
+        verify(fx, &f, &ops())
+    }
+    fn tamper(body: &mut Body, part: Part) {
+        let Body::Stream(p) = body else {
+            unreachable!()
+        };
+        match part {
+            // the final memory claim is the multiset-hash point back at S
+            Part::Final => p.outputs.g = -p.outputs.g,
+            Part::OpCount => p.outputs.op_count -= 1,
+            Part::TraceHash => p.outputs.trace_hash += F::ONE,
+        }
+    }
+    fn swap_snark(into: &mut Body, from: Body) {
+        let (Body::Stream(a), Body::Stream(b)) = (into, from) else {
+            unreachable!()
+        };
+        a.snark = b.snark;
+    }
+    /// Op step 1 of segment 0 folded a second time right after itself.
+    fn replayed_step() -> Result<(), String> {
+        let replayed = stream_steps(
+            &ops(),
+            |j, s| {
+                if j == 0 {
+                    let again = s[1].clone();
+                    s.insert(2, again);
+                }
+            },
+            |_| {},
+        );
+        stream_cell(&replayed).and_then(|_| Err("replayed: trace chain differs".to_string()))
+    }
+    fn shape_out_of_range(fx: &Fixture) -> Vec<String> {
+        let mut reasons: Vec<String> = [(0, 2, 16), (2, 0, 16), (2, 2, 64)]
+            .into_iter()
+            .map(|(k, m, t)| {
+                let bad = StreamShape {
+                    ops_per_step: k,
+                    boundary_slots: m,
+                    time_bits: t,
+                };
+                header_refused(fx, bad.into())
+            })
+            .collect();
+        reasons.push(synth_refused(st::circuit::z::ARITY, |cs, z| {
+            use arecibo::traits::circuit_supernova::StepCircuit;
+            StreamCircuit::blank(
+                StreamShape {
+                    ops_per_step: 0,
+                    ..stream_shape(2)
+                },
+                0,
+            )
+            .synthesize(cs, None, z)
+            .map(|_| ())
+        }));
+        reasons
+    }
+    fn cache_file(entry: &CacheEntry, other: &Keys) -> Vec<u8> {
+        let k = other.downcast::<st::StreamKeys>().unwrap();
+        foldmem::cache::encode(entry, &k.keys).unwrap()
+    }
+    /// The stream backend's initial memory is fixed by the verifier's start state.
+    fn library_initial_root(fx: &Fixture) -> Result<(), String> {
+        let mut f = fx.honest.clone();
+        let Body::Stream(p) = &mut f.body else {
+            unreachable!()
+        };
+        p.outputs.start_time = 1;
+        let k = fx.keys.downcast::<st::StreamKeys>().unwrap();
+        st::verify_compressed(k, &p.snark, &p.outputs).map_err(|e| format!("library verifier: {e}"))
     }
 }
 
 // ---- the attacks ----
 
-fn attack(fx: &Fixture, row: Row) -> Cell {
-    use Backend::*;
-    let b = fx.b;
+fn attack<Fg: Forger>(fx: &Fixture, row: Row) -> Cell {
+    let b = Fg::B;
     if let Some((_, _, why)) = NOT_APPLICABLE
         .iter()
         .find(|(r, bb, _)| *r == row && *bb == b)
@@ -833,52 +1442,18 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
         return Cell::NotApplicable(why);
     }
     let one = |r: Result<(), String>| Cell::Rejected(vec![rejected(r, &format!("{row:?}"))]);
+    // the honest proof with one part of its claim edited, verified with or without the trace
+    let tampered = |part: Part, trace: Option<Vec<Op>>| {
+        let mut f = fx.honest.clone();
+        Fg::tamper(&mut f.body, part);
+        pipeline::verify_proof(fx.keys, &f, trace.map(|t| items(&t))).map_err(reason)
+    };
     match row {
         // op 1 reads 3 (written 7) and claims 8
-        Row::WrongRead => one(forged_read(b, 1)),
+        Row::WrongRead => one(Fg::forged_read(1)),
         // op 2 reads 200, never written, and claims 1
-        Row::UnwrittenRead => one(forged_read(b, 2)),
-        // Merkle: a sibling of op 0's opening; offline: op 1's (prev value, value) both forged,
-        // so the read check holds but its read tuple matches no write; halo2: a sorted tuple
-        // changed consistently
-        Row::WrongSiblingOrPrevTuple => one(match b {
-            Nova | SuperNova => {
-                let wrong_sibling = |i: usize, w: &mut OpWitness| {
-                    if i == 0 {
-                        w.before.siblings[0][1] += F::ONE;
-                    }
-                };
-                if b == Nova {
-                    merkle_cell(nova_steps(&ops(), wrong_sibling))
-                } else {
-                    sn_cell(&sn_circuits(&ops(), wrong_sibling))
-                }
-            }
-            Offline => {
-                let (mut s, z0) = offline_steps(&ops());
-                s[0].slots[1].value += F::ONE;
-                s[0].slots[1].prev_value += F::ONE;
-                offline_cell(&s, z0)
-            }
-            Halo2 => {
-                let mut c = honest_halo2();
-                for r in c.sorted.iter_mut().filter(|r| r.a == 200 && r.t >= 4) {
-                    r.v += halo2_axiom::halo2curves::bn256::Fr::ONE;
-                }
-                halo2_cell(&c)
-            }
-            Stream => stream_cell(&stream_steps(
-                &ops(),
-                |j, s| {
-                    if j == 0 {
-                        let o = stream_slot(s, 0, 1);
-                        o.value += F::ONE;
-                        o.prev_value += F::ONE;
-                    }
-                },
-                |_| {},
-            )),
-        }),
+        Row::UnwrittenRead => one(Fg::forged_read(2)),
+        Row::WrongSiblingOrPrevTuple => one(Fg::wrong_sibling_or_prev_tuple()),
         Row::AddrOutOfRange => {
             // every backend: a trace line with an address of 2^64 does not parse
             let line = "{\"op\":\"write\",\"addr\":\"0x10000000000000000\",\"value\":1}\n";
@@ -888,273 +1463,35 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                 .map(|_| ())
                 .map_err(|e| reason(e.into()));
             let mut reasons = vec![rejected(parsed, "address 2^64")];
-            match b {
-                Nova | SuperNova => {
-                    // the honest prover refuses an address outside the 2^8 tree ...
-                    let mut o = ops();
-                    o[1] = Op::read(300, 0u64);
-                    reasons.push(rejected(
-                        pipeline::prove_stream(&fx.keys, WORD_BITS, stream(&o), |_| {})
-                            .map(|_| ())
-                            .map_err(reason),
-                        "address 300",
-                    ));
-                    // ... and a forging prover can only feed 8 address bits to the circuit, so
-                    // its proof is of address 300 mod 256, which the trace with 300 rejects
-                    let mut forged = ops();
-                    forged[1] = Op::read(300 - 256, 0u64);
-                    let f = prove(&fx.keys, &forged);
-                    reasons.push(format!(
-                        "forged witness proves address 0x2c: {}",
-                        rejected(verify(fx, &f, &o), "address 300 mod 256")
-                    ));
-                }
-                Offline => {
-                    // a forged op address ≥ 2^64 needs a matching audit address, whose gap
-                    // from the previous audited address is range-checked to 64 bits
-                    let (mut s, z0) = offline_steps(&ops());
-                    let big = F::from_u128(1u128 << 64) + F::from(200);
-                    for sl in s.iter_mut().flat_map(|s| s.slots.iter_mut()) {
-                        if sl.addr == F::from(200) {
-                            sl.addr = big;
-                        }
-                    }
-                    reasons.push(rejected(offline_cell(&s, z0), "address 2^64 + 200"));
-                }
-                Stream => {
-                    // address 200 forged as 2^64 + 200 in its ops, boundary slots and audit: the
-                    // audit's address order is range-checked to 64 bits
-                    let big = F::from_u128(1u128 << 64) + F::from(200);
-                    let steps = stream_steps(
-                        &ops(),
-                        |_, s| {
-                            for st in s.iter_mut() {
-                                match st {
-                                    Step::Op { slots, .. } => {
-                                        for o in slots.iter_mut().filter(|o| o.addr == F::from(200))
-                                        {
-                                            o.addr = big;
-                                        }
-                                    }
-                                    Step::Boundary { slots, .. } => {
-                                        for b in slots.iter_mut().filter(|b| b.addr == F::from(200))
-                                        {
-                                            *b = foldmem::stream::boundary_slot(
-                                                big,
-                                                (b.value_in, b.time_in),
-                                                (b.value_out, b.time_out),
-                                            );
-                                        }
-                                    }
-                                    Step::Audit { .. } | Step::Fresh { .. } => {}
-                                }
-                            }
-                        },
-                        |a| {
-                            for st in a.iter_mut() {
-                                match st {
-                                    Step::Audit { slots, .. } => {
-                                        for sl in
-                                            slots.iter_mut().filter(|sl| sl.addr == F::from(200))
-                                        {
-                                            sl.addr = big;
-                                            sl.h_init =
-                                                foldmem::stream::curve::h2c(big, F::ZERO, F::ZERO)
-                                                    .0;
-                                            sl.h_final =
-                                                foldmem::stream::curve::h2c(big, sl.value, sl.time)
-                                                    .0;
-                                        }
-                                    }
-                                    Step::Fresh { slots, .. } => {
-                                        for sl in
-                                            slots.iter_mut().filter(|sl| sl.addr == F::from(200))
-                                        {
-                                            sl.addr = big;
-                                        }
-                                    }
-                                    _ => {}
-                                }
-                            }
-                        },
-                    );
-                    reasons.push(rejected(stream_cell(&steps), "address 2^64 + 200"));
-                }
-                Halo2 => {}
-            }
+            reasons.extend(Fg::addr_out_of_range(fx));
             Cell::Rejected(reasons)
         }
-        Row::TamperedInitialState => one(match b {
-            Nova | SuperNova => {
-                let mut f = fx.honest.clone();
-                match &mut f.body {
-                    Body::Merkle { outputs, .. } => outputs.initial_root += F::ONE,
-                    Body::SuperNova { outputs, .. } => outputs.initial_root += F::ONE,
-                    _ => unreachable!(),
-                }
-                verify(fx, &f, &ops())
-            }
-            // a prover-chosen start state: the claim names another start than the seed at 0
-            Stream => {
-                let mut f = fx.honest.clone();
-                if let Body::Stream { outputs, .. } = &mut f.body {
-                    outputs.start_time = 1;
-                }
-                verify(fx, &f, &ops())
-            }
-            // the initial memory is the audit's initial tuples (a, 0, 0): claim a cell held 1
-            Offline => {
-                let (mut s, z0) = offline_steps(&ops());
-                let audit = s.iter().position(|s| s.audit).unwrap();
-                s[audit].slots[0].value = F::ONE;
-                offline_cell(&s, z0)
-            }
-            Halo2 => unreachable!("not applicable"),
-        }),
-        Row::TamperedFinalRoot => one({
-            let mut f = fx.honest.clone();
-            match &mut f.body {
-                Body::Merkle { outputs, .. } => outputs.final_root += F::ONE,
-                Body::SuperNova { outputs, .. } => outputs.final_root += F::ONE,
-                // the offline backend's final memory claim is the balanced fingerprint
-                Body::Offline { outputs, .. } => outputs.fingerprint += F::ONE,
-                // the stream backend's: the multiset-hash point back at S
-                Body::Stream { outputs, .. } => outputs.g = -outputs.g,
-                Body::Halo2 { .. } => unreachable!("not applicable"),
-            }
-            verify(fx, &f, &ops())
-        }),
-        Row::TamperedOpCount => one({
-            // same number of folding steps where the backend has steps: 8 → 9 would add one
-            // for k = 2, so claim 7 there and 9 for halo2 (whose count must equal the trace's)
-            let mut f = fx.honest.clone();
-            match &mut f.body {
-                Body::Merkle { outputs, .. } => outputs.op_count -= 1,
-                Body::SuperNova { outputs, .. } => outputs.op_count -= 1,
-                Body::Offline { outputs, .. } => outputs.op_count -= 1,
-                Body::Stream { outputs, .. } => outputs.op_count -= 1,
-                Body::Halo2 { outputs, .. } => outputs.op_count += 1,
-            }
-            // without the trace, so the claim meets the SNARK, not the count check
-            let trace = if b == Halo2 {
-                Some(stream(&ops()))
-            } else {
-                None
-            };
-            pipeline::verify_proof(&fx.keys, &f, trace).map_err(reason)
-        }),
-        Row::TamperedTraceHash => one({
-            let mut f = fx.honest.clone();
-            match &mut f.body {
-                Body::Merkle { outputs, .. } => outputs.trace_hash += F::ONE,
-                Body::SuperNova { outputs, .. } => outputs.trace_hash += F::ONE,
-                Body::Offline { outputs, .. } => outputs.trace_hash += F::ONE,
-                Body::Stream { outputs, .. } => outputs.trace_hash += F::ONE,
-                Body::Halo2 { .. } => unreachable!("not applicable"),
-            }
-            pipeline::verify_proof(&fx.keys, &f, None::<Vec<_>>).map_err(reason)
-        }),
+        Row::TamperedInitialState => one(Fg::tampered_initial_state(fx)),
+        Row::TamperedFinalRoot => one(tampered(Part::Final, Some(ops()))),
+        // same number of folding steps where the backend has steps: 8 → 9 would add one for
+        // k = 2, so claim 7 there and 9 for halo2 (whose count must equal the trace's); without
+        // the trace where it is not the public input, so the claim meets the SNARK
+        Row::TamperedOpCount => one(tampered(Part::OpCount, (b == Backend::Halo2).then(ops))),
+        Row::TamperedTraceHash => one(tampered(Part::TraceHash, None)),
         // the SNARK of the trace without its last op(s), under the full trace's claim
         Row::DroppedStep => one({
             let all = ops();
-            let partial = prove(&fx.keys, &all[..all.len() - 2]);
+            let partial = prove(fx.keys, &all[..all.len() - 2]);
             let mut f = fx.honest.clone();
-            match (&mut f.body, partial.body) {
-                (Body::Merkle { snark, .. }, Body::Merkle { snark: p, .. }) => *snark = p,
-                (Body::Offline { snark, .. }, Body::Offline { snark: p, .. }) => *snark = p,
-                (Body::SuperNova { snark, .. }, Body::SuperNova { snark: p, .. }) => *snark = p,
-                (Body::Halo2 { proof, .. }, Body::Halo2 { proof: p, .. }) => *proof = p,
-                (Body::Stream { snark, .. }, Body::Stream { snark: p, .. }) => *snark = p,
-                _ => unreachable!(),
-            }
+            Fg::swap_snark(&mut f.body, partial.body);
             verify(fx, &f, &all)
         }),
-        // a step (op, for one-op steps) folded a second time right after itself
-        Row::ReplayedStep => one(match b {
-            Nova => {
-                let mut steps = nova_steps(&ops(), |_, _| {});
-                let (replay, _) = steps[1].clone();
-                let z_after = steps[2].1;
-                steps.insert(2, (replay, z_after));
-                merkle_cell(steps)
-            }
-            Offline => {
-                // op steps are all satisfiable from any time, so the replay shows in the
-                // trace chain: a proof of it is a proof of another trace
-                let (mut s, z0) = offline_steps(&ops());
-                let honest = offline_run(&s, z0.clone()).unwrap();
-                let replay = s[1].clone();
-                s.insert(2, replay);
-                // a careful forger: every later op is 2 time units later, so are its gaps
-                for st in s[2..].iter_mut().filter(|st| !st.audit) {
-                    for sl in st.slots.iter_mut().filter(|sl| sl.enabled) {
-                        sl.gap += 2;
-                    }
-                }
-                offline_run(&s, z0).and_then(|zn| {
-                    let mut why = Vec::new();
-                    if zn[offline::z::TRACE] != honest[offline::z::TRACE] {
-                        why.push("replayed: trace chain differs");
-                    }
-                    if zn[offline::z::RS] != zn[offline::z::WS] {
-                        why.push("read set != write set");
-                    }
-                    if why.is_empty() {
-                        Ok(())
-                    } else {
-                        Err(why.join(", "))
-                    }
-                })
-            }
-            SuperNova => {
-                // op 3 writes 200; replayed, its old opening no longer matches the root
-                let mut c = sn_circuits(&ops(), |_, _| {});
-                let replay = c[3].0.clone();
-                let z_after = c[4].1.clone();
-                c.insert(4, (replay, z_after));
-                sn_cell(&c)
-            }
-            Halo2 => {
-                // a sorted row replayed in place of another
-                let mut c = honest_halo2();
-                c.sorted[1] = c.sorted[0];
-                halo2_cell(&c)
-            }
-            // op step 1 of segment 0 folded a second time right after itself
-            Stream => {
-                let replayed = stream_steps(
-                    &ops(),
-                    |j, s| {
-                        if j == 0 {
-                            let again = s[1].clone();
-                            s.insert(2, again);
-                        }
-                    },
-                    |_| {},
-                );
-                stream_cell(&replayed)
-                    .and_then(|_| Err("replayed: trace chain differs".to_string()))
-            }
-        }),
+        Row::ReplayedStep => one(Fg::replayed_step()),
         Row::OtherParams => {
-            let other = other_keys(b);
-            let direct = pipeline::verify_proof(other, &fx.honest, Some(stream(&ops())));
-            // the header rewritten to name the other parameters, with their digest
+            let other = other_keys::<Fg>();
+            let direct = pipeline::verify_proof(other, &fx.honest, Some(items(&ops())));
+            // the header rewritten to name the other parameters, with their digest, and the
+            // claim moved onto them
             let mut f = fx.honest.clone();
             f.header.shape = other.shape();
             f.header.params_digest = other.digest();
-            // and, for the Merkle backends, the other tree's empty root as the initial root,
-            // so the claim meets the SNARK
-            match (&mut f.body, other.shape()) {
-                (Body::Merkle { outputs, .. }, Shape::Merkle(p)) => {
-                    outputs.initial_root = MemoryState::new(p.tree, WORD_BITS).z()[0]
-                }
-                (Body::SuperNova { outputs, .. }, Shape::SuperNova(p)) => {
-                    outputs.initial_root = MemoryState::new(p.tree, WORD_BITS).z()[0]
-                }
-                _ => {}
-            }
-            let rewritten = pipeline::verify_proof(other, &f, Some(stream(&ops())));
+            Fg::retarget(&mut f.body, &other.shape());
+            let rewritten = pipeline::verify_proof(other, &f, Some(items(&ops())));
             Cell::Rejected(vec![
                 rejected(direct.map_err(reason), "other params"),
                 rejected(rewritten.map_err(reason), "rewritten header"),
@@ -1178,122 +1515,16 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                     .collect(),
             )
         }
-        Row::ShapeOutOfRange => {
-            let mut reasons = Vec::new();
-            let header = |edit: &dyn Fn(&mut Shape)| {
-                let mut f = fx.honest.clone();
-                edit(&mut f.header.shape);
-                rejected(verify_bytes(fx, &f.to_bytes()), "out-of-range header")
-            };
-            match b {
-                Nova => {
-                    // the forging prover's proof from before the fix (it verified then)
-                    let fixture = include_bytes!("fixtures/forged-addr-bits-65.proof");
-                    reasons.push(rejected(
-                        ProofFile::from_bytes(fixture)
-                            .map(|_| ())
-                            .map_err(|e| reason(e.into())),
-                        "fixture",
-                    ));
-                    for edit in [
-                        (|s: &mut Shape| set_tree(s, 65, 4)) as fn(&mut Shape),
-                        |s| set_tree(s, 8, 3),
-                        |s| {
-                            if let Shape::Merkle(p) = s {
-                                p.ops_per_step = 4097
-                            }
-                        },
-                    ] {
-                        reasons.push(header(&edit));
-                    }
-                    let bad = StepParams {
-                        tree: TreeParams {
-                            addr_bits: 65,
-                            arity: 4,
-                        },
-                        ops_per_step: 2,
-                    };
-                    reasons.push(synth_refused(3, |cs, z| {
-                        arecibo::traits::circuit::StepCircuit::synthesize(
-                            &MemoryStep::blank(bad),
-                            cs,
-                            z,
-                        )
-                        .map(|_| ())
-                    }));
-                }
-                Offline => {
-                    for k in [0, 4097] {
-                        reasons.push(header(&move |s: &mut Shape| {
-                            *s = Shape::Offline(OfflineShape { ops_per_step: k })
-                        }));
-                    }
-                    reasons.push(synth_refused(offline::z::ARITY, |cs, z| {
-                        arecibo::traits::circuit::StepCircuit::synthesize(
-                            &OfflineStep::blank(0),
-                            cs,
-                            z,
-                        )
-                        .map(|_| ())
-                    }));
-                }
-                SuperNova => {
-                    reasons.push(header(&|s: &mut Shape| set_tree(s, 65, 4)));
-                    reasons.push(header(&|s: &mut Shape| {
-                        if let Shape::SuperNova(p) = s {
-                            p.stack_base = 255; // 255 + 2^2 > 2^8
-                        }
-                    }));
-                    let mut bad = sn_shape(8);
-                    bad.tree.addr_bits = 65;
-                    reasons.push(synth_refused(4, |cs, z| {
-                        use arecibo::traits::circuit_supernova::StepCircuit;
-                        OpCircuit::blank(bad, Opcode::Read)
-                            .synthesize(cs, None, z)
-                            .map(|_| ())
-                    }));
-                }
-                Halo2 => reasons.push(header(&|s: &mut Shape| {
-                    *s = Shape::Halo2(Halo2Shape { k: 30 })
-                })),
-                Stream => {
-                    for (k, m, t) in [(0, 2, 16), (2, 0, 16), (2, 2, 64)] {
-                        reasons.push(header(&move |s: &mut Shape| {
-                            *s = Shape::Stream(StreamShape {
-                                ops_per_step: k,
-                                boundary_slots: m,
-                                time_bits: t,
-                            })
-                        }));
-                    }
-                    reasons.push(synth_refused(
-                        foldmem::stream::circuit::z::ARITY,
-                        |cs, z| {
-                            use arecibo::traits::circuit_supernova::StepCircuit;
-                            StreamCircuit::blank(
-                                StreamShape {
-                                    ops_per_step: 0,
-                                    ..stream_shape(2)
-                                },
-                                0,
-                            )
-                            .synthesize(cs, None, z)
-                            .map(|_| ())
-                        },
-                    ));
-                }
-            }
-            Cell::Rejected(reasons)
-        }
+        Row::ShapeOutOfRange => Cell::Rejected(Fg::shape_out_of_range(fx)),
         Row::PinnedOtherKeys => {
             // a deployment pins the other shape's key file; the honest proof names this shape
-            let other = other_keys(b);
+            let other = other_keys::<Fg>();
             let pin = foldmem::proof::KeyFile::new(other.shape(), WORD_BITS, other.digests())
                 .pin()
                 .unwrap();
             let direct = pipeline::check_pin(&fx.honest, &pin).map_err(reason);
             // a pinned word size the proof does not have
-            let mut words = pipeline::Pin {
+            let mut words = Pin {
                 shape: fx.keys.shape(),
                 word_bits: Some(32),
                 digests: Some(fx.keys.digests()),
@@ -1305,17 +1536,9 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
             let mut f = fx.honest.clone();
             f.header.shape = other.shape();
             f.header.params_digest = other.digest();
-            match (&mut f.body, other.shape()) {
-                (Body::Merkle { outputs, .. }, Shape::Merkle(p)) => {
-                    outputs.initial_root = MemoryState::new(p.tree, WORD_BITS).z()[0]
-                }
-                (Body::SuperNova { outputs, .. }, Shape::SuperNova(p)) => {
-                    outputs.initial_root = MemoryState::new(p.tree, WORD_BITS).z()[0]
-                }
-                _ => {}
-            }
+            Fg::retarget(&mut f.body, &other.shape());
             let rewritten = pipeline::check_pin(&f, &pin)
-                .and_then(|_| pipeline::verify_proof(other, &f, Some(stream(&ops()))))
+                .and_then(|_| pipeline::verify_proof(other, &f, Some(items(&ops()))))
                 .map_err(reason);
             Cell::Rejected(vec![
                 rejected(direct, "pinned other keys"),
@@ -1325,55 +1548,24 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
         }
         Row::SubstitutedCache => {
             // the other shape's genuine keys, framed as this shape's cache file
-            let dir = std::env::temp_dir().join(format!(
-                "foldmem-forgery-cache-{}-{b:?}",
-                std::process::id()
-            ));
+            let dir = common::tmp(&format!("forgery-cache-{b:?}"));
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).unwrap();
             let shape = fx.keys.shape();
-            let bytes = match b {
-                Nova => foldmem::cache::encode(
-                    &shape,
-                    &other_keys(b)
-                        .downcast::<foldmem::nova::MerkleKeys>()
-                        .unwrap()
-                        .keys,
-                ),
-                Offline => foldmem::cache::encode(
-                    &shape,
-                    &other_keys(b)
-                        .downcast::<foldmem::offline::OfflineKeys>()
-                        .unwrap()
-                        .keys,
-                ),
-                SuperNova => {
-                    let k = other_keys(b)
-                        .downcast::<foldmem::supernova::SnKeys>()
-                        .unwrap();
-                    foldmem::cache::encode(&shape, &(&k.pp, &k.pk, &k.vk))
-                }
-                Stream => {
-                    let k = other_keys(b)
-                        .downcast::<foldmem::stream::StreamKeys>()
-                        .unwrap();
-                    foldmem::cache::encode(&shape, &(&k.pp, &k.pk, &k.vk))
-                }
-                Halo2 => unreachable!("not applicable"),
-            }
-            .unwrap();
-            std::fs::write(foldmem::cache::path(&dir, &shape), bytes).unwrap();
+            let entry = shape.cache_entry();
+            let bytes = Fg::cache_file(&entry, other_keys::<Fg>());
+            std::fs::write(foldmem::cache::path(&dir, &entry), bytes).unwrap();
             let pinned = KeyOptions {
                 pinned: Some(fx.keys.digests()),
                 ..KeyOptions::cached(&dir)
             };
             let k = pipeline::keys(shape, &pinned).unwrap();
             let mut reasons = Vec::new();
-            if k.source == pipeline::KeySource::Generated && k.digests() == fx.keys.digests() {
+            if k.source == KeySource::Generated && k.digests() == fx.keys.digests() {
                 reasons.push("substituted cache not used: pinned keys regenerated".to_string());
             }
             let k = pipeline::keys(shape, &KeyOptions::cached(&dir)).unwrap();
-            if k.source == pipeline::KeySource::Generated && k.digests() == fx.keys.digests() {
+            if k.source == KeySource::Generated && k.digests() == fx.keys.digests() {
                 reasons.push("substituted cache not read: nothing vouches for it".to_string());
             }
             let _ = std::fs::remove_dir_all(&dir);
@@ -1392,66 +1584,8 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
                 .unwrap();
             Cell::Rejected(vec![rejected(none, "halo2 without params"), stated])
         }
-        Row::LibraryInitialRoot => one({
-            let mut f = fx.honest.clone();
-            let r = match (&mut f.body, fx.keys.shape()) {
-                (Body::Merkle { outputs, snark }, Shape::Merkle(step)) => {
-                    outputs.initial_root += F::ONE;
-                    let vk = &fx
-                        .keys
-                        .downcast::<foldmem::nova::MerkleKeys>()
-                        .unwrap()
-                        .keys
-                        .vk;
-                    foldmem::nova::verify_compressed(vk, step, snark, outputs)
-                }
-                (Body::SuperNova { outputs, snark }, Shape::SuperNova(sh)) => {
-                    outputs.initial_root += F::ONE;
-                    let k = fx.keys.downcast::<foldmem::supernova::SnKeys>().unwrap();
-                    foldmem::supernova::verify_compressed(&k.pp, &k.vk, &sh, snark, outputs)
-                }
-                // the stream backend's initial memory is fixed by the verifier's start state
-                (Body::Stream { outputs, snark }, Shape::Stream(sh)) => {
-                    outputs.start_time = 1;
-                    let k = fx.keys.downcast::<foldmem::stream::StreamKeys>().unwrap();
-                    foldmem::stream::verify_compressed(&k.pp, &k.vk, &sh, snark, outputs)
-                }
-                _ => unreachable!("not applicable"),
-            };
-            r.map_err(|e| format!("library verifier: {e}"))
-        }),
-        Row::StackDepth64 => {
-            let mut f = fx.honest.clone();
-            if let Shape::SuperNova(p) = &mut f.header.shape {
-                p.stack_log_depth = 64;
-            }
-            let mut bad = sn_shape(8);
-            bad.stack_log_depth = 64;
-            let header = rejected(verify_bytes(fx, &f.to_bytes()), "depth 64 header");
-            let synth = synth_refused(4, |cs, z| {
-                use arecibo::traits::circuit_supernova::StepCircuit;
-                OpCircuit::blank(bad, Opcode::Push)
-                    .synthesize(cs, None, z)
-                    .map(|_| ())
-            });
-            let k = fx.keys.downcast::<foldmem::supernova::SnKeys>().unwrap();
-            let mut p = foldmem::supernova::SnProver::new(&k.pp, bad, WORD_BITS);
-            let prover = p
-                .push(
-                    1,
-                    &Op {
-                        kind: foldmem::OpKind::Push,
-                        addr: 0xf0,
-                        value: Word::from_u64(1),
-                    },
-                )
-                .map_err(|e| format!("prover refuses: {e}"));
-            Cell::Rejected(vec![
-                header,
-                synth,
-                rejected(prover.map(|_| ()), "depth 64 push"),
-            ])
-        }
+        Row::LibraryInitialRoot => one(Fg::library_initial_root(fx)),
+        Row::StackDepth64 => Cell::Rejected(Fg::stack_depth_64(fx)),
         // the same length, one write and its read changed
         Row::OtherTrace => {
             let mut o = ops();
@@ -1470,32 +1604,6 @@ fn attack(fx: &Fixture, row: Row) -> Cell {
     }
 }
 
-/// Set a Merkle or SuperNova shape's tree (unvalidated, as an attacker's header would).
-fn set_tree(s: &mut Shape, addr_bits: u32, arity: usize) {
-    let t = TreeParams { addr_bits, arity };
-    match s {
-        Shape::Merkle(p) => p.tree = t,
-        Shape::SuperNova(p) => p.tree = t,
-        _ => unreachable!(),
-    }
-}
-
-/// A circuit over an input state of width `arity` must refuse to synthesize.
-fn synth_refused(
-    arity: usize,
-    synth: impl FnOnce(
-        &mut TestConstraintSystem<F>,
-        &[bellpepper_core::num::AllocatedNum<F>],
-    ) -> Result<(), bellpepper_core::SynthesisError>,
-) -> String {
-    let mut cs = TestConstraintSystem::<F>::new();
-    let z = alloc_state(&mut cs, &vec![F::ZERO; arity]).unwrap();
-    match synth(&mut cs, &z) {
-        Ok(()) => "synthesized an unsupported shape".into(),
-        Err(e) => format!("synthesis refused: {e:?}"),
-    }
-}
-
 fn header_len(fx: &Fixture) -> usize {
     bincode::serialized_size(&fx.honest.header).unwrap() as usize
 }
@@ -1503,11 +1611,11 @@ fn header_len(fx: &Fixture) -> usize {
 /// Length of the claimed outputs (after the body's 4-byte variant tag).
 fn outputs_len(fx: &Fixture) -> usize {
     (match &fx.honest.body {
-        Body::Merkle { outputs, .. } => bincode::serialized_size(outputs),
-        Body::Offline { outputs, .. } => bincode::serialized_size(outputs),
-        Body::SuperNova { outputs, .. } => bincode::serialized_size(outputs),
-        Body::Stream { outputs, .. } => bincode::serialized_size(outputs),
-        Body::Halo2 { .. } => Ok(12), // op count, word size
+        Body::Merkle(p) => bincode::serialized_size(&p.outputs),
+        Body::Offline(p) => bincode::serialized_size(&p.outputs),
+        Body::Supernova(p) => bincode::serialized_size(&p.outputs),
+        Body::Stream(p) => bincode::serialized_size(&p.outputs),
+        Body::Halo2(p) => bincode::serialized_size(&p.outputs),
     })
     .unwrap() as usize
 }
@@ -1526,24 +1634,26 @@ fn flips(fx: &Fixture, range: std::ops::Range<usize>, step: usize) -> Cell {
     )
 }
 
-fn other_keys(b: Backend) -> &'static Keys {
-    static K: [OnceLock<Keys>; 5] = [
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-    ];
-    K[b as usize].get_or_init(|| pipeline::keys(shape(b, true), &opts()).unwrap())
+fn other_keys<Fg: Forger>() -> &'static Keys {
+    common::keys(Fg::shape(true))
 }
 
 /// Run every row against one backend and check each cell against the matrix.
-fn run_matrix(b: Backend) {
-    let fx = fixture(b);
+fn run_matrix<Fg: Forger>() {
+    let b = Fg::B;
+    let keys = common::keys(Fg::shape(false));
+    let honest = prove(keys, &ops());
+    let bytes = honest.to_bytes();
+    let fx = Fixture {
+        b,
+        keys,
+        honest,
+        bytes,
+    };
     verify(&fx, &fx.honest, &ops()).expect("the honest proof verifies");
     assert_eq!(
         fx.keys.shape().backend().to_string(),
-        match b {
+        match fx.b {
             Backend::Nova => "nova",
             Backend::Offline => "nova-offline",
             Backend::SuperNova => "supernova",
@@ -1555,7 +1665,7 @@ fn run_matrix(b: Backend) {
     let mut not_applicable = Vec::new();
     for (row, _) in MATRIX {
         let expect = expected(*row, b);
-        match attack(&fx, *row) {
+        match attack::<Fg>(&fx, *row) {
             Cell::NotApplicable(why) => {
                 assert_eq!(
                     expect, NA,
@@ -1600,25 +1710,25 @@ fn matrix_covers_every_row_once() {
 
 #[test]
 fn forgeries_against_nova() {
-    run_matrix(Backend::Nova);
+    run_matrix::<MerkleForger>();
 }
 
 #[test]
 fn forgeries_against_nova_offline() {
-    run_matrix(Backend::Offline);
+    run_matrix::<OfflineForger>();
 }
 
 #[test]
 fn forgeries_against_supernova() {
-    run_matrix(Backend::SuperNova);
+    run_matrix::<SupernovaForger>();
 }
 
 #[test]
 fn forgeries_against_halo2() {
-    run_matrix(Backend::Halo2);
+    run_matrix::<Halo2Forger>();
 }
 
 #[test]
 fn forgeries_against_stream() {
-    run_matrix(Backend::Stream);
+    run_matrix::<StreamForger>();
 }

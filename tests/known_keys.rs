@@ -2,13 +2,17 @@
 //! default shape, so the verifier can trust the parameter cache for those shapes without a key
 //! file. A circuit change makes this test fail and print the lines to paste into the table.
 
-use foldmem::backend::hex;
-use foldmem::pipeline::{self, KeyOptions};
-use foldmem::proof::Shape;
+use foldmem::backend::KeyOptions;
+use foldmem::digest::hex;
+use foldmem::pipeline;
+use foldmem::registry::Shape;
 
-/// The shapes `prove` uses when no shape flag is given, one per cached backend.
+/// The shapes `prove` uses when no shape flag is given, one per cached backend, and the demo's
+/// stream shape.
 fn default_shapes() -> Vec<Shape> {
-    foldmem::cache::default_shapes()
+    let mut v = foldmem::registry::default_shapes();
+    v.push(Shape::new(foldmem::backends::stream::StreamShape::DEMO).unwrap());
+    v
 }
 
 #[test]
@@ -27,7 +31,7 @@ fn known_key_digests_match_what_this_build_generates() {
             hex(&d.params),
             hex(&d.vk)
         );
-        if foldmem::cache::known_digests(&shape) != Some(d) {
+        if foldmem::cache::known_digests(&shape.cache_name()) != Some(d) {
             stale.push(shape.cache_name());
         }
         lines.push(line);

@@ -1,22 +1,24 @@
 //! End-to-end Nova tests: prove → verify → compress → verify, and rejection of forged proofs.
 
 use ff::Field;
-use foldmem::merkle::TreeParams;
-use foldmem::nova::*;
-use foldmem::step::witness::MemoryState;
-use foldmem::step::{MemoryStep, StepParams};
+use foldmem::backends::merkle::*;
+use foldmem::backends::merkle::{MerkleShape, MerkleStep};
+use foldmem::engine::F2;
+use foldmem::error::VerifyError;
+use foldmem::tree::memory::MemoryState;
+use foldmem::tree::TreeParams;
 use foldmem::{Op, F};
 use std::sync::OnceLock;
 
-fn small() -> StepParams {
-    StepParams {
+fn small() -> MerkleShape {
+    MerkleShape {
         tree: TreeParams::new(8, 4).unwrap(),
         ops_per_step: 2,
     }
 }
 
-fn pp_small() -> &'static NovaParams {
-    static PP: OnceLock<NovaParams> = OnceLock::new();
+fn pp_small() -> &'static MerkleParams {
+    static PP: OnceLock<MerkleParams> = OnceLock::new();
     PP.get_or_init(|| setup(small()))
 }
 
@@ -30,8 +32,8 @@ fn ops() -> Vec<Op> {
     ]
 }
 
-fn prove(pp: &NovaParams, step: StepParams, ops: &[Op]) -> FoldedProof {
-    let mut p = NovaProver::new(pp, step, 64);
+fn prove(pp: &MerkleParams, step: MerkleShape, ops: &[Op]) -> FoldedProof {
+    let mut p = MerkleProver::new(pp, step, 64);
     for (i, op) in ops.iter().enumerate() {
         p.push(i + 1, op).unwrap();
     }
@@ -46,7 +48,7 @@ fn small_depth_prove_verify_compress() {
     assert_eq!(proof.outputs.op_count, 5);
     assert_eq!(
         proof.outputs.trace_hash,
-        foldmem::step::witness::trace_hash_of(&ops(), 64)
+        foldmem::tree::memory::trace_hash_of(&ops(), 64)
     );
     verify_folded(pp, small(), &proof.snark, &proof.outputs).unwrap();
 
@@ -134,12 +136,12 @@ fn forging_prover_is_rejected() {
     let w1 = st.apply(1, &Op::write(3, 7u64)).unwrap();
     let mut w2 = st.apply(2, &Op::read(3, 7u64)).unwrap();
     w2.value = F::from(8); // forged: claims the read returned 8
-    let c = MemoryStep {
+    let c = MerkleStep {
         params: step,
         ops: vec![w1, w2],
     };
-    let c2 = C2::default();
-    let mut s = RecursiveProof::new(pp, &c, &c2, &z0, &[F2::ZERO]).unwrap();
+    let c2 = foldmem::folding::C2::default();
+    let mut s = MerkleRecursive::new(pp, &c, &c2, &z0, &[F2::ZERO]).unwrap();
     s.prove_step(pp, &c, &c2).unwrap();
     // whatever outputs it claims, the folded instance is unsatisfiable
     let res = s.verify(pp, 1, &z0, &[F2::ZERO]);
@@ -155,7 +157,7 @@ fn forging_prover_is_rejected() {
 #[test]
 fn honest_prover_refuses_inconsistent_op() {
     let pp = pp_small();
-    let mut p = NovaProver::new(pp, small(), 64);
+    let mut p = MerkleProver::new(pp, small(), 64);
     p.push(1, &Op::write(3, 7u64)).unwrap();
     let err = p.push(2, &Op::read(3, 8u64)).unwrap_err();
     assert_eq!(
@@ -173,15 +175,15 @@ fn honest_prover_refuses_inconsistent_op() {
 #[test]
 fn depth_64_end_to_end_on_the_demo_program() {
     // the full-size configuration: 2^64 words, arity 8, k = 4, on the built-in program's trace
-    let m = foldmem::demo::insertion_sort(4, 3).unwrap();
+    let m = foldmem::machine::programs::insertion_sort(4, 3).unwrap();
     let ops: Vec<Op> = m.ops().into_iter().take(7).collect();
-    let step = StepParams {
+    let step = MerkleShape {
         tree: default_tree(64),
         ops_per_step: 4,
     };
     let keys = foldmem::pipeline::keys(
-        foldmem::proof::Shape::Merkle(step),
-        &foldmem::pipeline::KeyOptions::none(),
+        foldmem::registry::Shape::new(step).unwrap(),
+        &foldmem::backend::KeyOptions::none(),
     )
     .unwrap();
     let stream = || foldmem::trace::numbered(&ops);
@@ -191,9 +193,9 @@ fn depth_64_end_to_end_on_the_demo_program() {
     let decoded = foldmem::proof::ProofFile::from_bytes(&file.to_bytes()).unwrap();
     foldmem::pipeline::verify_proof(&keys, &decoded, Some(stream())).unwrap();
     let mut t = decoded.clone();
-    let foldmem::proof::Body::Merkle { outputs, .. } = &mut t.body else {
+    let foldmem::registry::Body::Merkle(p) = &mut t.body else {
         panic!("merkle body")
     };
-    outputs.final_root = outputs.initial_root;
+    p.outputs.final_root = p.outputs.initial_root;
     assert!(foldmem::pipeline::verify_proof(&keys, &t, None::<Vec<_>>).is_err());
 }

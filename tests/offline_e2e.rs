@@ -2,8 +2,8 @@
 //! of forged challenges, unbalanced fingerprints and tampered outputs.
 
 use ff::Field;
-use foldmem::nova::VerifyError;
-use foldmem::offline::{self, z, OfflineParams};
+use foldmem::backends::offline::{self, z, OfflineParams};
+use foldmem::error::VerifyError;
 use foldmem::{Op, F};
 use std::sync::OnceLock;
 
@@ -30,8 +30,8 @@ fn prove_verify_compress() {
     let w = offline::witness(&ops(), 64, K).unwrap();
     let s = offline::fold(pp(), &w).unwrap();
     offline::verify_folded(pp(), K, &s, &w.outputs).unwrap();
-    let (pk, vk) = foldmem::nova::Compressed::<offline::OfflineStep>::setup(pp()).unwrap();
-    let c = foldmem::nova::Compressed::prove(pp(), &pk, &s).unwrap();
+    let (pk, vk) = foldmem::folding::Compressed::<offline::OfflineStep>::setup(pp()).unwrap();
+    let c = foldmem::folding::Compressed::prove(pp(), &pk, &s).unwrap();
     offline::verify_compressed(&vk, K, &c, &w.outputs).unwrap();
 
     for (name, tamper) in [
@@ -87,7 +87,7 @@ fn unbalanced_fingerprints_are_rejected() {
             pp(),
             w.outputs.num_steps(K),
             &w.outputs.z0(),
-            &[foldmem::nova::F2::ZERO],
+            &[foldmem::engine::F2::ZERO],
         )
         .unwrap();
     assert_ne!(zn[z::RS], zn[z::WS]);

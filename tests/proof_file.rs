@@ -1,39 +1,42 @@
 //! Proof-file tests: round trip, and rejection of flipped bytes in every region, truncation,
 //! foreign parameters and a mismatching trace.
 
-use foldmem::merkle::TreeParams;
-use foldmem::pipeline::{self, JobError, Keys};
-use foldmem::proof::{Body, ProofFile, ProofFileError, Shape};
-use foldmem::step::MemoryStep;
-use foldmem::step::StepParams;
+use foldmem::backends::merkle::MerkleShape;
+use foldmem::backends::merkle::MerkleStep;
+use foldmem::pipeline::{self, Keys};
+use foldmem::proof::{ProofFile, ProofFileError};
+use foldmem::registry::{Body, Shape};
 use foldmem::trace::TraceError;
+use foldmem::tree::TreeParams;
+use foldmem::Error;
 use foldmem::Op;
 use std::sync::OnceLock;
 
 fn step(k: usize) -> Shape {
-    Shape::Merkle(StepParams {
+    Shape::new(MerkleShape {
         tree: TreeParams::new(10, 4).unwrap(),
         ops_per_step: k,
     })
+    .unwrap()
 }
 
 fn keys(k: usize) -> &'static Keys {
     static K2: OnceLock<Keys> = OnceLock::new();
     static K1: OnceLock<Keys> = OnceLock::new();
     let cell = if k == 2 { &K2 } else { &K1 };
-    cell.get_or_init(|| pipeline::keys(step(k), &pipeline::KeyOptions::none()).unwrap())
+    cell.get_or_init(|| pipeline::keys(step(k), &foldmem::backend::KeyOptions::none()).unwrap())
 }
 
-fn merkle_outputs(f: &ProofFile) -> foldmem::nova::PublicOutputs {
+fn merkle_outputs(f: &ProofFile) -> foldmem::backends::merkle::MerkleOutputs {
     match &f.body {
-        Body::Merkle { outputs, .. } => *outputs,
+        Body::Merkle(p) => p.outputs,
         _ => panic!("merkle proof expected"),
     }
 }
 
-fn outputs_mut(f: &mut ProofFile) -> &mut foldmem::nova::PublicOutputs {
+fn outputs_mut(f: &mut ProofFile) -> &mut foldmem::backends::merkle::MerkleOutputs {
     match &mut f.body {
-        Body::Merkle { outputs, .. } => outputs,
+        Body::Merkle(p) => &mut p.outputs,
         _ => panic!("merkle proof expected"),
     }
 }
@@ -61,7 +64,7 @@ fn proof() -> &'static (ProofFile, Vec<u8>) {
     })
 }
 
-fn verify_bytes(bytes: &[u8]) -> Result<(), JobError> {
+fn verify_bytes(bytes: &[u8]) -> Result<(), Error> {
     let f = ProofFile::from_bytes(bytes)?;
     pipeline::verify_proof(keys(2), &f, Some(stream(&ops())))
 }
@@ -96,24 +99,27 @@ fn flipped_bytes_in_every_region_are_rejected() {
             assert_eq!(err.to_string(), ProofFileError::BadMagic.to_string());
         } else if pos < 10 {
             assert!(
-                matches!(err, JobError::ProofFile(ref m) if m.contains("version")),
+                matches!(err, Error::ProofFile(ref m) if m.to_string().contains("version")),
                 "{pos}: {err}"
             );
         } else if (header_len - 32..header_len).contains(&pos) {
             assert!(
-                matches!(err, JobError::Mismatch(ref m) if m.contains("digest")),
+                matches!(err, Error::Mismatch(ref m) if m.contains("digest")),
                 "{pos}: {err}"
             );
         } else if pos < header_len {
             // backend tag or shape: undecodable, inconsistent, or naming other parameters
             assert!(
-                matches!(err, JobError::Mismatch(_) | JobError::ProofFile(_)),
+                matches!(err, Error::Mismatch(_) | Error::ProofFile(_)),
                 "{pos}: {err}"
             );
         } else {
             // outputs or SNARK body
             assert!(
-                matches!(err, JobError::Invalid(_) | JobError::ProofFile(_)),
+                matches!(
+                    err,
+                    Error::Verify(_) | Error::Invalid(_) | Error::ProofFile(_)
+                ),
                 "{pos}: {err}"
             );
         }
@@ -149,7 +155,7 @@ fn proof_under_other_params_is_rejected() {
     // the keys of another k refuse the header outright
     let err = pipeline::verify_proof(keys(1), f, None::<Vec<_>>).unwrap_err();
     assert!(
-        matches!(err, JobError::Mismatch(ref m) if m.contains("proof is for ops_per_step 2 (expected 1)")),
+        matches!(err, Error::Mismatch(ref m) if m.contains("proof is for ops_per_step 2 (expected 1)")),
         "{err}"
     );
     // a header rewritten to claim the other params (with their digest) fails in the SNARK
@@ -157,16 +163,13 @@ fn proof_under_other_params_is_rejected() {
     forged.header.shape = step(1);
     forged.header.params_digest = keys(1).digest();
     let err = pipeline::verify_proof(keys(1), &forged, None::<Vec<_>>).unwrap_err();
-    assert!(
-        matches!(err, JobError::Invalid(ref m) if m.contains("does not verify")),
-        "{err}"
-    );
+    assert!(invalid(&err, "does not verify"), "{err}");
     // a wrong digest with the right shape is caught before the SNARK
     let mut forged = f.clone();
     forged.header.params_digest[0] ^= 1;
     let err = pipeline::verify_proof(keys(2), &forged, None::<Vec<_>>).unwrap_err();
     assert!(
-        matches!(err, JobError::Mismatch(ref m) if m.contains("digest")),
+        matches!(err, Error::Mismatch(ref m) if m.contains("digest")),
         "{err}"
     );
 }
@@ -178,15 +181,9 @@ fn other_trace_is_rejected() {
     other[2] = Op::write(3, 2u64);
     other[4] = Op::read(3, 2u64);
     let err = pipeline::verify_proof(keys(2), f, Some(stream(&other))).unwrap_err();
-    assert!(
-        matches!(err, JobError::Invalid(ref m) if m.contains("trace hash")),
-        "{err}"
-    );
+    assert!(invalid(&err, "trace hash"), "{err}");
     let err = pipeline::verify_proof(keys(2), f, Some(stream(&ops()[..4]))).unwrap_err();
-    assert!(
-        matches!(err, JobError::Invalid(ref m) if m.contains("4 ops")),
-        "{err}"
-    );
+    assert!(invalid(&err, "4 ops"), "{err}");
 }
 
 #[test]
@@ -195,42 +192,39 @@ fn tampered_outputs_are_rejected() {
     let (f, _) = proof();
     let mut t = f.clone();
     outputs_mut(&mut t).initial_root += foldmem::F::ONE;
-    assert!(
-        matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("initial root"))
-    );
+    assert!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>)
+        .is_err_and(|e| invalid(&e, "initial root")));
     let mut t = f.clone();
     outputs_mut(&mut t).final_root += foldmem::F::ONE;
-    assert!(
-        matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("final root"))
-    );
+    assert!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>)
+        .is_err_and(|e| invalid(&e, "final root")));
     let mut t = f.clone();
     outputs_mut(&mut t).op_count += 1;
     assert!(
-        matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("op count"))
+        pipeline::verify_proof(keys(2), &t, None::<Vec<_>>).is_err_and(|e| invalid(&e, "op count"))
     );
     let mut t = f.clone();
     outputs_mut(&mut t).word_bits = 32; // the word size seeds the trace hash, so it is part of the statement
-    assert!(
-        matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("does not verify"))
-    );
+    assert!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>)
+        .is_err_and(|e| invalid(&e, "does not verify")));
     let mut t = f.clone();
     outputs_mut(&mut t).trace_hash += foldmem::F::ONE;
-    assert!(
-        matches!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>), Err(JobError::Invalid(ref m)) if m.contains("trace hash"))
-    );
+    assert!(pipeline::verify_proof(keys(2), &t, None::<Vec<_>>)
+        .is_err_and(|e| invalid(&e, "trace hash")));
 }
 
 #[test]
 fn cache_is_read_only_when_vouched_for() {
-    use foldmem::nova::{MerkleKeys, NovaKeys};
-    use foldmem::pipeline::{KeyOptions, KeySource};
+    use foldmem::backend::{KeyOptions, KeySource};
+    use foldmem::backends::merkle::MerkleKeys;
+    use foldmem::folding::NovaKeySet;
     let dir = std::env::temp_dir().join(format!("foldmem-cache-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let s = step(1);
     let a = pipeline::keys(s, &KeyOptions::cached(&dir)).unwrap();
     assert_eq!(a.source, KeySource::Generated);
     assert!(
-        foldmem::cache::path(&dir, &s).exists(),
+        foldmem::cache::path(&dir, &s.cache_entry()).exists(),
         "written for later runs"
     );
     // not a default shape and nothing pinned: the cache file is not read
@@ -246,33 +240,37 @@ fn cache_is_read_only_when_vouched_for() {
     assert_eq!(c.digests(), a.digests());
     // a substituted file (another circuit's consistent keys, framed for this shape): refused
     let other = pipeline::keys(step(2), &KeyOptions::none()).unwrap();
-    let other_keys: &NovaKeys<MemoryStep> = &other.downcast::<MerkleKeys>().unwrap().keys;
+    let other_keys: &NovaKeySet<MerkleStep> = &other.downcast::<MerkleKeys>().unwrap().keys;
     std::fs::write(
-        foldmem::cache::path(&dir, &s),
-        foldmem::cache::encode(&s, other_keys).unwrap(),
+        foldmem::cache::path(&dir, &s.cache_entry()),
+        foldmem::cache::encode(&s.cache_entry(), other_keys).unwrap(),
     )
     .unwrap();
     let d = pipeline::keys(s, &pinned).unwrap();
     assert_eq!(d.source, KeySource::Generated, "substitute regenerated");
     assert_eq!(d.digests(), a.digests());
     // corruption is reported and regenerated, never trusted
-    let path = foldmem::cache::path(&dir, &s);
+    let path = foldmem::cache::path(&dir, &s.cache_entry());
     let mut bytes = std::fs::read(&path).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0xff;
     std::fs::write(&path, &bytes).unwrap();
-    assert!(foldmem::cache::load::<NovaKeys<MemoryStep>>(&dir, &s)
-        .err()
-        .unwrap()
-        .contains("checksum"));
+    assert!(
+        foldmem::cache::load::<NovaKeySet<MerkleStep>>(&dir, &s.cache_entry())
+            .err()
+            .unwrap()
+            .contains("checksum")
+    );
     let e = pipeline::keys(s, &pinned).unwrap();
     assert_eq!(e.source, KeySource::Generated);
     assert_eq!(e.digests(), a.digests());
     std::fs::write(&path, b"garbage").unwrap();
-    assert!(foldmem::cache::load::<NovaKeys<MemoryStep>>(&dir, &s)
-        .err()
-        .unwrap()
-        .contains("not a params cache"));
+    assert!(
+        foldmem::cache::load::<NovaKeySet<MerkleStep>>(&dir, &s.cache_entry())
+            .err()
+            .unwrap()
+            .contains("not a params cache")
+    );
     // a pin this build cannot produce is a parameter mismatch (exit 7), not a silent regeneration
     let mut wrong = a.digests();
     wrong.vk[0] ^= 1;
@@ -293,11 +291,11 @@ fn cache_is_read_only_when_vouched_for() {
 fn whole_trace_backends_refuse_bad_ops_with_their_line() {
     // offline and halo2 buffer the trace first; the checks still name the line
     for shape in [
-        Shape::Offline(foldmem::offline::OfflineShape { ops_per_step: 4 }),
-        Shape::Halo2(foldmem::halo2_compat::Halo2Shape { k: 9 }),
+        Shape::new(foldmem::backends::offline::OfflineShape { ops_per_step: 4 }).unwrap(),
+        Shape::new(foldmem::backends::halo2::Halo2Shape { k: 9 }).unwrap(),
     ] {
-        let opts = pipeline::KeyOptions::none()
-            .with_halo2(foldmem::halo2_compat::Halo2Params::InsecureDev);
+        let opts = foldmem::backend::KeyOptions::none()
+            .with(Some(foldmem::backends::halo2::Halo2Params::InsecureDev));
         let keys = pipeline::keys(shape, &opts).unwrap();
         let wide = vec![
             Ok((1, Op::write(1, 7u64))),
@@ -307,7 +305,7 @@ fn whole_trace_backends_refuse_bad_ops_with_their_line() {
             .err()
             .unwrap();
         assert!(
-            matches!(err, JobError::Input(ref m) if m.starts_with("line 3: value 1099511627776 does not fit")),
+            matches!(err, Error::Input(ref m) if m.starts_with("line 3: value 1099511627776 does not fit")),
             "{err}"
         );
         let bad = vec![Ok((1, Op::write(1, 7u64))), Ok((2, Op::read(1, 8u64)))];
@@ -319,4 +317,9 @@ fn whole_trace_backends_refuse_bad_ops_with_their_line() {
             "line 2: read of 0x1 returned 8, last written 7"
         );
     }
+}
+
+/// `e` is an invalid proof (exit 1) whose message names `what`.
+fn invalid(e: &Error, what: &str) -> bool {
+    e.exit_code() == 1 && e.to_string().contains(what)
 }

@@ -15,19 +15,25 @@ use bellpepper_core::boolean::{AllocatedBit, Boolean};
 use bellpepper_core::num::{AllocatedNum, Num};
 use bellpepper_core::{ConstraintSystem, SynthesisError};
 use ff::Field;
+use foldmem::backends::merkle::MerkleOutputs;
+use foldmem::engine::F2;
+use foldmem::folding::C2;
 use foldmem::hash::{hash_node, trace_hash_circuit};
-use foldmem::merkle::{default_hashes, TreeParams};
-use foldmem::nova::{self, PublicOutputs, C2, F2};
+use foldmem::tree::{default_hashes, TreeParams};
 
-use foldmem::pipeline::{self, JobError, KeyOptions};
+use foldmem::backend::KeyOptions;
+use foldmem::backends::merkle::MerkleShape;
+use foldmem::gadgets::{add_bool, alloc_num, bits_to_num, enforce_eq, select, sub};
+use foldmem::pipeline;
 use foldmem::proof::ProofFileError;
-use foldmem::proof::{Body, Header, ProofFile, Shape, FORMAT_VERSION, MAGIC};
-use foldmem::step::gadgets::{add_bool, alloc_num, bits_to_num, enforce_eq, select, sub, Path};
-use foldmem::step::witness::MemoryState;
-use foldmem::step::StepParams;
+use foldmem::proof::{Header, ProofFile, FORMAT_VERSION, MAGIC};
+use foldmem::registry::{Body, Shape};
+use foldmem::tree::circuit::Path;
+use foldmem::tree::memory::MemoryState;
+use foldmem::Error;
 use foldmem::{Op, F};
 
-/// The attacker's op: everything a `MemoryStep` slot allocates, in the same order, but with a
+/// The attacker's op: everything a `MerkleStep` slot allocates, in the same order, but with a
 /// 128-bit address.
 #[derive(Clone, Debug)]
 struct WideOp {
@@ -40,7 +46,7 @@ struct WideOp {
 
 #[derive(Clone, Debug)]
 enum Attack {
-    Wide(StepParams, WideOp),
+    Wide(MerkleShape, WideOp),
 }
 
 type State = (Num<F>, Num<F>, Num<F>);
@@ -124,24 +130,24 @@ impl StepCircuit<F> for Attack {
 
 /// Run the attack; returns the forged proof file and the inconsistent trace it claims, or why
 /// the keys for the attacker's shape cannot be had.
-fn forge() -> Result<(ProofFile, Vec<Op>), JobError> {
+fn forge() -> Result<(ProofFile, Vec<Op>), Error> {
     let a: u64 = 0x1234;
     let trace = vec![Op::write(a, 5u64), Op::write(a, 0u64), Op::read(a, 5u64)];
-    let step = StepParams {
+    let step = MerkleShape {
         tree: TreeParams {
             addr_bits: 65,
             arity: 8,
         },
         ops_per_step: 1,
     };
-    let shape = Shape::Merkle(step);
+    let shape = Shape::new(step)?;
     let keys = pipeline::keys(shape, &KeyOptions::none())?;
     let nk = &keys
-        .downcast::<foldmem::nova::MerkleKeys>()
+        .downcast::<foldmem::backends::merkle::MerkleKeys>()
         .expect("merkle keys")
         .keys;
-    let pp: nova::Params<Attack> = common::retype(&nk.pp);
-    let pk: nova::Pk<Attack> = common::retype(&nk.pk);
+    let pp: foldmem::folding::Params<Attack> = common::retype(&nk.pp);
+    let pk: foldmem::folding::Pk<Attack> = common::retype(&nk.pk);
 
     // the honest memory after write(a, 5)
     let mut st = MemoryState::new(step.tree, 64);
@@ -172,7 +178,7 @@ fn forge() -> Result<(ProofFile, Vec<Op>), JobError> {
     let w2 = st.clone().apply(3, &trace[2]).unwrap();
     // (the honest circuit's own witness code cannot even express 65 address bits: the attacker
     // synthesizes every op with its own code, over the same constraints)
-    let wide = |w: foldmem::step::OpWitness| WideOp {
+    let wide = |w: foldmem::tree::memory::OpWitness| WideOp {
         is_write: w.is_write,
         addr: w.addr as u128,
         value: w.value,
@@ -193,8 +199,9 @@ fn forge() -> Result<(ProofFile, Vec<Op>), JobError> {
     let (zn, _) = snark
         .verify(&pp, 3, &z0, &[F2::ZERO])
         .expect("folded proof verifies");
-    let compressed = nova::Compressed::<Attack>::prove(&pp, &pk, &snark).expect("compress");
-    let outputs = PublicOutputs {
+    let compressed =
+        foldmem::folding::Compressed::<Attack>::prove(&pp, &pk, &snark).expect("compress");
+    let outputs = MerkleOutputs {
         initial_root: z0[0],
         final_root: zn[0],
         op_count: 3,
@@ -209,10 +216,10 @@ fn forge() -> Result<(ProofFile, Vec<Op>), JobError> {
             shape,
             params_digest: keys.digest(),
         },
-        body: Body::Merkle {
+        body: Body::Merkle(foldmem::backends::merkle::MerkleProof {
             outputs,
             snark: common::retype(&compressed),
-        },
+        }),
     };
     Ok((file, trace))
 }
@@ -241,13 +248,13 @@ fn the_forged_65_bit_proof_is_refused_when_decoded() {
 #[test]
 fn the_forging_prover_gets_no_keys_and_the_circuit_refuses_its_shape() {
     match forge() {
-        Err(JobError::Usage(m)) => assert!(m.contains("addr_bits"), "{m}"),
+        Err(Error::Shape(e)) => assert_eq!(e.to_string(), "addr_bits: must be in 1..=64, got 65"),
         Err(e) => panic!("refused for another reason: {e}"),
         Ok(_) => panic!("the forging prover got keys for a 65-bit shape"),
     }
     // the honest step circuit itself refuses to synthesize the shape
     use bellpepper_core::test_cs::TestConstraintSystem;
-    let step = StepParams {
+    let step = MerkleShape {
         tree: TreeParams {
             addr_bits: 65,
             arity: 8,
@@ -255,9 +262,9 @@ fn the_forging_prover_gets_no_keys_and_the_circuit_refuses_its_shape() {
         ops_per_step: 1,
     };
     let mut cs = TestConstraintSystem::<F>::new();
-    let z = foldmem::step::gadgets::alloc_state(&mut cs, &[F::ZERO; 3]).unwrap();
+    let z = foldmem::gadgets::alloc_state(&mut cs, &[F::ZERO; 3]).unwrap();
     assert!(matches!(
-        foldmem::step::MemoryStep::blank(step).synthesize(&mut cs, &z),
+        foldmem::backends::merkle::MerkleStep::blank(step).synthesize(&mut cs, &z),
         Err(SynthesisError::Unsatisfiable)
     ));
 }

@@ -2,10 +2,11 @@
 //! inconsistent ops; tampered claims are rejected.
 
 use ff::Field;
-use foldmem::nova::VerifyError;
-use foldmem::pipeline::{self, KeyOptions};
-use foldmem::proof::Shape;
-use foldmem::stream::{self, StreamKeys, StreamOptions, StreamProver, StreamShape};
+use foldmem::backend::KeyOptions;
+use foldmem::backends::stream::{self, StreamKeys, StreamOptions, StreamProver, StreamShape};
+use foldmem::error::VerifyError;
+use foldmem::pipeline;
+use foldmem::registry::Shape;
 use foldmem::{Op, F};
 use std::sync::OnceLock;
 
@@ -19,7 +20,7 @@ fn shape() -> StreamShape {
 
 fn keys() -> &'static pipeline::Keys {
     static K: OnceLock<pipeline::Keys> = OnceLock::new();
-    K.get_or_init(|| pipeline::keys(Shape::Stream(shape()), &KeyOptions::none()).unwrap())
+    K.get_or_init(|| pipeline::keys(Shape::new(shape()).unwrap(), &KeyOptions::none()).unwrap())
 }
 
 fn st() -> &'static StreamKeys {
@@ -59,23 +60,23 @@ fn segments_fold_compress_and_verify() {
     assert_eq!(f.segments, 3);
     assert_eq!(f.outputs.op_count, 10);
     assert_eq!(f.outputs.trace_hash, stream::trace_hash(ops(), 64, 4).1);
-    stream::verify_folded(&st().pp, &shape(), &f.snark, &f.outputs).unwrap();
-    let c = stream::compress_proof(st(), &f.snark).unwrap();
-    stream::verify_compressed(&st().pp, &st().vk, &shape(), &c, &f.outputs).unwrap();
+    stream::verify_folded(&st().keys.pp, &shape(), &f.snark, &f.outputs).unwrap();
+    let c = st().keys.compress(&f.snark).unwrap();
+    stream::verify_compressed(st(), &c, &f.outputs).unwrap();
     // tampered claims
     let mut o = f.outputs;
     o.trace_hash += F::ONE;
     assert_eq!(
-        stream::verify_compressed(&st().pp, &st().vk, &shape(), &c, &o),
+        stream::verify_compressed(st(), &c, &o),
         Err(VerifyError::OutputMismatch("final state"))
     );
     let mut o = f.outputs;
     o.op_count -= 1;
-    assert!(stream::verify_compressed(&st().pp, &st().vk, &shape(), &c, &o).is_err());
+    assert!(stream::verify_compressed(st(), &c, &o).is_err());
     let mut o = f.outputs;
     o.audited = false;
     assert!(matches!(
-        stream::verify_compressed(&st().pp, &st().vk, &shape(), &c, &o),
+        stream::verify_compressed(st(), &c, &o),
         Err(VerifyError::Statement(m)) if m.starts_with("audit")
     ));
     // one segment for the whole trace proves the same statement
@@ -118,18 +119,19 @@ fn part(
     count: usize,
     audit_everywhere: bool,
 ) -> foldmem::proof::ProofFile {
-    let opts = foldmem::backend::ProveOptions {
+    let run = stream::StreamRun {
         segment_ops: Some(4),
-        range: Some(foldmem::backend::RangeSpec {
+        range: Some(stream::RangeSpec {
             index,
             count,
             total_ops: ops.len() as u64,
         }),
         ..Default::default()
     };
+    let opts = foldmem::backend::Own::of(run.clone());
     if audit_everywhere && index + 1 < count {
         // a forging prover that audits a part before the last (resetting memory twice)
-        let (lo, hi, _) = stream::range_bounds(opts.range.as_ref().unwrap(), 4).unwrap();
+        let (lo, hi, _) = stream::range_bounds(run.range.as_ref().unwrap(), 4).unwrap();
         let mut n = stream::Native::new(shape(), 64);
         for (i, op) in ops[..lo as usize].iter().enumerate() {
             n.replay(i + 1, op).unwrap();
@@ -148,15 +150,15 @@ fn part(
             p.push(lo as usize + i + 1, op).unwrap();
         }
         let f = p.finish(true).unwrap();
-        let snark = stream::compress_proof(st(), &f.snark).unwrap();
+        let snark = st().keys.compress(&f.snark).unwrap();
         let mut file =
             pipeline::prove_with(keys(), 64, foldmem::trace::numbered(ops), &opts, |_| {})
                 .unwrap()
                 .0;
-        file.body = foldmem::proof::Body::Stream {
+        file.body = foldmem::registry::Body::Stream(stream::StreamProof {
             outputs: f.outputs,
             snark,
-        };
+        });
         return file;
     }
     pipeline::prove_with(keys(), 64, foldmem::trace::numbered(ops), &opts, |_| {})
@@ -231,10 +233,10 @@ fn a_prover_chosen_start_state_is_refused() {
     }
     let f = p.finish(true).unwrap();
     let mut p1 = p0.clone();
-    p1.body = foldmem::proof::Body::Stream {
+    p1.body = foldmem::registry::Body::Stream(stream::StreamProof {
         outputs: f.outputs,
-        snark: stream::compress_proof(st(), &f.snark).unwrap(),
-    };
+        snark: st().keys.compress(&f.snark).unwrap(),
+    });
     let e = verify_parts(&[p0, p1]).unwrap_err();
     assert!(e.contains("range start"), "{e}");
 }

@@ -2,23 +2,37 @@
 //! batched Spartan, verified; tampered claims and broken stack discipline are rejected.
 
 use ff::Field;
-use foldmem::merkle::TreeParams;
-use foldmem::nova::VerifyError;
-use foldmem::supernova::{self, SnError, SnParams, SnProver, SnShape};
+use foldmem::backends::supernova::{
+    self, OpCircuit, Opcode, OpcodeParams, SupernovaError, SupernovaProver, SupernovaShape,
+};
+use foldmem::error::VerifyError;
+use foldmem::folding::SupernovaKeySet;
+use foldmem::tree::TreeParams;
 use foldmem::{Op, OpKind, Word, F};
 use std::sync::OnceLock;
 
-fn shape() -> SnShape {
-    SnShape {
+fn shape() -> SupernovaShape {
+    SupernovaShape {
         tree: TreeParams::new(12, 8).unwrap(),
         stack_base: 0x800,
         stack_log_depth: 2,
     }
 }
 
-fn pp() -> &'static SnParams {
-    static PP: OnceLock<SnParams> = OnceLock::new();
-    PP.get_or_init(|| supernova::setup(shape()))
+/// Parameters and compression keys of the test shape (made once).
+fn keys() -> &'static SupernovaKeySet<OpCircuit> {
+    static K: OnceLock<SupernovaKeySet<OpCircuit>> = OnceLock::new();
+    K.get_or_init(|| {
+        SupernovaKeySet::generate(&supernova::Isa {
+            shape: shape(),
+            first: Opcode::Read,
+        })
+        .unwrap()
+    })
+}
+
+fn pp() -> &'static OpcodeParams {
+    &keys().pp
 }
 
 fn push(a: u64, v: u64) -> Op {
@@ -49,7 +63,7 @@ fn ops() -> Vec<Op> {
 
 #[test]
 fn mixed_trace_proves_compresses_and_verifies() {
-    let mut p = SnProver::new(pp(), shape(), 64);
+    let mut p = SupernovaProver::new(pp(), shape(), 64);
     for (i, op) in ops().iter().enumerate() {
         p.push(i + 1, op).unwrap();
     }
@@ -57,42 +71,42 @@ fn mixed_trace_proves_compresses_and_verifies() {
     assert_eq!(out.op_count, 6);
     assert_eq!(out.trace_hash, supernova::trace_hash(ops(), 64).1);
     supernova::verify_folded(pp(), &shape(), &snark, &out).unwrap();
-    let (pk, vk) = supernova::SnCompressed::setup(pp()).unwrap();
-    let c = supernova::SnCompressed::prove(pp(), &pk, &snark).unwrap();
-    supernova::verify_compressed(pp(), &vk, &shape(), &c, &out).unwrap();
+    let keys = keys();
+    let c = keys.compress(&snark).unwrap();
+    supernova::verify_compressed(keys, &shape(), &c, &out).unwrap();
     let mut t = out;
     t.trace_hash += F::ONE;
     assert_eq!(
-        supernova::verify_compressed(pp(), &vk, &shape(), &c, &t),
+        supernova::verify_compressed(keys, &shape(), &c, &t),
         Err(VerifyError::OutputMismatch("trace hash"))
     );
     let mut t = out;
     t.final_sp = 1;
     assert_eq!(
-        supernova::verify_compressed(pp(), &vk, &shape(), &c, &t),
+        supernova::verify_compressed(keys, &shape(), &c, &t),
         Err(VerifyError::OutputMismatch("stack pointer"))
     );
     let mut t = out;
     t.op_count = 5;
     assert_eq!(
-        supernova::verify_compressed(pp(), &vk, &shape(), &c, &t),
+        supernova::verify_compressed(keys, &shape(), &c, &t),
         Err(VerifyError::OutputMismatch("op count"))
     );
     // a claim from another initial memory: the library verifier states the empty memory
     let mut t = out;
     t.initial_root += F::ONE;
     assert_eq!(
-        supernova::verify_compressed(pp(), &vk, &shape(), &c, &t),
+        supernova::verify_compressed(keys, &shape(), &c, &t),
         Err(VerifyError::InitialRoot)
     );
 }
 
 #[test]
 fn honest_prover_refuses_broken_stack_and_reads() {
-    let mut p = SnProver::new(pp(), shape(), 64);
+    let mut p = SupernovaProver::new(pp(), shape(), 64);
     let e = p.push(1, &pop(0x7ff, 0)).unwrap_err();
     assert!(
-        matches!(e, SnError::Stack { line: 1, ref msg } if msg.contains("empty")),
+        matches!(e, SupernovaError::Stack { line: 1, ref msg } if msg.contains("empty")),
         "{e}"
     );
     for i in 0..4 {
@@ -100,12 +114,12 @@ fn honest_prover_refuses_broken_stack_and_reads() {
     }
     let e = p.push(6, &push(0x804, 1)).unwrap_err();
     assert!(
-        matches!(e, SnError::Stack { line: 6, ref msg } if msg.contains("depth")),
+        matches!(e, SupernovaError::Stack { line: 6, ref msg } if msg.contains("depth")),
         "{e}"
     );
     let e = p.push(7, &pop(0x802, 1)).unwrap_err();
     assert!(
-        matches!(e, SnError::Stack { line: 7, ref msg } if msg.contains("stack top")),
+        matches!(e, SupernovaError::Stack { line: 7, ref msg } if msg.contains("stack top")),
         "{e}"
     );
     let e = p.push(8, &Op::read(0x803, 2u64)).unwrap_err();
@@ -114,7 +128,7 @@ fn honest_prover_refuses_broken_stack_and_reads() {
         "line 8: read of 0x803 returned 2, last written 1"
     );
     assert!(matches!(
-        SnProver::new(pp(), shape(), 64).finish(),
-        Err(SnError::Empty)
+        SupernovaProver::new(pp(), shape(), 64).finish(),
+        Err(SupernovaError::Empty)
     ));
 }

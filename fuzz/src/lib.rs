@@ -5,10 +5,11 @@
 //! `tests/fuzz_regressions.rs` includes this file and replays `fuzz/regressions/<target>/*` on
 //! the stable toolchain, so every crash the fuzzer ever found stays a test.
 
-use foldmem::nova::NovaKeys;
-use foldmem::offline::OfflineShape;
-use foldmem::offline::OfflineStep;
-use foldmem::proof::{ProofFile, ProofFileError, Shape, FORMAT_VERSION, MAGIC};
+use foldmem::backends::offline::OfflineShape;
+use foldmem::backends::offline::OfflineStep;
+use foldmem::folding::NovaKeySet;
+use foldmem::proof::{ProofFile, ProofFileError, FORMAT_VERSION, MAGIC};
+use foldmem::registry::Shape;
 use foldmem::trace::{check_stream, write_jsonl, Checker, Op, OpKind, TraceError, TraceReader};
 use foldmem::Word;
 use std::collections::HashMap;
@@ -102,22 +103,28 @@ pub fn proof_decoder(data: &[u8]) {
     }
 }
 
-/// Params-cache loader, with the offline backend's key type. Byte 0 odd: the rest is framed
-/// with a valid magic and checksum (so the body decoder is reached); even: the rest is the file.
+/// Params-cache loader, with the offline backend's key type. Byte 0 odd: the rest is a cache
+/// body whose shape part is replaced by the requested shape's encoding, framed with a valid magic
+/// and checksum (so the key decoder is reached); even: the rest is the file.
 /// Anything but a genuine cache file must be refused with a reason, never accepted; a caught
 /// panic must come from a dependency (see [`dependency_panics`]).
 pub fn params_cache(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
+    let entry = Shape::new(OfflineShape { ops_per_step: 1 })
+        .expect("a valid shape")
+        .cache_entry();
+    // odd: a cache body whose shape part is the requested shape's, so the key decoder is reached
+    // (the keys start where they did when the body held any shape of this width)
     let bytes = if mode & 1 == 1 {
-        foldmem::cache::frame(rest)
+        let keys = rest.get(entry.tag.len()..).unwrap_or(&[]);
+        foldmem::cache::frame(&[entry.tag.as_slice(), keys].concat())
     } else {
         rest.to_vec()
     };
-    let shape = Shape::Offline(OfflineShape { ops_per_step: 1 });
     let before = dependency_panics();
-    match foldmem::cache::decode::<NovaKeys<OfflineStep>>(&bytes, &shape) {
+    match foldmem::cache::decode::<NovaKeySet<OfflineStep>>(&bytes, &entry) {
         Ok(_) => panic!("fuzzed bytes accepted as cached parameters"),
         Err(why) if why == foldmem::cache::PANICKED => assert!(
             dependency_panics() > before,

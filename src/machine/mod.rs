@@ -3,6 +3,7 @@
 //! word-level trace every access appends to.
 
 mod layout;
+pub mod programs;
 
 pub use layout::{Layout, LayoutConfig, Section, SectionKind};
 

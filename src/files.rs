@@ -1,0 +1,65 @@
+//! Writing files so that a crash or a kill leaves either the old file or the new one, never a
+//! truncated mix (proofs, key files, checkpoints, cached keys).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Write `parts` (concatenated) to `path` atomically: into a temporary file beside it, synced,
+/// then renamed over `path`. On error the temporary file is removed and `path` is untouched.
+pub fn write_atomically(path: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
+    let mut tmp_name = name.to_os_string();
+    tmp_name.push(format!(
+        ".tmp{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let tmp: PathBuf = path.with_file_name(tmp_name);
+    let written = (|| {
+        // a new file: never follows a link planted at the temporary's name
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        for p in parts {
+            f.write_all(p)?;
+        }
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("foldmem-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("proof");
+        write_atomically(&f, &[b"old"]).unwrap();
+        write_atomically(&f, &[b"ne", b"w"]).unwrap();
+        assert_eq!(std::fs::read(&f).unwrap(), b"new");
+        // the rename fails (a directory stands at the target): the temporary is cleaned up
+        let d = dir.join("taken");
+        std::fs::create_dir_all(d.join("x")).unwrap();
+        assert!(write_atomically(&d, &[b"data"]).is_err());
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(left.iter().all(|n| !n.contains(".tmp")), "{left:?}");
+        assert_eq!(std::fs::read(&f).unwrap(), b"new");
+    }
+}

@@ -1,0 +1,213 @@
+//! What the folding backends share: the SNARK types over the Pallas/Vesta cycle ([`crate::engine`]),
+//! generic key sets for Nova ([`NovaKeySet`]: one step circuit) and SuperNova ([`SupernovaKeySet`]:
+//! several, batched Spartan), loading them through the cache, compression, the prove and verify
+//! errors, and constraint counts arecibo keeps private.
+
+mod counts;
+
+pub use crate::error::VerifyError;
+pub use counts::{r1cs_num_cons, supernova_secondary_constraints};
+
+use crate::backend::{CacheEntry, KeyOptions, KeySource};
+use crate::cache::cached;
+use crate::codec::f_to_bytes;
+use crate::digest::{key_digests, KeyDigests};
+use crate::engine::{E1, E2, F, F2};
+use crate::error::Error;
+use crate::tree::memory::WitnessError;
+use arecibo::errors::NovaError;
+use arecibo::provider::ipa_pc;
+use arecibo::supernova::NonUniformCircuit;
+use arecibo::traits::circuit::{StepCircuit, TrivialCircuit};
+use arecibo::traits::circuit_supernova::{
+    StepCircuit as SupernovaCircuit, TrivialSecondaryCircuit,
+};
+use arecibo::traits::snark::{BatchedRelaxedR1CSSNARKTrait, RelaxedR1CSSNARKTrait};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Secondary (trivial) step circuit of Nova.
+pub type C2 = TrivialCircuit<F2>;
+/// Secondary (trivial) circuit of SuperNova.
+pub type Sc2 = TrivialSecondaryCircuit<F2>;
+/// Spartan over IPA, primary (chosen over `ppsnark`: see the README's performance notes).
+pub type S1 = arecibo::spartan::snark::RelaxedR1CSSNARK<E1, ipa_pc::EvaluationEngine<E1>>;
+/// Spartan over IPA, secondary.
+pub type S2 = arecibo::spartan::snark::RelaxedR1CSSNARK<E2, ipa_pc::EvaluationEngine<E2>>;
+/// Batched Spartan over IPA for SuperNova's primary circuits.
+pub type Sb1 = arecibo::spartan::batched::BatchedRelaxedR1CSSNARK<E1, ipa_pc::EvaluationEngine<E1>>;
+
+/// Nova public parameters for primary step circuit `C`.
+pub type Params<C> = arecibo::PublicParams<E1, E2, C, C2>;
+/// Folded Nova proof for step circuit `C`.
+pub type Recursive<C> = arecibo::RecursiveSNARK<E1, E2, C, C2>;
+/// Compressed Nova proof for step circuit `C`.
+pub type Compressed<C> = arecibo::CompressedSNARK<E1, E2, C, C2, S1, S2>;
+/// Nova compression prover key for step circuit `C`.
+pub type Pk<C> = arecibo::ProverKey<E1, E2, C, C2, S1, S2>;
+/// Nova compression verifier key for step circuit `C`.
+pub type Vk<C> = arecibo::VerifierKey<E1, E2, C, C2, S1, S2>;
+
+/// SuperNova public parameters for primary circuits `C`.
+pub type SupernovaParams<C> = arecibo::supernova::PublicParams<E1, E2, C, Sc2>;
+/// Folded SuperNova proof (of any circuits).
+pub type SupernovaRecursive = arecibo::supernova::RecursiveSNARK<E1, E2>;
+/// Compressed SuperNova proof for primary circuits `C`.
+pub type SupernovaCompressed<C> =
+    arecibo::supernova::snark::CompressedSNARK<E1, E2, C, Sc2, Sb1, S2>;
+/// SuperNova compression prover key.
+pub type SupernovaPk<C> = arecibo::supernova::snark::ProverKey<E1, E2, C, Sc2, Sb1, S2>;
+/// SuperNova compression verifier key.
+pub type SupernovaVk<C> = arecibo::supernova::snark::VerifierKey<E1, E2, C, Sc2, Sb1, S2>;
+
+/// Proving failed.
+#[derive(Debug, Error)]
+pub enum ProveError {
+    /// The op is inconsistent or out of range; nothing was folded for it.
+    #[error(transparent)]
+    Witness(#[from] WitnessError),
+    /// arecibo failed.
+    #[error("folding failed: {0}")]
+    Nova(#[from] NovaError),
+}
+
+impl From<ProveError> for Error {
+    fn from(e: ProveError) -> Self {
+        match e {
+            ProveError::Witness(w) => w.into(),
+            ProveError::Nova(n) => Error::internal(n),
+        }
+    }
+}
+
+/// Nova public parameters for any primary step circuit, from a blank instance of it.
+pub fn setup_circuit<C: StepCircuit<F>>(blank: &C) -> Params<C> {
+    Params::<C>::setup(blank, &C2::default(), &*S1::ck_floor(), &*S2::ck_floor())
+}
+
+/// Nova parameters and compression keys of step circuit `C` (cached as one value).
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct NovaKeySet<C: StepCircuit<F>> {
+    /// Public parameters.
+    pub pp: Params<C>,
+    /// Compression prover key.
+    pub pk: Pk<C>,
+    /// Compression verifier key.
+    pub vk: Vk<C>,
+}
+
+impl<C: StepCircuit<F>> NovaKeySet<C> {
+    /// Parameters and compression keys for the step circuit `blank` (slow: synthesizes it and
+    /// the commitment keys).
+    pub fn generate(blank: &C) -> Result<Self, NovaError> {
+        let pp = setup_circuit(blank);
+        let (pk, vk) = Compressed::<C>::setup(&pp)?;
+        Ok(NovaKeySet { pp, pk, vk })
+    }
+
+    /// Digests of the parameters and of the verifier key.
+    pub fn digests(&self) -> KeyDigests {
+        key_digests(|| f_to_bytes(&self.pp.digest()), &self.vk)
+    }
+
+    /// Keys for the circuit `blank` makes, from the cache `entry` when they can be vouched for.
+    pub fn load(
+        entry: &CacheEntry,
+        opts: &KeyOptions,
+        blank: impl FnOnce() -> C,
+    ) -> Result<(Self, KeySource, KeyDigests), Error> {
+        cached(entry, opts, Self::digests, || {
+            Self::generate(&blank()).map_err(Error::internal)
+        })
+    }
+
+    /// Primary constraints per op (folding verifier included).
+    pub fn constraints_per_op(&self, k: usize) -> f64 {
+        self.pp.num_constraints().0 as f64 / k as f64
+    }
+
+    /// Primary plus secondary constraints per op: what a fold step commits to, per op.
+    pub fn effective_constraints_per_op(&self, k: usize) -> f64 {
+        let (p, s) = self.pp.num_constraints();
+        (p + s) as f64 / k as f64
+    }
+
+    /// Compress a folded proof with Spartan.
+    pub fn compress(&self, snark: &Recursive<C>) -> Result<Compressed<C>, Error> {
+        Compressed::<C>::prove(&self.pp, &self.pk, snark).map_err(Error::internal)
+    }
+}
+
+/// SuperNova parameters and batched compression keys of primary circuits `C` (cached as one
+/// value).
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct SupernovaKeySet<C: SupernovaCircuit<F>> {
+    /// Public parameters.
+    pub pp: SupernovaParams<C>,
+    /// Compression prover key.
+    pub pk: SupernovaPk<C>,
+    /// Compression verifier key.
+    pub vk: SupernovaVk<C>,
+}
+
+impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
+    /// Parameters and compression keys for the circuits of `program` (slow).
+    pub fn generate(program: &impl NonUniformCircuit<E1, E2, C, Sc2>) -> Result<Self, Error> {
+        let pp = SupernovaParams::<C>::setup(program, &*Sb1::ck_floor(), &*S2::ck_floor());
+        let (pk, vk) =
+            SupernovaCompressed::<C>::setup(&pp).map_err(|e| Error::Internal(format!("{e:?}")))?;
+        Ok(SupernovaKeySet { pp, pk, vk })
+    }
+
+    /// Digests of the parameters and of the verifier key.
+    pub fn digests(&self) -> KeyDigests {
+        key_digests(|| f_to_bytes(&self.pp.digest()), &self.vk)
+    }
+
+    /// Keys for the circuits of `program`, from the cache `entry` when they can be vouched for.
+    pub fn load<P: NonUniformCircuit<E1, E2, C, Sc2>>(
+        entry: &CacheEntry,
+        opts: &KeyOptions,
+        program: impl FnOnce() -> P,
+    ) -> Result<(Self, KeySource, KeyDigests), Error> {
+        cached(entry, opts, Self::digests, || Self::generate(&program()))
+    }
+
+    /// Constraints of each primary circuit, folding verifier included.
+    pub fn primary_constraints(&self) -> Vec<usize> {
+        self.pp
+            .primary_r1cs_shapes()
+            .iter()
+            .map(|s| r1cs_num_cons(s))
+            .collect()
+    }
+
+    /// Constraints of the secondary circuit (SuperNova's verifier on the other curve).
+    pub fn secondary_constraints(&self) -> usize {
+        supernova_secondary_constraints(&self.pp)
+    }
+
+    /// Compress a folded proof with batched Spartan. arecibo indexes into the folded proof: a
+    /// malformed one (a crafted checkpoint's) is an error, not a panic.
+    pub fn compress(&self, folded: &SupernovaRecursive) -> Result<SupernovaCompressed<C>, Error> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            SupernovaCompressed::<C>::prove(&self.pp, &self.pk, folded)
+        }))
+        .map_err(|_| Error::Internal("compression failed: the folded proof is malformed".into()))?
+        .map_err(|e| Error::Internal(format!("{e:?}")))
+    }
+
+    /// Verify a compressed proof from `z0`; the final state it reaches. arecibo's verifier
+    /// indexes and asserts on proof content (the program counter) before its hash checks: a
+    /// malformed proof is an invalid proof, never a panic of the caller.
+    pub fn verify(&self, snark: &SupernovaCompressed<C>, z0: &[F]) -> Result<Vec<F>, VerifyError> {
+        let (zn, _) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            snark.verify(&self.pp, &self.vk, z0, &[<F2 as ff::Field>::ZERO])
+        }))
+        .map_err(|_| VerifyError::Snark("malformed SNARK".into()))?
+        .map_err(|e| VerifyError::Snark(format!("{e:?}")))?;
+        Ok(zn)
+    }
+}
