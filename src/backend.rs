@@ -121,6 +121,9 @@ pub struct KeyOptions {
     pub pinned: Option<KeyDigests>,
     /// The backend's own key options (halo2: its KZG parameters).
     pub backend: Own,
+    /// Keys to verify only: a backend that can may then load its verifier key alone (stream),
+    /// and the keys refuse to prove.
+    pub verifier_only: bool,
 }
 
 impl KeyOptions {

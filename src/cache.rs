@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 const MAGIC: [u8; 8] = *b"FMPARAMS";
 
 /// Version of the cache file layout (part of the file name).
-pub const CACHE_VERSION: u16 = 2;
+pub const CACHE_VERSION: u16 = 3;
 
 /// The reason [`decode`] gives when the deserializer panicked (caught, never propagated).
 pub const PANICKED: &str = "undecodable content (the decoder panicked)";
@@ -84,6 +84,64 @@ fn checksum(bytes: &[u8]) -> u64 {
 /// Cache file path for a shape's entry.
 pub fn path(dir: &Path, entry: &CacheEntry) -> PathBuf {
     dir.join(format!("{}-v{}.params", entry.name, CACHE_VERSION))
+}
+
+/// Cache file path of an entry's SNARK verifier key (written beside its keys, read by
+/// verifiers): the same frame, its body the entry's tag then the key's encoding, exactly the
+/// bytes whose SHA3 is the vk digest.
+pub fn verifier_key_path(dir: &Path, entry: &CacheEntry) -> PathBuf {
+    dir.join(format!("{}-v{}.vk", entry.name, CACHE_VERSION))
+}
+
+/// Store `vk`'s encoding (the one the vk digest hashes) for `entry`, atomically.
+pub fn store_verifier_key<V: Serialize>(
+    dir: &Path,
+    entry: &CacheEntry,
+    vk: &V,
+) -> Result<(), String> {
+    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut body = entry.tag.clone();
+    bincode::serialize_into(&mut body, vk).map_err(|e| e.to_string())?;
+    let p = verifier_key_path(dir, entry);
+    crate::files::write_atomically(&p, &[&frame(&body)])
+        .map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// The encoded verifier key cached for `entry` (after checking the frame and the tag), to be
+/// hashed against a trusted digest and decoded ([`decode_verifier_key`]); `Ok(None)` if absent.
+pub fn load_verifier_key(dir: &Path, entry: &CacheEntry) -> Result<Option<Vec<u8>>, String> {
+    let p = verifier_key_path(dir, entry);
+    let mut bytes = match read_bounded(&p) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", p.display())),
+    };
+    let why = |w: &str| format!("{}: {w}", p.display());
+    if bytes.len() < 16 || bytes[..8] != MAGIC {
+        return Err(why("not a verifier key cache file"));
+    }
+    let sum = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
+    if checksum(&bytes[16..]) != sum {
+        return Err(why("checksum mismatch (corrupt file)"));
+    }
+    if !bytes[16..].starts_with(&entry.tag) {
+        return Err(why("written for another shape"));
+    }
+    bytes.drain(..16 + entry.tag.len());
+    Ok(Some(bytes))
+}
+
+/// Decode a verifier key's encoding (bincode's legacy options, as the vk digest hashes it).
+pub fn decode_verifier_key<V: DeserializeOwned>(body: &[u8]) -> Result<V, String> {
+    let codec = bincode::DefaultOptions::new()
+        .with_fixint_encoding()
+        .with_limit(MAX_CACHE_FILE)
+        .reject_trailing_bytes();
+    match crate::codec::deserialize_caught(codec, body) {
+        Ok(v) => Ok(v),
+        Err(Some(e)) => Err(format!("undecodable verifier key: {e}")),
+        Err(None) => Err(PANICKED.into()),
+    }
 }
 
 /// Largest cache file read (the default shapes' are under 400 MB).

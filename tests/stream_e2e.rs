@@ -240,3 +240,89 @@ fn a_prover_chosen_start_state_is_refused() {
     let e = verify_parts(&[p0, p1]).unwrap_err();
     assert!(e.contains("range start"), "{e}");
 }
+
+/// Verifier-only keys: with the digests pinned, a verifier loads the cached verifier key alone
+/// (no circuits, no commitment keys) and checks proofs exactly as the full keys do; a cached
+/// key whose bytes are not the pinned one is never used; such keys refuse to prove.
+#[test]
+fn a_verifier_loads_the_pinned_verifier_key_alone_and_checks_the_same() {
+    let dir = std::env::temp_dir().join(format!("foldmem-vk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let s = Shape::new(shape()).unwrap();
+    let verifier = KeyOptions {
+        pinned: Some(keys().digests()),
+        verifier_only: true,
+        ..KeyOptions::cached(&dir)
+    };
+    // nothing cached yet: the full keys, whose verifier key is cached for the next verifier
+    let first = pipeline::keys(s, &verifier).unwrap();
+    assert!(first.downcast::<StreamKeys>().unwrap().keys.can_prove());
+    let vk_file = foldmem::cache::verifier_key_path(&dir, &s.cache_entry());
+    assert!(vk_file.exists());
+    let v = pipeline::keys(s, &verifier).unwrap();
+    let vs = v.downcast::<StreamKeys>().unwrap();
+    assert!(!vs.keys.can_prove(), "the full keys were loaded");
+    assert_eq!(v.digests(), keys().digests());
+    // the same verdicts as the full keys: an honest proof, a tampered claim, another trace
+    let file = pipeline::prove_with(
+        keys(),
+        64,
+        foldmem::trace::numbered(&ops()),
+        &Default::default(),
+        |_| {},
+    )
+    .unwrap()
+    .0;
+    pipeline::verify_proof(&v, &file, Some(foldmem::trace::numbered(&ops()))).unwrap();
+    let mut other = ops();
+    other[0] = Op::write(3, 6u64);
+    other[1] = Op::read(3, 6u64);
+    other[4] = Op::read(3, 6u64);
+    let err =
+        pipeline::verify_proof(&v, &file, Some(foldmem::trace::numbered(&other))).unwrap_err();
+    assert!(err.to_string().contains("trace hash"), "{err}");
+    let mut tampered = file.clone();
+    let bytes = tampered.to_bytes();
+    let at = bytes.len() - 40;
+    let mut flipped = bytes.clone();
+    flipped[at] ^= 1;
+    if let Ok(t) = foldmem::proof::ProofFile::from_bytes(&flipped) {
+        tampered = t;
+        assert_eq!(
+            pipeline::verify_proof(&v, &tampered, None::<Vec<_>>)
+                .unwrap_err()
+                .exit_code(),
+            1
+        );
+    }
+    // they cannot prove
+    let err = match pipeline::prove_with(
+        &v,
+        64,
+        foldmem::trace::numbered(&ops()),
+        &Default::default(),
+        |_| {},
+    ) {
+        Ok(_) => panic!("verifier-only keys proved"),
+        Err(e) => e,
+    };
+    assert!(err.to_string().contains("verify only"), "{err}");
+    // a cached verifier key whose bytes are another key's (a valid frame, the right tag): the
+    // SHA3 differs from the pinned digest, so the full keys are loaded instead
+    let other_shape = Shape::new(StreamShape {
+        ops_per_step: 2,
+        ..shape()
+    })
+    .unwrap();
+    let other_keys = pipeline::keys(other_shape, &KeyOptions::none()).unwrap();
+    foldmem::cache::store_verifier_key(
+        &dir,
+        &s.cache_entry(),
+        &other_keys.downcast::<StreamKeys>().unwrap().keys.vk,
+    )
+    .unwrap();
+    let k = pipeline::keys(s, &verifier).unwrap();
+    assert!(k.downcast::<StreamKeys>().unwrap().keys.can_prove());
+    assert_eq!(k.digests(), keys().digests());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

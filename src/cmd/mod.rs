@@ -53,6 +53,27 @@ impl Common {
 
     /// Keys for `shape` with the cache, the pinned digests and the backend's key options.
     pub fn keys(&self, shape: Shape, pinned: Option<KeyDigests>, own: Own) -> Result<Keys, Error> {
+        self.load(shape, pinned, own, false)
+    }
+
+    /// [`Common::keys`] to verify only (stream then loads its verifier key alone when the
+    /// cache has it and its digest is trusted).
+    pub fn verifier_keys(
+        &self,
+        shape: Shape,
+        pinned: Option<KeyDigests>,
+        own: Own,
+    ) -> Result<Keys, Error> {
+        self.load(shape, pinned, own, true)
+    }
+
+    fn load(
+        &self,
+        shape: Shape,
+        pinned: Option<KeyDigests>,
+        own: Own,
+        verifier_only: bool,
+    ) -> Result<Keys, Error> {
         let pb = if self.show_progress() {
             let pb = ProgressBar::new_spinner().with_message("setting up parameters");
             pb.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -64,6 +85,7 @@ impl Common {
             cache_dir: self.cache(),
             pinned,
             backend: own,
+            verifier_only,
         };
         let k = pipeline::keys(shape, &opts);
         pb.finish_and_clear();

@@ -110,7 +110,9 @@ pub fn run(a: VerifyArgs) -> Result<(), Error> {
     }
     // every part names the same statement shape (checked against the keys below)
     let shape = pin.map(|p| p.shape).unwrap_or(all[0].header.shape);
-    let keys = a.common.keys(shape, pin.and_then(|p| p.digests), key)?;
+    let keys = a
+        .common
+        .verifier_keys(shape, pin.and_then(|p| p.digests), key)?;
     let t = Instant::now();
     let reader = match &a.trace {
         Some(p) => Some(open_trace(p, proof.word_bits())?),

@@ -4,9 +4,11 @@
 //! errors, and constraint counts arecibo keeps private.
 
 mod counts;
+mod verifier;
 
 pub use crate::error::VerifyError;
 pub use counts::{r1cs_num_cons, supernova_secondary_constraints};
+pub use verifier::verifier_params;
 
 use crate::backend::{CacheEntry, KeyOptions, KeySource};
 use crate::cache::cached;
@@ -144,10 +146,10 @@ impl<C: StepCircuit<F>> NovaKeySet<C> {
 #[derive(Serialize, Deserialize)]
 #[serde(bound = "")]
 pub struct SupernovaKeySet<C: SupernovaCircuit<F>> {
-    /// Public parameters.
+    /// Public parameters (for verifier-only keys, [`verifier_params`]: no circuits).
     pub pp: SupernovaParams<C>,
-    /// Compression prover key.
-    pub pk: SupernovaPk<C>,
+    /// Compression prover key (`None`: verifier-only keys, which cannot fold or compress).
+    pub pk: Option<SupernovaPk<C>>,
     /// Compression verifier key.
     pub vk: SupernovaVk<C>,
 }
@@ -158,7 +160,16 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
         let pp = SupernovaParams::<C>::setup(program, &*Sb1::ck_floor(), &*S2::ck_floor());
         let (pk, vk) =
             SupernovaCompressed::<C>::setup(&pp).map_err(|e| Error::Internal(format!("{e:?}")))?;
-        Ok(SupernovaKeySet { pp, pk, vk })
+        Ok(SupernovaKeySet {
+            pp,
+            pk: Some(pk),
+            vk,
+        })
+    }
+
+    /// Whether these keys can prove (else they only verify).
+    pub fn can_prove(&self) -> bool {
+        self.pk.is_some()
     }
 
     /// Digests of the parameters and of the verifier key.
@@ -173,6 +184,66 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
         program: impl FnOnce() -> P,
     ) -> Result<(Self, KeySource, KeyDigests), Error> {
         cached(entry, opts, Self::digests, || Self::generate(&program()))
+    }
+
+    /// Keys that verify only, when the cache has this entry's verifier key and the verifier
+    /// trusts digests for it (pinned in `opts`, else the built-in table): the key's bytes must
+    /// hash to the trusted vk digest, and the parameters are [`verifier_params`] with the
+    /// trusted params digest, so neither the circuits nor the commitment keys are loaded.
+    /// Otherwise the full keys ([`SupernovaKeySet::load`]), whose verifier key is then written
+    /// to the cache for the next verifier. `arities` are the primary circuits' arities.
+    pub fn load_verifier<P: NonUniformCircuit<E1, E2, C, Sc2>>(
+        entry: &CacheEntry,
+        opts: &KeyOptions,
+        arities: &[usize],
+        program: impl FnOnce() -> P,
+    ) -> Result<(Self, KeySource, KeyDigests), Error> {
+        let (trusted, source) = match opts.pinned {
+            Some(d) => (Some(d), KeySource::CachePinned),
+            None => (
+                crate::cache::known_digests(&entry.name),
+                KeySource::CacheKnown,
+            ),
+        };
+        let dir = opts.cache_dir.as_deref().filter(|_| !entry.tag.is_empty());
+        let (Some(dir), Some(want)) = (dir, trusted) else {
+            return Self::load(entry, opts, program);
+        };
+        match crate::cache::load_verifier_key(dir, entry) {
+            Ok(Some(body)) => {
+                // hashed, decoded and the parameters built at once: the decoded key is used
+                // only if its bytes hash to the trusted digest
+                let (hash, vk, pp) = std::thread::scope(|s| {
+                    let hash = s.spawn(|| crate::digest::sha3_bytes(&body));
+                    let pp = s.spawn(|| verifier_params::<C>(arities, want.params));
+                    let vk = crate::cache::decode_verifier_key::<SupernovaVk<C>>(&body);
+                    (hash.join(), vk, pp.join())
+                });
+                match (hash, vk, pp) {
+                    (Ok(h), Ok(vk), Ok(Ok(pp))) if h == want.vk => {
+                        return Ok((SupernovaKeySet { pp, pk: None, vk }, source, want));
+                    }
+                    (Ok(h), _, _) if h != want.vk => tracing::warn!(
+                        "{}: verifier key in the cache does not have the expected digest; \
+                         loading the full keys",
+                        entry.name
+                    ),
+                    _ => tracing::warn!(
+                        "{}: unusable verifier key in the cache; loading the full keys",
+                        entry.name
+                    ),
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("ignoring unusable verifier key cache: {e}"),
+        }
+        let (keys, source, digests) = Self::load(entry, opts, program)?;
+        if digests == want {
+            if let Err(e) = crate::cache::store_verifier_key(dir, entry, &keys.vk) {
+                tracing::warn!("could not cache the verifier key: {e}");
+            }
+        }
+        Ok((keys, source, digests))
     }
 
     /// Constraints of each primary circuit, folding verifier included.
@@ -192,8 +263,11 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
     /// Compress a folded proof with batched Spartan. arecibo indexes into the folded proof: a
     /// malformed one (a crafted checkpoint's) is an error, not a panic.
     pub fn compress(&self, folded: &SupernovaRecursive) -> Result<SupernovaCompressed<C>, Error> {
+        let pk = self.pk.as_ref().ok_or_else(|| {
+            Error::Usage("these keys were loaded to verify only: they cannot prove".into())
+        })?;
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            SupernovaCompressed::<C>::prove(&self.pp, &self.pk, folded)
+            SupernovaCompressed::<C>::prove(&self.pp, pk, folded)
         }))
         .map_err(|_| Error::Internal("compression failed: the folded proof is malformed".into()))?
         .map_err(|e| Error::Internal(format!("{e:?}")))

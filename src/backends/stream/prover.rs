@@ -61,6 +61,11 @@ impl<'a> StreamProver<'a> {
         native: Native,
         opts: &StreamOptions,
     ) -> Result<Self, Error> {
+        if !keys.keys.can_prove() {
+            return Err(Error::Usage(
+                "these keys were loaded to verify only: they cannot prove".into(),
+            ));
+        }
         let requested = (opts.segment_ops != 0).then_some(opts.segment_ops);
         let l = Self::segment_len(keys.shape.ops_per_step, requested)?;
         Ok(StreamProver {

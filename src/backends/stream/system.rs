@@ -1,7 +1,7 @@
 //! The `stream` backend at the seam: its shape's rules and flags, its keys, and the run options
 //! it owns (segment length, checkpoints, resumption, one range of a trace).
 
-use super::circuit::{StreamCircuit, BOUNDARY, FRESH, OP};
+use super::circuit::{StreamCircuit, BOUNDARY, CIRCUITS, FRESH, OP};
 use super::claim::{check_proof, verify_compressed, verify_parts, StreamProof};
 use super::hasher::TraceHasher;
 use super::prover::{Finished, StreamProver};
@@ -98,8 +98,18 @@ impl ShapeSpec for StreamShape {
         entry: &CacheEntry,
     ) -> Result<Loaded<StreamKeys>, Error> {
         let shape = *self;
-        let (keys, source, digests) =
-            SupernovaKeySet::load(entry, opts, || StreamIsa { shape, first: OP })?;
+        let program = || StreamIsa { shape, first: OP };
+        let (keys, source, digests) = if opts.verifier_only {
+            let arities: Vec<usize> = (0..CIRCUITS)
+                .map(|i| {
+                    use arecibo::traits::circuit_supernova::StepCircuit;
+                    StreamCircuit::blank(shape, i).arity()
+                })
+                .collect();
+            SupernovaKeySet::load_verifier(entry, opts, &arities, program)?
+        } else {
+            SupernovaKeySet::load(entry, opts, program)?
+        };
         Ok(Loaded {
             keys: StreamKeys { shape, keys },
             source,
@@ -268,15 +278,24 @@ impl ProofSystem for StreamKeys {
         self.shape
     }
     fn constraints_per_op(&self) -> Option<f64> {
+        if !self.keys.can_prove() {
+            return None; // verifier-only keys hold no circuits
+        }
         let op = self.keys.primary_constraints()[OP];
         Some(op as f64 / self.shape.ops_per_step as f64)
     }
     fn effective_constraints_per_op(&self) -> Option<f64> {
+        if !self.keys.can_prove() {
+            return None;
+        }
         let op = self.keys.primary_constraints()[OP];
         let secondary = self.keys.secondary_constraints();
         Some((op + secondary) as f64 / self.shape.ops_per_step as f64)
     }
     fn circuit_lines(&self) -> Lines {
+        if !self.keys.can_prove() {
+            return vec![("keys_loaded", "verifier key only".to_string())];
+        }
         let shapes = self.keys.pp.primary_r1cs_shapes();
         let n = |i: usize| r1cs_num_cons(shapes[i]);
         let [op, b, f] = circuit_constraints(self.shape);
