@@ -54,6 +54,16 @@ pub fn run(a: BenchArgs) -> Result<(), Error> {
     } else {
         Settings::FULL
     };
+    let est = settings.estimate_s();
+    eprintln!(
+        "bench{}: estimated {} on a 2-core box like the one it was measured on (2026-12-03)",
+        if a.quick { " --quick" } else { "" },
+        if est < 3600.0 {
+            format!("about {:.0} min", (est / 60.0).ceil())
+        } else {
+            format!("about {:.1} h", est / 3600.0)
+        }
+    );
     let t = Instant::now();
     let exe = std::env::current_exe().ok();
     let report = run_all(settings, exe.as_deref(), |m| eprintln!("{m}"))?;
@@ -109,6 +119,8 @@ pub struct Settings {
     pub real_ops: usize,
     /// Trace lengths of the peak-memory rows (each in a child process).
     pub rss_ops: &'static [usize],
+    /// Also compress with Spartan's `ppsnark` (minutes for one row).
+    pub ppsnark: bool,
 }
 
 impl Settings {
@@ -124,6 +136,7 @@ impl Settings {
         breakdown_steps: 2,
         real_ops: 4096,
         rss_ops: &[],
+        ppsnark: false,
     };
     /// Full run.
     pub const FULL: Settings = Settings {
@@ -136,7 +149,36 @@ impl Settings {
         breakdown_steps: 5,
         real_ops: 16384,
         rss_ops: &[10_000, 100_000, 1_000_000],
+        ppsnark: true,
     };
+}
+
+impl Settings {
+    /// Rough wall time of a run, in seconds, from rates and per-row overheads measured on the
+    /// 2-core development box (2026-12-03: `--quick` ran 273 s without its `ppsnark` row): about
+    /// 10 s of setup per row, Merkle-family rows at ~4 ops/s, offline rows at ~220 ops/s, an op
+    /// step breakdown row ~25 s plus ~1 s per step, and the child rows at ~300 (stream) and
+    /// ~200 (nova-offline) ops/s plus their key setup.
+    pub fn estimate_s(&self) -> f64 {
+        let merkle_rows = (self.merkle_ks.len() + 4) as f64;
+        let offline_rows = 3.0;
+        let baseline_rows = ((self.baseline_max_log.saturating_sub(4)) / 2 + 1) as f64;
+        let mut sizes = vec![self.real_ops];
+        sizes.extend(self.rss_ops.iter().copied().filter(|n| *n != self.real_ops));
+        let children: f64 = sizes
+            .iter()
+            .map(|&n| n as f64 / 300.0 + 40.0 + n as f64 / 200.0 + 20.0)
+            .sum();
+        10.0 + merkle_rows * (10.0 + self.merkle_ops as f64 / 4.0)
+            + (offline_rows + 1.0) * (10.0 + self.offline_ops as f64 / 220.0)
+            + 25.0
+            + if self.ppsnark { 190.0 } else { 0.0 }
+            + baseline_rows * (10.0 + self.baseline_ops as f64 / 2.7)
+            + self.stream_ks.len() as f64 * (25.0 + self.breakdown_steps as f64)
+            + self.real_ops as f64 / 1500.0
+            + 5.0
+            + children
+    }
 }
 
 /// Everything one `foldmem bench` run measures.
@@ -356,7 +398,7 @@ pub fn table(s: Settings, mut log: impl FnMut(&Row)) -> Result<Vec<Row>, Error> 
         r.constraints_per_op = f64::NAN; // PLONKish rows, not R1CS: one row per op plus lookups
         push(r, &mut rows);
     }
-    for r in compression_rows(&synthetic_trace(8, 16, 5))? {
+    for r in compression_rows(&synthetic_trace(8, 16, 5), s.ppsnark)? {
         push(r, &mut rows);
     }
     // whole memory in the state

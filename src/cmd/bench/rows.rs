@@ -257,8 +257,9 @@ where
 }
 
 /// Compression of the same folded Merkle proof (2^16 words, k = 4) with Spartan `snark` (the
-/// default) and with `ppsnark` (preprocessed, computational commitments): one row each.
-pub fn compression_rows(ops: &[Op]) -> Result<Vec<Row>, Error> {
+/// default) and, if `with_ppsnark`, with `ppsnark` (preprocessed, computational commitments;
+/// its compression alone took 187 s here on 2026-12-03): one row each.
+pub fn compression_rows(ops: &[Op], with_ppsnark: bool) -> Result<Vec<Row>, Error> {
     use arecibo::provider::ipa_pc::EvaluationEngine;
     use arecibo::traits::snark::RelaxedR1CSSNARKTrait;
     use foldmem::folding::{S1, S2};
@@ -273,6 +274,9 @@ pub fn compression_rows(ops: &[Op]) -> Result<Vec<Row>, Error> {
     };
     let mut rows = Vec::new();
     for pp_snark in [false, true] {
+        if pp_snark && !with_ppsnark {
+            continue;
+        }
         let blank = MerkleStep::blank(step);
         let pp: MerkleParams = if pp_snark {
             MerkleParams::setup(&blank, &C2::default(), &*P1::ck_floor(), &*P2::ck_floor())
