@@ -1,19 +1,28 @@
-//! Prove while a program runs: the memory machine's new records are pushed to the Nova prover
-//! after every instruction, so folding keeps pace with execution and memory stays bounded.
+//! Prove while a program runs: the memory machine's new records are pushed to the `stream`
+//! prover after every instruction; each segment is folded as soon as it is complete, so folding
+//! keeps pace with execution and memory stays bounded. Then compress and verify.
 
-use foldmem::backends::merkle::MerkleShape;
-use foldmem::backends::merkle::{self as nova, MerkleProver};
+use foldmem::backend::KeyOptions;
+use foldmem::backends::stream::{self, StreamKeys, StreamOptions, StreamProver, StreamShape};
 use foldmem::machine::{Layout, LayoutConfig, Machine, SectionKind, WordSize};
-use foldmem::tree::TreeParams;
+use foldmem::pipeline;
+use foldmem::registry::Shape;
 use foldmem::Word;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let step = MerkleShape {
-        tree: TreeParams::new(32, 8)?,
-        ops_per_step: 2,
+    // a small shape for a quick run: 8 op slots per step, segments of 16 ops
+    let shape = StreamShape {
+        ops_per_step: 8,
+        boundary_slots: 4,
+        time_bits: 16,
     };
-    let pp = nova::setup(step);
-    let mut prover = MerkleProver::new(&pp, step, 64);
+    let keys = pipeline::keys(Shape::new(shape)?, &KeyOptions::none())?;
+    let st = keys.downcast::<StreamKeys>().ok_or("stream keys")?;
+    let opts = StreamOptions {
+        segment_ops: 16,
+        ..Default::default()
+    };
+    let mut prover = StreamProver::new(st, 64, &opts)?;
     let mut m = Machine::new(
         WordSize::W64,
         Layout::head(&LayoutConfig {
@@ -37,16 +46,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             prover.push(index, &r.op)?;
         }
         println!(
-            "after instruction {i}: {} ops accepted, {} steps folded",
+            "after instruction {i}: {} ops accepted, {} segments folded",
             prover.op_count(),
-            prover.steps()
+            prover.segments()
         );
     }
-    let proof = prover.finish()?;
-    nova::verify_folded(&pp, step, &proof.snark, &proof.outputs)?;
+    let proof = prover.finish(true)?; // the last segment, with the audit of every address
+    let snark = st.keys.compress(&proof.snark)?;
+    stream::verify_compressed(st, &snark, &proof.outputs)?;
     println!(
-        "verified {} ops in {} steps",
-        proof.outputs.op_count, proof.num_steps
+        "verified {} ops in {} segments ({} folding steps)",
+        proof.outputs.op_count, proof.segments, proof.steps
     );
     Ok(())
 }

@@ -12,19 +12,30 @@ pub fn write_atomically(path: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
-    let mut tmp_name = name.to_os_string();
-    tmp_name.push(format!(
-        ".tmp{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let tmp: PathBuf = path.with_file_name(tmp_name);
+    // a new file: never follows a link planted at the temporary's name; a name left by a
+    // crashed process with the same id is skipped
+    let (tmp, mut f) = {
+        let mut tries = 0;
+        loop {
+            let mut tmp_name = name.to_os_string();
+            tmp_name.push(format!(
+                ".tmp{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ));
+            let tmp: PathBuf = path.with_file_name(tmp_name);
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+            {
+                Ok(f) => break (tmp, f),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 16 => tries += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    };
     let written = (|| {
-        // a new file: never follows a link planted at the temporary's name
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
         for p in parts {
             f.write_all(p)?;
         }

@@ -10,23 +10,26 @@
 //! ([`registry`]); the proof file ([`proof`]) and the jobs ([`pipeline`]).
 //!
 //! ```
-//! use foldmem::backends::merkle::{self, MerkleProver, MerkleShape};
-//! use foldmem::tree::TreeParams;
-//! use foldmem::Op;
+//! use foldmem::backend::KeyOptions;
+//! use foldmem::backends::stream::{self, StreamKeys, StreamOptions, StreamProver, StreamShape};
+//! use foldmem::{pipeline, registry::Shape, Op};
 //!
-//! // a 2^16-word memory, 2 ops per folding step
-//! let step = MerkleShape { tree: TreeParams::new(16, 8).unwrap(), ops_per_step: 2 };
-//! let pp = merkle::setup(step);
-//! let mut prover = MerkleProver::new(&pp, step, 64);
-//! for (i, op) in [Op::write(7, 42u64), Op::read(7, 42u64), Op::read(9, 0u64)].iter().enumerate() {
-//!     prover.push(i + 1, op).unwrap(); // folds every 2 ops as they arrive
+//! // a small stream shape: 4 op slots per step, segments of 4 ops
+//! let shape = StreamShape { ops_per_step: 4, boundary_slots: 2, time_bits: 16 };
+//! let keys = pipeline::keys(Shape::new(shape).unwrap(), &KeyOptions::none()).unwrap();
+//! let st = keys.downcast::<StreamKeys>().unwrap();
+//! let opts = StreamOptions { segment_ops: 4, ..Default::default() };
+//! let mut prover = StreamProver::new(st, 64, &opts).unwrap();
+//! let ops = [Op::write(7, 42u64), Op::read(7, 42u64), Op::read(9, 0u64), Op::write(9, 1u64),
+//!            Op::read(7, 42u64)];
+//! for (i, op) in ops.iter().enumerate() {
+//!     prover.push(i + 1, op).unwrap(); // a segment is folded as soon as it is complete
 //! }
-//! // an inconsistent op is refused before anything is folded
-//! assert!(prover.push(4, &Op::read(7, 41u64)).is_err());
-//! let proof = prover.finish().unwrap();
-//! // the verifier states the initial memory: this checks the run started from the empty memory
-//! merkle::verify_folded(&pp, step, &proof.snark, &proof.outputs).unwrap();
-//! assert_eq!(proof.outputs.op_count, 3);
+//! let proof = prover.finish(true).unwrap(); // the last segment and the audit
+//! let snark = st.keys.compress(&proof.snark).unwrap();
+//! // the verifier builds the start state (the empty memory) itself
+//! stream::verify_compressed(st, &snark, &proof.outputs).unwrap();
+//! assert_eq!(proof.outputs.op_count, 5);
 //! ```
 #![deny(missing_docs)]
 

@@ -66,7 +66,8 @@ pub fn run(a: ProveArgs) -> Result<(), Error> {
         .keys(sel.shape, pin.and_then(|p| p.digests), sel.key)?;
     let file = prove_and_report(&keys, word_bits, reader, total, &sel.run, &a.common)
         .map_err(|e| e.in_file(&a.trace))?;
-    std::fs::write(&a.output, file.to_bytes()).map_err(|e| Error::io(&a.output, e))?;
+    foldmem::files::write_atomically(&a.output, &[&file.to_bytes()])
+        .map_err(|e| Error::io(&a.output, e))?;
     kv("proof", a.output.display());
     Ok(())
 }

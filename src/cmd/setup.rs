@@ -32,7 +32,8 @@ pub fn run(a: SetupArgs) -> Result<(), Error> {
     let shape = sel.shape;
     let keys = a.common.keys(shape, None, sel.key)?;
     let file = KeyFile::new(shape, a.word_bits.unwrap_or(64), keys.digests());
-    std::fs::write(&a.output, file.to_bytes()).map_err(|e| Error::io(&a.output, e))?;
+    foldmem::files::write_atomically(&a.output, &[&file.to_bytes()])
+        .map_err(|e| Error::io(&a.output, e))?;
     lines(shape.statement());
     kv("word_bits", file.word_bits);
     lines(keys.trust_lines());

@@ -6,7 +6,7 @@ use clap::Args;
 use foldmem::backend::FlagContext;
 use foldmem::pipeline;
 use foldmem::proof::{Pin, ProofFile};
-use foldmem::registry::ShapeArgs;
+use foldmem::registry::{Backend, ShapeArgs};
 use foldmem::Error;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -92,9 +92,14 @@ pub fn run(a: VerifyArgs) -> Result<(), Error> {
                 return Err(Error::Mismatch(format!(
                     "the proof names a {} shape other than the default ({}): without a pin, \
                      verify builds keys only for default shapes; pin the shape (--vk, or the \
-                     shape flags prove was given), or pass --allow-any-shape",
+                     shape flags prove was given), or pass --allow-any-shape{}",
                     named.backend(),
-                    named.cache_name()
+                    named.cache_name(),
+                    if ctx.trace.is_none() && named.backend() == Backend::Halo2 {
+                        " (halo2's default domain follows the trace's op count: give --trace FILE)"
+                    } else {
+                        ""
+                    }
                 )));
             };
             (None, pinned_by, sel.key)

@@ -209,16 +209,31 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
         let (Some(dir), Some(want)) = (dir, trusted) else {
             return Self::load(entry, opts, program);
         };
+        let mut hash_matched = false;
         match crate::cache::load_verifier_key(dir, entry) {
             Ok(Some(body)) => {
                 // hashed, decoded and the parameters built at once: the decoded key is used
                 // only if its bytes hash to the trusted digest
                 let (hash, vk, pp) = std::thread::scope(|s| {
-                    let hash = s.spawn(|| crate::digest::sha3_bytes(&body));
-                    let pp = s.spawn(|| verifier_params::<C>(arities, want.params));
+                    let hash = std::thread::Builder::new()
+                        .spawn_scoped(s, || crate::digest::sha3_bytes(&body))
+                        .ok();
+                    let pp = std::thread::Builder::new()
+                        .spawn_scoped(s, || verifier_params::<C>(arities, want.params))
+                        .ok();
                     let vk = crate::cache::decode_verifier_key::<SupernovaVk<C>>(&body);
-                    (hash.join(), vk, pp.join())
+                    // no second thread (a process limit): one after the other
+                    let hash = match hash {
+                        Some(h) => h.join().map_err(|_| ()),
+                        None => Ok(crate::digest::sha3_bytes(&body)),
+                    };
+                    let pp = match pp {
+                        Some(p) => p.join().map_err(|_| ()),
+                        None => Ok(verifier_params::<C>(arities, want.params)),
+                    };
+                    (hash, vk, pp)
                 });
+                hash_matched = hash == Ok(want.vk);
                 match (hash, vk, pp) {
                     (Ok(h), Ok(vk), Ok(Ok(pp))) if h == want.vk => {
                         return Ok((SupernovaKeySet { pp, pk: None, vk }, source, want));
@@ -226,6 +241,10 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
                     (Ok(h), _, _) if h != want.vk => tracing::warn!(
                         "{}: verifier key in the cache does not have the expected digest; \
                          loading the full keys",
+                        entry.name
+                    ),
+                    (_, _, Ok(Err(e))) => tracing::warn!(
+                        "{}: verifier-only parameters unavailable ({e}); loading the full keys",
                         entry.name
                     ),
                     _ => tracing::warn!(
@@ -238,7 +257,9 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
             Err(e) => tracing::warn!("ignoring unusable verifier key cache: {e}"),
         }
         let (keys, source, digests) = Self::load(entry, opts, program)?;
-        if digests == want {
+        // written when absent or not the trusted one (a key that matched but could not be used
+        // is not rewritten on every run)
+        if digests == want && !hash_matched {
             if let Err(e) = crate::cache::store_verifier_key(dir, entry, &keys.vk) {
                 tracing::warn!("could not cache the verifier key: {e}");
             }

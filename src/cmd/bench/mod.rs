@@ -155,8 +155,8 @@ impl Settings {
 
 impl Settings {
     /// Rough wall time of a run, in seconds, from rates and per-row overheads measured on the
-    /// 2-core development box (2026-12-03: `--quick` ran 273 s without its `ppsnark` row): about
-    /// 10 s of setup per row, Merkle-family rows at ~4 ops/s, offline rows at ~220 ops/s, an op
+    /// 2-core development box (2026-12-03: `--quick` ran 246 s; the model says about 300): about
+    /// 6 s of setup per row, Merkle-family rows at ~4 ops/s, offline rows at ~220 ops/s, an op
     /// step breakdown row ~25 s plus ~1 s per step, and the child rows at ~300 (stream) and
     /// ~200 (nova-offline) ops/s plus their key setup.
     pub fn estimate_s(&self) -> f64 {
@@ -169,11 +169,11 @@ impl Settings {
             .iter()
             .map(|&n| n as f64 / 300.0 + 40.0 + n as f64 / 200.0 + 20.0)
             .sum();
-        10.0 + merkle_rows * (10.0 + self.merkle_ops as f64 / 4.0)
-            + (offline_rows + 1.0) * (10.0 + self.offline_ops as f64 / 220.0)
+        6.0 + merkle_rows * (6.0 + self.merkle_ops as f64 / 4.0)
+            + (offline_rows + 1.0) * (6.0 + self.offline_ops as f64 / 220.0)
             + 25.0
             + if self.ppsnark { 190.0 } else { 0.0 }
-            + baseline_rows * (10.0 + self.baseline_ops as f64 / 2.7)
+            + baseline_rows * (6.0 + self.baseline_ops as f64 / 2.7)
             + self.stream_ks.len() as f64 * (25.0 + self.breakdown_steps as f64)
             + self.real_ops as f64 / 1500.0
             + 5.0
