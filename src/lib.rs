@@ -52,6 +52,7 @@ pub mod registry;
 pub mod trace;
 pub mod tree;
 pub mod word;
+pub mod zkvm;
 
 pub use engine::{E1, E2, F};
 pub use error::Error;

@@ -323,3 +323,64 @@ fn a_verifier_loads_the_pinned_verifier_key_alone_and_checks_the_same() {
     assert_eq!(k.digests(), keys().digests());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A stand-in for a zkVM's CPU circuit: per fold step it makes `k` memory accesses and feeds
+/// them to the trace-hash gadget; its state is the gadget's three elements.
+#[derive(Clone, Debug)]
+struct Cpu {
+    accesses: Vec<Option<Op>>,
+}
+
+impl arecibo::traits::circuit::StepCircuit<F> for Cpu {
+    fn arity(&self) -> usize {
+        foldmem::zkvm::TRACE_HASH_ARITY
+    }
+    fn synthesize<CS: bellpepper_core::ConstraintSystem<F>>(
+        &self,
+        cs: &mut CS,
+        z: &[bellpepper_core::num::AllocatedNum<F>],
+    ) -> Result<Vec<bellpepper_core::num::AllocatedNum<F>>, bellpepper_core::SynthesisError> {
+        use foldmem::zkvm::{MemOpVar, TraceHashVar};
+        let slots = self
+            .accesses
+            .iter()
+            .enumerate()
+            .map(|(i, op)| MemOpVar::alloc(cs.namespace(|| format!("access {i}")), op.as_ref(), 64))
+            .collect::<Result<Vec<_>, _>>()?;
+        let th = TraceHashVar::from_z(z)?.absorb_step(&mut cs.namespace(|| "trace"), &slots)?;
+        Ok(th.to_z())
+    }
+}
+
+/// Fold the CPU over `ops` in steps of `k` accesses and return its verified final state.
+fn cpu_final_state(ops: &[Op], k: usize) -> Vec<F> {
+    use foldmem::folding::{setup_circuit, Recursive, C2};
+    let step = |s: usize| Cpu {
+        accesses: (0..k).map(|i| ops.get(s * k + i).cloned()).collect(),
+    };
+    let pp = setup_circuit(&step(0));
+    let z0 = foldmem::zkvm::TraceHashVar::start_values(64).to_vec();
+    let steps = ops.len().div_ceil(k);
+    let zero = [<foldmem::engine::F2 as Field>::ZERO];
+    let mut snark = Recursive::new(&pp, &step(0), &C2::default(), &z0, &zero).unwrap();
+    for s in 0..steps {
+        snark.prove_step(&pp, &step(s), &C2::default()).unwrap();
+    }
+    snark.verify(&pp, steps, &z0, &zero).unwrap().0
+}
+
+#[test]
+fn a_cpu_circuit_binds_to_the_memory_proof_through_the_trace_hash_gadget() {
+    let f = prove(&ops(), 4);
+    stream::verify_folded(&st().keys.pp, &shape(), &f.snark, &f.outputs).unwrap();
+    let memory = [f.outputs.trace_hash, F::from(f.outputs.op_count)];
+    // the CPU that made exactly these accesses ends on the memory proof's statement
+    let z = cpu_final_state(&ops(), shape().ops_per_step);
+    assert_eq!(&z[..2], &memory, "honest CPU binds");
+    // a CPU whose second access read 9 where the proven trace read 7 proves its own run fine,
+    // but its trace hash is not the one the memory proof proved consistent
+    let mut lying = ops();
+    lying[1] = Op::read(3, 9u64);
+    let z = cpu_final_state(&lying, shape().ops_per_step);
+    assert_ne!(z[0], memory[0], "a different read must not bind");
+}

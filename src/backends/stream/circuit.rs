@@ -605,7 +605,7 @@ fn fresh_step<CS: ConstraintSystem<F>>(
 /// `Σ x_j·base^j` per group of `per` values, as linear combinations (no constraint); the native
 /// twin is [`super::hasher::pack_into`]. Injective when every value is below `base` and
 /// `base^per < p`.
-fn pack(values: &[Num<F>], per: usize, base: F) -> Vec<Num<F>> {
+pub fn pack(values: &[Num<F>], per: usize, base: F) -> Vec<Num<F>> {
     values
         .chunks(per)
         .map(|group| {

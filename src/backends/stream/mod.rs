@@ -35,7 +35,7 @@ pub use claim::{
     check_proof, verify_compressed, verify_folded, verify_parts, StreamOutputs, StreamProof,
 };
 pub use curve::{base_point, Affine, H2cWitness};
-pub use hasher::{trace_hash, TraceHasher};
+pub use hasher::{trace_hash, TraceHasher, TAGS_PER_ELEMENT};
 pub use native::{
     boundary_slot, move_g, open_segment_steps, padding_audit, padding_boundary, Native,
 };
