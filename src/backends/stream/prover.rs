@@ -13,12 +13,17 @@ use crate::folding::Sc2;
 use crate::trace::Op;
 use ff::Field;
 
-/// Default ops per segment (rounded up to whole op steps; the prover buffers one segment). Each
-/// segment but the last pays a boundary slot per distinct address it touched (two hashes to the
-/// curve), and the audit one per address touched before the last segment, so both fall as
-/// segments grow: all 131,072 ops of a real `gzip` trace fold at 191 ops/s in 2^16-op segments
-/// against 131 in 2^14-op ones (see the README), and one segment still holds a few MB of ops.
-pub const DEFAULT_SEGMENT_OPS: usize = 65536;
+/// Default ops per segment, 2^20 (rounded up to whole op steps: 1,048,608 at 352 ops per step).
+/// The prover holds one segment: its buffered ops (56 bytes an op), then its op slots (136 bytes
+/// an op) while it folds, about 200 MiB at the peak at this length, plus the last value and time
+/// of every touched address. Every segment but the last pays a boundary slot per distinct address
+/// it touched (two hashes to the curve, ~1,800 constraints with the recursion's share, against
+/// ~210 an op), and the audit one curve slot per address touched before the last segment; an
+/// address first touched in the last segment costs a fresh slot (~270, no curve point). So a trace
+/// of up to 2^20 ops, one segment, hashes nothing to the curve. Shorter segments buy earlier
+/// folding, finer checkpoints and range splits at the price of those curve slots: `foldmem plan`
+/// forecasts the steps, `docs/performance.md` has measured real traces.
+pub const DEFAULT_SEGMENT_OPS: usize = 1 << 20;
 
 /// How a streaming prover runs: segment size, optional checkpoints, which range of a trace.
 #[derive(Clone, Debug, Default)]
@@ -120,6 +125,13 @@ impl<'a> StreamProver<'a> {
         if self.buf.len() == self.segment_ops {
             self.flush()?;
         }
+        if self.buf.len() == self.buf.capacity() {
+            // grow by doubling, but never past the segment (a default segment is 32 ops past
+            // 2^20: doubling would hold 2^21)
+            let len = self.buf.len();
+            self.buf
+                .reserve_exact(len.max(1 << 10).min(self.segment_ops - len));
+        }
         self.buf.push((line, *op));
         Ok(())
     }
@@ -130,6 +142,9 @@ impl<'a> StreamProver<'a> {
         }
         let ops = std::mem::take(&mut self.buf);
         let steps = self.native.segment(&ops)?;
+        // the ops are in the steps now; each step's slots are freed as it is folded
+        drop(ops);
+        self.buf = Vec::with_capacity(self.segment_ops.min(1 << 16));
         for s in steps {
             self.fold(s)?;
         }
@@ -204,6 +219,7 @@ impl<'a> StreamProver<'a> {
             // an empty last segment (an empty trace) is opened by a padding boundary step
             let ops = std::mem::take(&mut self.buf);
             let (steps, last) = self.native.last_segment(&ops)?;
+            drop(ops);
             last_addr = last;
             for s in steps {
                 self.fold(s)?;
