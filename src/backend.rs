@@ -198,6 +198,18 @@ pub struct Loaded<K> {
     pub digests: KeyDigests,
 }
 
+/// A plan of one trace (what `foldmem plan` prints): its op count, the ranges for
+/// continuations, and what a run of the whole trace will fold, as the backend reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TracePlan {
+    /// Ops in the trace.
+    pub ops: u64,
+    /// The ranges, in order.
+    pub ranges: Vec<RangePlan>,
+    /// Backend-specific forecast of one run over the whole trace (`key: value` lines).
+    pub forecast: Lines,
+}
+
 /// One range of a continuation plan: its first op, op count and the trace hash its prover
 /// starts from (what `foldmem plan` prints).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -254,14 +266,15 @@ pub trait ShapeSpec:
         entry: &CacheEntry,
     ) -> Result<Loaded<Self::Keys>, Error>;
     /// Plan `count` ranges of one trace for continuations (one native pass, no folding): the
-    /// op count and each range's start. Backends that prove whole traces only refuse.
+    /// op count, each range's start and a forecast of the run. Backends that prove whole traces
+    /// only refuse.
     fn plan(
         &self,
         word_bits: u32,
         ops: &mut dyn Iterator<Item = TraceItem>,
         run: &Self::RunOpts,
         count: usize,
-    ) -> Result<(u64, Vec<RangePlan>), Error> {
+    ) -> Result<TracePlan, Error> {
         let _ = (word_bits, ops, run, count);
         Err(Error::Usage(format!(
             "plan splits traces for backends that prove ranges (stream), not {}",

@@ -6,7 +6,7 @@
 
 use crate::backend::{
     CacheEntry, FlagContext, Flags, KeyOptions, KeySource, Lines, Own, Progress, Proof,
-    ProofSystem, ProveReport, RangePlan, ShapeError, ShapeSpec, TraceItem,
+    ProofSystem, ProveReport, ShapeError, ShapeSpec, TraceItem, TracePlan,
 };
 use crate::backends::halo2::Halo2Shape;
 use crate::backends::merkle::MerkleShape;
@@ -299,14 +299,14 @@ impl Shape {
         ops: &mut dyn Iterator<Item = TraceItem>,
         run: &Own,
         count: usize,
-    ) -> Result<(u64, Vec<RangePlan>), Error> {
+    ) -> Result<TracePlan, Error> {
         fn plan<S: Member>(
             s: &S,
             word_bits: u32,
             ops: &mut dyn Iterator<Item = TraceItem>,
             run: &Own,
             count: usize,
-        ) -> Result<(u64, Vec<RangePlan>), Error> {
+        ) -> Result<TracePlan, Error> {
             s.plan(word_bits, ops, &run.get::<S::RunOpts>(), count)
         }
         each_shape!(&self.0, s => plan(s, word_bits, ops, run, count))

@@ -1,5 +1,5 @@
-//! `foldmem plan`: split a trace into ranges for continuations (one native pass, no folding) and
-//! print each range's start state.
+//! `foldmem plan`: split a trace into ranges for continuations (one native pass, no folding),
+//! print each range's start state and forecast the steps a run will fold.
 
 use super::{is_stdin, kv, open_trace, word_bits};
 use clap::Args;
@@ -10,15 +10,16 @@ use foldmem::Error;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// Plan continuations (backends that prove ranges: stream): one native pass over the trace
-/// (consistency, hash chain, op count; no folding) prints each range's start state. Prove range
-/// I with `prove --range I/R` (any machine, any order), verify all parts with one `verify`.
+/// Plan a run (backends that prove ranges: stream): one native pass over the trace
+/// (consistency, hash chain, op count; no folding) forecasts the steps of each kind one run of
+/// the whole trace folds at this segment length, and prints each range's start state. Prove
+/// range I with `prove --range I/R` (any machine, any order), verify all parts with one `verify`.
 #[derive(Args)]
 pub struct PlanArgs {
     /// Trace file (JSON Lines; `-`: standard input).
     trace: PathBuf,
     /// Number of ranges.
-    #[arg(long)]
+    #[arg(long, default_value_t = 1)]
     ranges: usize,
     #[command(flatten)]
     shape: ShapeArgs,
@@ -38,7 +39,7 @@ pub fn run(a: PlanArgs) -> Result<(), Error> {
     };
     let sel = a.shape.select(None, Some(&a.run), &ctx)?;
     let t = Instant::now();
-    let (n, plans) = sel
+    let plan = sel
         .shape
         .plan(
             word_bits,
@@ -47,12 +48,14 @@ pub fn run(a: PlanArgs) -> Result<(), Error> {
             a.ranges,
         )
         .map_err(|e| e.in_file(&a.trace))?;
-    kv("ops", n);
+    let plans = &plan.ranges;
+    kv("ops", plan.ops);
     kv("ranges", plans.len());
     if let Some(p) = plans.first() {
         kv("segment_ops", p.segment_ops);
     }
-    for p in &plans {
+    super::lines(plan.forecast);
+    for p in plans {
         kv(
             &format!("range {}/{}", p.index, plans.len()),
             format!(

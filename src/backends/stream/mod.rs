@@ -40,7 +40,7 @@ pub use native::{
     boundary_slot, move_g, open_segment_steps, padding_audit, padding_boundary, Native,
 };
 pub use prover::{Finished, StreamOptions, StreamProver, DEFAULT_SEGMENT_OPS};
-pub use run::{plan, range_bounds};
+pub use run::{plan, plan_with_schedule, range_bounds, Schedule};
 pub use system::{RangeSpec, StreamKeys, StreamRun};
 
 use crate::engine::{E1, E2};

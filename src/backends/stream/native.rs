@@ -222,9 +222,15 @@ impl Native {
         let k = self.shape.ops_per_step;
         let mut first: Vec<Touched> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        let mut slots = Vec::with_capacity(ops.len().div_ceil(k) * k);
+        // the steps are built in place: a segment's slots are its largest allocation (136 bytes
+        // an op), so they are not also held in one flat vector
+        let mut steps: Vec<Step> = Vec::with_capacity(ops.len().div_ceil(k));
+        let mut slots: Vec<OpSlot> = Vec::new();
         for (_, op) in ops {
             let (pw, pt) = self.mem.get(&op.addr).copied().unwrap_or((Word::ZERO, 0));
+            if slots.capacity() == 0 {
+                slots.reserve_exact(k);
+            }
             if seen.insert(op.addr) {
                 first.push((op.addr, (pw, pt)));
             }
@@ -239,15 +245,14 @@ impl Native {
                 prev_time: F::from(pt),
             });
             self.mem.insert(op.addr, (op.value, self.time));
+            if slots.len() == k {
+                steps.push(op_step(std::mem::take(&mut slots)));
+            }
         }
-        slots.resize(slots.len().div_ceil(k) * k, OpSlot::default());
-        let steps = slots
-            .chunks(k)
-            .map(|c| Step::Op {
-                open: Opening::default(),
-                slots: c.to_vec(),
-            })
-            .collect();
+        if !slots.is_empty() {
+            slots.resize(k, OpSlot::default());
+            steps.push(op_step(slots));
+        }
         (steps, first)
     }
 
@@ -285,10 +290,8 @@ impl Native {
     ///
     /// Every address, increasing, gets one final slot. An address the segment touched first
     /// (never accessed before) gets a fresh slot; the others get audit slots, with their tuple
-    /// before the segment and, if touched, after it. A run of at least `m` consecutive fresh
-    /// addresses, or the run that ends the list if a step starts there, fills fresh steps (`10m`
-    /// slots); everything else goes into audit steps (`m`
-    /// slots), fresh addresses there as touched audit slots from `(a, 0, 0)`.
+    /// before the segment and, if touched, after it. Steps follow [`final_layout`]; fresh
+    /// addresses in an audit step are touched audit slots from `(a, 0, 0)`.
     pub fn last_segment_unchecked(&mut self, ops: &[(usize, Op)]) -> (Vec<Step>, Option<u64>) {
         let (m, mf) = (self.shape.boundary_slots, self.shape.fresh_slots());
         let (ts, tms) = (self.t, self.time);
@@ -314,20 +317,11 @@ impl Native {
             last = Some(a);
             g
         };
-        // run[i]: consecutive fresh addresses from i
-        let mut run = vec![0usize; addrs.len() + 1];
-        for i in (0..addrs.len()).rev() {
-            run[i] = if fresh(&addrs[i]) { run[i + 1] + 1 } else { 0 };
-        }
-        // a step starting at a run of at least m fresh addresses, or at the run that ends the
-        // list, is a fresh step (so a trace of one segment, every address fresh, hashes no
-        // point at all); an audit step stops only before a run of at least m
-        let fresh_step_at = |j: usize| run[j] >= m || (run[j] > 0 && j + run[j] == addrs.len());
+        let is_fresh: Vec<bool> = addrs.iter().map(fresh).collect();
         let mut finals: Vec<Step> = Vec::new();
         let mut i = 0;
-        while i < addrs.len() {
-            if fresh_step_at(i) {
-                let n = run[i].min(mf);
+        for (fresh_step, n) in final_layout(&is_fresh, m, mf) {
+            if fresh_step {
                 let mut slots: Vec<FreshSlot> = addrs[i..i + n]
                     .iter()
                     .map(|a| {
@@ -341,18 +335,12 @@ impl Native {
                         }
                     })
                     .collect();
-                i += n;
                 slots.resize(mf, FreshSlot::default());
                 finals.push(Step::Fresh {
                     slots,
                     close: false,
                 });
             } else {
-                // up to m addresses, stopping before a run that fills a fresh step
-                let mut n = 1;
-                while n < m && i + n < addrs.len() && run[i + n] < m {
-                    n += 1;
-                }
                 let mut slots: Vec<AuditSlot> = addrs[i..i + n]
                     .iter()
                     .map(|a| {
@@ -364,13 +352,13 @@ impl Native {
                         self.audit_slot(*a, x, out, gap(*a))
                     })
                     .collect();
-                i += n;
                 slots.resize(m, padding_audit());
                 finals.push(Step::Audit {
                     slots,
                     close: false,
                 });
             }
+            i += n;
         }
         if finals.is_empty() {
             finals.push(Step::Audit {
@@ -447,6 +435,46 @@ impl Native {
         edit(&mut steps);
         self.seal(ts, tms, g0, &mut steps);
         steps
+    }
+}
+
+/// How the last segment's final steps cover its addresses, in increasing order (`fresh[i]`: the
+/// `i`-th was first touched in the last segment): `(is_fresh_step, n)` per step, `n` consecutive
+/// addresses. A run of at least `m` consecutive fresh addresses, or the run that ends the list if
+/// a step starts there, fills fresh steps of up to `mf` slots (so a trace of one segment, every
+/// address fresh, hashes no point at all); everything else goes into audit steps of up to `m`,
+/// each stopping only before a run of at least `m`.
+pub(crate) fn final_layout(fresh: &[bool], m: usize, mf: usize) -> Vec<(bool, usize)> {
+    let len = fresh.len();
+    // run[i]: consecutive fresh addresses from i
+    let mut run = vec![0usize; len + 1];
+    for i in (0..len).rev() {
+        run[i] = if fresh[i] { run[i + 1] + 1 } else { 0 };
+    }
+    let fresh_step_at = |j: usize| run[j] >= m || (run[j] > 0 && j + run[j] == len);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < len {
+        let step = if fresh_step_at(i) {
+            (true, run[i].min(mf))
+        } else {
+            let mut n = 1;
+            while n < m && i + n < len && run[i + n] < m {
+                n += 1;
+            }
+            (false, n)
+        };
+        out.push(step);
+        i += step.1;
+    }
+    out
+}
+
+/// An op step of `slots` that opens no segment (the opening is set when the segment is sealed).
+fn op_step(slots: Vec<OpSlot>) -> Step {
+    Step::Op {
+        open: Opening::default(),
+        slots,
     }
 }
 

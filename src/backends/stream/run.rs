@@ -5,12 +5,12 @@ use super::native::Native;
 use super::prover::{Finished, StreamOptions, StreamProver};
 use super::system::{RangeSpec, StreamRun};
 use super::{StreamKeys, StreamShape};
-use crate::backend::{Progress, RangePlan, TraceItem};
+use crate::backend::{Lines, Progress, RangePlan, TraceItem, TracePlan};
 use crate::engine::F;
 use crate::error::Error;
 use crate::hash::trace_hash_seed;
 use crate::word::Word;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The ops `[lo, hi)` of range `r` (whole segments of `l` ops), and whether it is the last.
 pub fn range_bounds(r: &RangeSpec, l: usize) -> Result<(u64, u64, bool), Error> {
@@ -23,7 +23,8 @@ pub fn range_bounds(r: &RangeSpec, l: usize) -> Result<(u64, u64, bool), Error> 
     let segments = r.total_ops.div_ceil(l as u64).max(1);
     if r.count as u64 > segments {
         return Err(Error::Usage(format!(
-            "--range {}/{}: the trace has only {segments} segments of {l} ops",
+            "--range {}/{}: the trace has only {segments} segments of {l} ops (pass a smaller \
+             --segment-ops to plan and prove more ranges)",
             r.index, r.count
         )));
     }
@@ -198,23 +199,160 @@ pub(crate) fn run(
     prover.expect("started").finish(last)
 }
 
+/// What one run of a whole trace folds at a segment length: the steps of each kind, counted the
+/// way [`StreamProver`] lays them out (`plan` prints it before anything is folded).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Schedule {
+    /// Segments.
+    pub segments: usize,
+    /// Distinct addresses of the trace.
+    pub distinct: usize,
+    /// Boundary slots: one per distinct address of each segment but the last.
+    pub boundary_slots: u64,
+    /// Op steps.
+    pub op: usize,
+    /// Boundary steps (curve circuit).
+    pub boundary: usize,
+    /// Audit steps of the last segment (curve circuit).
+    pub audit: usize,
+    /// Fresh steps of the last segment (no curve point).
+    pub fresh: usize,
+}
+
+impl Schedule {
+    /// Steps in all.
+    pub fn steps(&self) -> usize {
+        self.op + self.boundary + self.audit + self.fresh
+    }
+
+    /// `key: value` lines for `plan`.
+    pub fn lines(&self) -> Lines {
+        let curve = self.boundary + self.audit;
+        vec![
+            ("distinct_addresses", self.distinct.to_string()),
+            ("segments", self.segments.to_string()),
+            (
+                "forecast_steps",
+                format!(
+                    "op={} boundary={} audit={} fresh={} (one run of the whole trace)",
+                    self.op, self.boundary, self.audit, self.fresh
+                ),
+            ),
+            (
+                "forecast_curve_step_share",
+                format!("{:.3}", curve as f64 / self.steps().max(1) as f64),
+            ),
+        ]
+    }
+}
+
+/// Counts a trace's [`Schedule`] op by op (addresses only; one native pass).
+struct ScheduleCounter {
+    shape: StreamShape,
+    l: usize,
+    time: u64,
+    /// Distinct addresses of the open segment, and its ops.
+    seg: HashSet<u64>,
+    seg_ops: usize,
+    /// Time of every address's first access.
+    first: HashMap<u64, u64>,
+    /// `(ops, distinct addresses)` of every segment so far.
+    done: Vec<(usize, usize)>,
+}
+
+impl ScheduleCounter {
+    fn new(shape: StreamShape, l: usize) -> Self {
+        ScheduleCounter {
+            shape,
+            l,
+            time: 0,
+            seg: HashSet::new(),
+            seg_ops: 0,
+            first: HashMap::new(),
+            done: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, addr: u64) {
+        self.time += 1;
+        self.seg.insert(addr);
+        self.first.entry(addr).or_insert(self.time);
+        self.seg_ops += 1;
+        if self.seg_ops == self.l {
+            self.done.push((self.seg_ops, self.seg.len()));
+            self.seg.clear();
+            self.seg_ops = 0;
+        }
+    }
+
+    fn finish(mut self) -> Schedule {
+        let (k, m) = (self.shape.ops_per_step, self.shape.boundary_slots);
+        if self.seg_ops > 0 {
+            self.done.push((self.seg_ops, self.seg.len()));
+        }
+        let Some(((_, _), earlier)) = self.done.split_last() else {
+            // an empty trace: a padding boundary step opens the segment, a padding audit closes it
+            return Schedule {
+                segments: 1,
+                boundary: 1,
+                audit: 1,
+                ..Schedule::default()
+            };
+        };
+        let last_start = (earlier.len() * self.l) as u64;
+        let mut addrs: Vec<(u64, u64)> = self.first.into_iter().collect();
+        addrs.sort_unstable();
+        let fresh: Vec<bool> = addrs.iter().map(|(_, t)| *t > last_start).collect();
+        let layout = super::native::final_layout(&fresh, m, self.shape.fresh_slots());
+        let fresh_steps = layout.iter().filter(|(f, _)| *f).count();
+        Schedule {
+            segments: self.done.len(),
+            distinct: addrs.len(),
+            boundary_slots: earlier.iter().map(|(_, d)| *d as u64).sum(),
+            op: self.done.iter().map(|(n, _)| n.div_ceil(k)).sum(),
+            boundary: earlier.iter().map(|(_, d)| d.div_ceil(m).max(1)).sum(),
+            audit: layout.len() - fresh_steps,
+            fresh: fresh_steps,
+        }
+    }
+}
+
 /// Plan `count` ranges of whole segments of `segment_ops` (`None`: the default) over an op
-/// stream (one native pass: consistency check, hash chain, op count; no folding).
+/// stream (one native pass: consistency check, hash chain, op count; no folding), with the
+/// [`Schedule`] of one run over the whole trace as its forecast.
 pub fn plan(
     shape: StreamShape,
     word_bits: u32,
     ops: &mut dyn Iterator<Item = TraceItem>,
     segment_ops: Option<usize>,
     count: usize,
-) -> Result<(u64, Vec<RangePlan>), Error> {
+) -> Result<TracePlan, Error> {
+    let (n, ranges, schedule) = plan_with_schedule(shape, word_bits, ops, segment_ops, count)?;
+    Ok(TracePlan {
+        ops: n,
+        ranges,
+        forecast: schedule.lines(),
+    })
+}
+
+/// [`plan`] with its [`Schedule`] as a value.
+pub fn plan_with_schedule(
+    shape: StreamShape,
+    word_bits: u32,
+    ops: &mut dyn Iterator<Item = TraceItem>,
+    segment_ops: Option<usize>,
+    count: usize,
+) -> Result<(u64, Vec<RangePlan>, Schedule), Error> {
     let l = StreamProver::segment_len(shape.ops_per_step, segment_ops)?;
     let mut native = Native::new(shape, word_bits);
     let mut hasher = super::TraceHasher::new(shape.ops_per_step, word_bits);
+    let mut schedule = ScheduleCounter::new(shape, l);
     let mut boundaries: Vec<(u64, F)> = vec![(0, hasher.finish().1)];
     for item in ops {
         let (line, op) = item?;
         native.replay(line, &op)?;
         hasher.push(&op);
+        schedule.push(op.addr);
         if native.time % l as u64 == 0 {
             boundaries.push((native.time, hasher.finish().1));
         }
@@ -243,5 +381,5 @@ pub fn plan(
             segment_ops: l,
         });
     }
-    Ok((n, plans))
+    Ok((n, plans, schedule.finish()))
 }

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::backend::{
     check_ops_per_step, check_trace_claim, flag, CacheEntry, Claim, FlagContext, Flags, KeyOptions,
-    Lines, Loaded, Progress, ProofSystem, ProveReport, RangePlan, ShapeError, ShapeSpec, TraceItem,
+    Lines, Loaded, Progress, ProofSystem, ProveReport, ShapeError, ShapeSpec, TraceItem, TracePlan,
 };
 use crate::error::Error;
 use crate::folding::{r1cs_num_cons, SupernovaKeySet};
@@ -122,7 +122,7 @@ impl ShapeSpec for StreamShape {
         ops: &mut dyn Iterator<Item = TraceItem>,
         run: &StreamRun,
         count: usize,
-    ) -> Result<(u64, Vec<RangePlan>), Error> {
+    ) -> Result<TracePlan, Error> {
         if run.checkpoint.is_some() || run.resume.is_some() || run.range.is_some() {
             return Err(Error::Usage(
                 "plan takes --segment-ops only of the run flags (it folds nothing)".into(),
@@ -160,9 +160,10 @@ impl Flags for StreamShape {
                 .long("segment-ops")
                 .value_parser(value_parser!(usize))
                 .help(
-                    "Ops per segment (stream) [default: 65536 rounded up to whole op steps]: the \
-                     prover buffers one segment; larger segments amortize boundary slots over \
-                     more ops",
+                    "Ops per segment (stream) [default: 1048576 rounded up to whole op steps]: \
+                     the prover buffers one segment (~200 MiB at the default) and checkpoints \
+                     after each; shorter segments fold earlier and split into more ranges, but \
+                     pay curve slots for every distinct address each one touches",
                 ),
             Arg::new("checkpoint")
                 .long("checkpoint")

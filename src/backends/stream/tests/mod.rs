@@ -564,3 +564,65 @@ fn circuit_and_native_trace_hash_agree_across_tag_groups() {
 
 mod final_steps;
 use final_steps::mixed_ops;
+
+/// Consistent ops over `addrs` addresses from a seeded generator (reads return what was written).
+fn seeded_ops(n: usize, addrs: u64, seed: u64) -> Vec<Op> {
+    let mut x = seed | 1;
+    let mut mem = std::collections::HashMap::<u64, u64>::new();
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let a = (x >> 11) % addrs * 3;
+            if x % 3 == 0 {
+                mem.insert(a, x >> 40);
+                Op::write(a, x >> 40)
+            } else {
+                Op::read(a, mem.get(&a).copied().unwrap_or(0))
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn plan_forecasts_the_steps_the_prover_builds() {
+    // by variant: audit steps run the boundary circuit (the same index)
+    let kind = |s: &Step| match s {
+        Step::Op { .. } => 0,
+        Step::Boundary { .. } => 1,
+        Step::Audit { .. } => 2,
+        Step::Fresh { .. } => 3,
+    };
+    let count = |steps: &[Step], i: usize| steps.iter().filter(|s| kind(s) == i).count();
+    for (n, addrs, seed) in [(10, 4, 1), (37, 9, 2), (64, 40, 3), (90, 200, 4), (8, 8, 5)] {
+        let ops = seeded_ops(n, addrs, seed);
+        for l in [4, 8, 12, 40, 1000] {
+            let items = ops
+                .iter()
+                .enumerate()
+                .map(|(i, o)| -> crate::backend::TraceItem { Ok((i + 1, *o)) });
+            let (_, _, s) =
+                plan_with_schedule(shape(), 64, &mut items.into_iter(), Some(l), 1).unwrap();
+            let (steps, native, _) = steps_of(&ops, l);
+            let at = format!("{n} ops over {addrs} addresses, segments of {l}");
+            assert_eq!(s.op, count(&steps, 0), "{at}");
+            assert_eq!(s.boundary, count(&steps, 1), "{at}");
+            assert_eq!(s.audit, count(&steps, 2), "{at}");
+            assert_eq!(s.fresh, count(&steps, 3), "{at}");
+            assert_eq!(s.segments, n.div_ceil(l), "{at}");
+            assert_eq!(s.distinct, native.touched(), "{at}");
+            let slots: usize = steps
+                .iter()
+                .map(|st| match st {
+                    Step::Boundary { slots, .. } => slots.iter().filter(|b| b.enabled).count(),
+                    _ => 0,
+                })
+                .sum();
+            assert_eq!(s.boundary_slots, slots as u64, "{at}");
+        }
+    }
+    // an empty trace: a padding boundary step and a padding audit step
+    let (_, _, s) = plan_with_schedule(shape(), 64, &mut std::iter::empty(), Some(4), 1).unwrap();
+    assert_eq!((s.op, s.boundary, s.audit, s.fresh), (0, 1, 1, 0));
+}
