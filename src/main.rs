@@ -64,9 +64,19 @@ fn main() -> ExitCode {
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
         Err(e) => {
             // one line, like every other error; the full usage is one `--help` away
+            // (the message's paragraph: "… not provided:" names the arguments on the next lines)
             let rendered = e.to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let para: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let first = if para.is_empty() {
+                "invalid arguments".to_string()
+            } else {
+                para.join(" ")
+            };
+            let first = first.strip_prefix("error: ").unwrap_or(&first);
             eprintln!("error: {first} (see --help)");
             return ExitCode::from(2);
         }

@@ -198,6 +198,9 @@ fn malformed_input_classes_have_distinct_exit_codes_and_one_line_errors() {
         Case { class: "unknown key", trace: "{\"op\":\"write\",\"addr\":1,\"value\":1,\"Value\":2}\n", proof: b"", args: &["check", "$T"], env: None, code: 3, says: "line 1: unknown key `Value`" },
         Case { class: "byte-order mark", trace: "\u{feff}{\"op\":\"write\",\"addr\":1,\"value\":1}\n", proof: b"", args: &["check", "$T"], env: None, code: 3, says: "line 1: byte-order mark" },
         Case { class: "halo2 without parameters", trace: W, proof: b"", args: &["prove", "--backend", "halo2", "-o", "$P", "$T"], env: None, code: 2, says: "--insecure-dev-params" },
+        Case { class: "bench of a missing trace", trace: W, proof: b"", args: &["bench", "--trace", "/nonexistent/x.jsonl", "--out", "$P"], env: None, code: 2, says: "bench --trace /nonexistent/x.jsonl: not a readable file" },
+        Case { class: "bench backends without a trace", trace: W, proof: b"", args: &["bench", "--backends", "halo2"], env: None, code: 2, says: "--trace" },
+        Case { class: "bench of an unknown backend", trace: W, proof: b"", args: &["bench", "--trace", "$T", "--backends", "stream,cairo"], env: None, code: 2, says: "cairo" },
         Case { class: "stack depth 64", trace: W, proof: b"", args: &["prove", "--backend", "supernova", "--stack-log-depth", "64", "-o", "$P", "$T"], env: None, code: 2, says: "--stack-log-depth: must be at most 63, got 64" },
         Case { class: "internal failure", trace: W, proof: b"", args: &["check", "$T"], env: Some("FOLDMEM_INJECT_PANIC"), code: 70, says: "internal error: unexpected panic: injected panic with a second line" },
     ];
@@ -743,6 +746,27 @@ fn halo2_backend_prove_verify_and_reject() {
     let f = flipped(&p, |n| n - 200, 0x08, "h2-flipped.proof");
     let o = verify_with(&f, Some(&t), None, &dev);
     assert_refused(&o);
+    // bench --trace: the same trace proven in a child `prove -`, its row and JSON
+    let (json, cache) = (tmp("h2-bench.json"), tmp("h2-bench-cache"));
+    let o = bin()
+        .args(["bench", "--backends", "halo2", "--trace"])
+        .arg(&t)
+        .arg("--out")
+        .arg(&json)
+        .env("FOLDMEM_CACHE", &cache)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ops = std::fs::read_to_string(&t).unwrap().lines().count();
+    assert!(
+        stdout(&o).contains(&format!("| halo2 | {ops} |")),
+        "{}",
+        stdout(&o)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(j["rows"][0]["backend"], "halo2");
+    assert_eq!(j["rows"][0]["ops"], ops as u64);
+    assert!(j["rows"][0]["peak_rss_mib"].as_f64().unwrap() > 0.0);
     let other = tmp("h2-other.jsonl");
     let text = std::fs::read_to_string(&t).unwrap();
     std::fs::write(&other, text.replacen("\"write\"", "\"read\"", 1)).unwrap();

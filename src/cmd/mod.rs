@@ -106,6 +106,19 @@ pub fn kv(key: &str, value: impl std::fmt::Display) {
     println!("{key}: {value}");
 }
 
+/// This process's peak resident memory so far, MiB (0 where `/proc` does not say).
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
 /// Print `key: value` lines.
 pub fn lines(ls: Lines) {
     for (k, v) in ls {

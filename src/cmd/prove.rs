@@ -69,6 +69,10 @@ pub fn run(a: ProveArgs) -> Result<(), Error> {
     foldmem::files::write_atomically(&a.output, &[&file.to_bytes()])
         .map_err(|e| Error::io(&a.output, e))?;
     kv("proof", a.output.display());
+    let rss = super::peak_rss_mib();
+    if rss > 0.0 {
+        kv("peak_rss_mib", format!("{rss:.0}"));
+    }
     Ok(())
 }
 

@@ -287,7 +287,9 @@ impl ProofSystem for Halo2Keys {
         let all = buffer_checked(ops, word_bits, &mut |n| progress(Progress::ops(n)))?;
         if domain_k(all.len()) > self.k {
             return Err(Error::Input(format!(
-                "{} ops do not fit the halo2 domain 2^{}",
+                "{} ops do not fit the halo2 domain 2^{} (the domain is the --params file's, or \
+                 with --insecure-dev-params the smallest that holds the trace file's ops: give a \
+                 piped trace as a file)",
                 all.len(),
                 self.k
             )));

@@ -1,8 +1,9 @@
 //! `foldmem bench`: every backend on the same generated traces, in one run on one machine, with
 //! the Nova floor (trivial step) and a whole-memory-in-state baseline as reference rows; the
 //! streaming backend's op-step breakdown, and real-program-shaped rows in child processes for
-//! their peak memory.
+//! their peak memory; or, with `--trace`, a real trace proven by several backends side by side.
 
+mod real;
 mod report;
 mod rows;
 pub mod stream;
@@ -36,6 +37,15 @@ pub struct BenchArgs {
     /// SVG plot of per-op time against memory size.
     #[arg(long, default_value = "bench.svg")]
     svg: PathBuf,
+    /// Instead of the generated traces: prove this JSONL trace (a real program's) with each of
+    /// `--backends`, each in a child `foldmem prove -` reading it from standard input (Halo2,
+    /// with insecure dev parameters, reads the file), and print them side by side with peak
+    /// memory.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Backends `--trace` runs, in order.
+    #[arg(long, value_delimiter = ',', default_value = real::DEFAULT_BACKENDS, requires = "trace")]
+    backends: Vec<foldmem::registry::Backend>,
 }
 
 /// One benchmark row in its own process (used by `bench` to measure peak memory per row).
@@ -49,6 +59,14 @@ pub struct BenchRowArgs {
 
 /// Run `bench`.
 pub fn run(a: BenchArgs) -> Result<(), Error> {
+    if let Some(trace) = &a.trace {
+        if a.quick {
+            return Err(Error::Usage(
+                "bench --trace proves the whole trace: it takes no --quick".into(),
+            ));
+        }
+        return real::run(trace, &a.backends, &a.out);
+    }
     let settings = if a.quick {
         Settings::QUICK
     } else {

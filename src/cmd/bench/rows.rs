@@ -1,6 +1,7 @@
 //! The side-by-side table's rows: one backend through the real pipeline, timed folds of a bare
 //! circuit, the whole-memory-in-state baseline, and compression with either Spartan variant.
 
+pub use super::super::peak_rss_mib;
 use arecibo::traits::circuit::StepCircuit;
 use bellpepper_core::boolean::{AllocatedBit, Boolean};
 use bellpepper_core::num::{AllocatedNum, Num};
@@ -48,19 +49,6 @@ pub struct Row {
     pub verify_s: Option<f64>,
     /// Process peak resident memory so far, MiB.
     pub peak_rss_mib: f64,
-}
-
-/// This process's peak resident memory so far (MiB).
-pub fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
 }
 
 pub fn row(name: String, mem_log2: u32, k: usize, cons: usize, ops: usize, secs: f64) -> Row {
