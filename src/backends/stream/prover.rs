@@ -78,8 +78,8 @@ impl<'a> StreamProver<'a> {
             start: (native.t, native.time),
             native,
             segment_ops: l,
-            // grows to the segment: a huge --segment-ops is not reserved up front
-            buf: Vec::with_capacity(l.min(1 << 16)),
+            // grows to the segment in `push`: a huge --segment-ops is not reserved up front
+            buf: Vec::new(),
             snark: None,
             pending: None,
             steps: 0,
@@ -144,7 +144,6 @@ impl<'a> StreamProver<'a> {
         let steps = self.native.segment(&ops)?;
         // the ops are in the steps now; each step's slots are freed as it is folded
         drop(ops);
-        self.buf = Vec::with_capacity(self.segment_ops.min(1 << 16));
         for s in steps {
             self.fold(s)?;
         }

@@ -238,6 +238,7 @@ impl Schedule {
                     self.op, self.boundary, self.audit, self.fresh
                 ),
             ),
+            ("forecast_boundary_slots", self.boundary_slots.to_string()),
             (
                 "forecast_curve_step_share",
                 format!("{:.3}", curve as f64 / self.steps().max(1) as f64),
@@ -246,14 +247,12 @@ impl Schedule {
     }
 }
 
-/// Counts a trace's [`Schedule`] op by op (addresses only; one native pass).
+/// Counts a trace's [`Schedule`] op by op (addresses and times only; one native pass).
 struct ScheduleCounter {
     shape: StreamShape,
     l: usize,
-    time: u64,
-    /// Distinct addresses of the open segment, and its ops.
+    /// Distinct addresses of the open segment.
     seg: HashSet<u64>,
-    seg_ops: usize,
     /// Time of every address's first access.
     first: HashMap<u64, u64>,
     /// `(ops, distinct addresses)` of every segment so far.
@@ -265,30 +264,28 @@ impl ScheduleCounter {
         ScheduleCounter {
             shape,
             l,
-            time: 0,
             seg: HashSet::new(),
-            seg_ops: 0,
             first: HashMap::new(),
             done: Vec::new(),
         }
     }
 
-    fn push(&mut self, addr: u64) {
-        self.time += 1;
+    /// The op at `time` (1-based) accessed `addr`.
+    fn push(&mut self, addr: u64, time: u64) {
         self.seg.insert(addr);
-        self.first.entry(addr).or_insert(self.time);
-        self.seg_ops += 1;
-        if self.seg_ops == self.l {
-            self.done.push((self.seg_ops, self.seg.len()));
+        self.first.entry(addr).or_insert(time);
+        if time % self.l as u64 == 0 {
+            self.done.push((self.l, self.seg.len()));
             self.seg.clear();
-            self.seg_ops = 0;
         }
     }
 
-    fn finish(mut self) -> Schedule {
+    /// The schedule of a trace of `time` ops.
+    fn finish(mut self, time: u64) -> Schedule {
         let (k, m) = (self.shape.ops_per_step, self.shape.boundary_slots);
-        if self.seg_ops > 0 {
-            self.done.push((self.seg_ops, self.seg.len()));
+        let open = (time % self.l as u64) as usize;
+        if open > 0 {
+            self.done.push((open, self.seg.len()));
         }
         let Some(((_, _), earlier)) = self.done.split_last() else {
             // an empty trace: a padding boundary step opens the segment, a padding audit closes it
@@ -352,7 +349,7 @@ pub fn plan_with_schedule(
         let (line, op) = item?;
         native.replay(line, &op)?;
         hasher.push(&op);
-        schedule.push(op.addr);
+        schedule.push(op.addr, native.time);
         if native.time % l as u64 == 0 {
             boundaries.push((native.time, hasher.finish().1));
         }
@@ -381,5 +378,5 @@ pub fn plan_with_schedule(
             segment_ops: l,
         });
     }
-    Ok((n, plans, schedule.finish()))
+    Ok((n, plans, schedule.finish(n)))
 }

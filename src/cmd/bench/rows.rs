@@ -1,7 +1,7 @@
 //! The side-by-side table's rows: one backend through the real pipeline, timed folds of a bare
 //! circuit, the whole-memory-in-state baseline, and compression with either Spartan variant.
 
-pub use super::super::peak_rss_mib;
+use super::super::peak_rss_mib;
 use arecibo::traits::circuit::StepCircuit;
 use bellpepper_core::boolean::{AllocatedBit, Boolean};
 use bellpepper_core::num::{AllocatedNum, Num};

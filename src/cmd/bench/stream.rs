@@ -2,7 +2,7 @@
 //! `k` slots (with the cost model fitted to it), the real-program-shaped trace against
 //! `nova-offline` in the same run, and peak memory measured in a child process per row.
 
-use super::rows::peak_rss_mib;
+use super::super::peak_rss_mib;
 use foldmem::backend::KeyOptions;
 use foldmem::backends::offline::{OfflineShape, DEFAULT_OPS_PER_STEP};
 use foldmem::backends::stream::{StreamKeys, StreamOptions, StreamProver, StreamShape};
