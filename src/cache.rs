@@ -76,9 +76,16 @@ fn codec() -> impl Options {
 /// FNV-1a, a stable checksum against accidental corruption (not a security measure: trust
 /// comes from the digests the loader compares against).
 fn checksum(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ *b as u64).wrapping_mul(0x100_0000_01b3)
-    })
+    checksum_update(FNV_START, bytes)
+}
+
+const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// [`checksum`] continued over more bytes.
+fn checksum_update(h: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(h, |h, b| (h ^ *b as u64).wrapping_mul(0x100_0000_01b3))
 }
 
 /// Cache file path for a shape's entry.
@@ -100,11 +107,63 @@ pub fn store_verifier_key<V: Serialize>(
     vk: &V,
 ) -> Result<(), String> {
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut body = entry.tag.clone();
-    bincode::serialize_into(&mut body, vk).map_err(|e| e.to_string())?;
+    store_framed(&verifier_key_path(dir, entry), &entry.tag, |w| {
+        bincode::serialize_into(w, vk).map_err(|e| e.to_string())
+    })
+}
+
+/// SHA3-256 of the verifier key's encoding cached for `entry`, read through without decoding
+/// or holding it (`Ok(None)` if absent; an error if the frame, tag or checksum is wrong).
+pub fn verifier_key_digest(dir: &Path, entry: &CacheEntry) -> Result<Option<[u8; 32]>, String> {
+    use std::io::Read;
     let p = verifier_key_path(dir, entry);
-    crate::files::write_atomically(&p, &[&frame(&body)])
-        .map_err(|e| format!("{}: {e}", p.display()))
+    let why = |w: &str| format!("{}: {w}", p.display());
+    let mut file = match open_bounded(&p) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(why(&e.to_string())),
+    };
+    let mut head = [0u8; 16];
+    if file.read_exact(&mut head).is_err() || head[..8] != MAGIC {
+        return Err(why("not a verifier key cache file"));
+    }
+    let mut t = Tally {
+        inner: file,
+        sum: FNV_START,
+        skip: entry.tag.len(),
+        sha: Some(<sha3::Sha3_256 as sha3::Digest>::new()),
+    };
+    let mut tag = vec![0u8; entry.tag.len()];
+    let tag_ok = t.read_exact(&mut tag).is_ok() && tag == entry.tag;
+    let copied = std::io::copy(&mut t, &mut std::io::sink());
+    if copied.is_err() || t.sum != u64::from_le_bytes(head[8..16].try_into().expect("8 bytes")) {
+        return Err(why("checksum mismatch (corrupt file)"));
+    }
+    if !tag_ok {
+        return Err(why("written for another shape"));
+    }
+    Ok(t.sha.map(|h| sha3::Digest::finalize(h).into()))
+}
+
+/// The verifier key cached for `entry`, decoded as it is read, if its encoding's SHA3-256 is
+/// `digest` (`Ok(None)` if absent; an error names what failed: frame, tag, checksum, decoding
+/// or digest).
+pub fn load_verifier_key_checked<V: DeserializeOwned>(
+    dir: &Path,
+    entry: &CacheEntry,
+    digest: &[u8; 32],
+) -> Result<Option<V>, String> {
+    let p = verifier_key_path(dir, entry);
+    match decode_file::<V>(&p, entry, true, "verifier key cache")? {
+        None => Ok(None),
+        Some((v, got)) if &got == digest => Ok(Some(v)),
+        Some((_, got)) => Err(format!(
+            "{}: the verifier key's digest is {}, not the expected {}",
+            p.display(),
+            hex(&got),
+            hex(digest)
+        )),
+    }
 }
 
 /// The encoded verifier key cached for `entry` (after checking the frame and the tag), to be
@@ -147,9 +206,9 @@ pub fn decode_verifier_key<V: DeserializeOwned>(body: &[u8]) -> Result<V, String
 /// Largest cache file read (the default shapes' are under 400 MB).
 const MAX_CACHE_FILE: u64 = 4 << 30;
 
-/// A cache file's bytes: a regular file of at most [`MAX_CACHE_FILE`] bytes (a FIFO, a device or
-/// a huge file planted in the cache directory is refused, not read).
-fn read_bounded(p: &Path) -> std::io::Result<Vec<u8>> {
+/// A cache file opened for reading: a regular file of at most [`MAX_CACHE_FILE`] bytes (a FIFO,
+/// a device or a huge file planted in the cache directory is refused, not read).
+fn open_bounded(p: &Path) -> std::io::Result<std::io::Take<fs::File>> {
     use std::io::Read;
     let refuse = || {
         std::io::Error::new(
@@ -163,26 +222,156 @@ fn read_bounded(p: &Path) -> std::io::Result<Vec<u8>> {
         return Err(refuse());
     }
     let f = fs::File::open(p)?;
-    let m = f.metadata()?;
-    if !usable(m.clone()) {
+    if !usable(f.metadata()?) {
         return Err(refuse());
     }
-    let mut bytes = Vec::with_capacity(m.len() as usize);
-    f.take(MAX_CACHE_FILE + 1).read_to_end(&mut bytes)?;
+    Ok(f.take(MAX_CACHE_FILE + 1))
+}
+
+/// A cache file's bytes ([`open_bounded`]'s rules).
+fn read_bounded(p: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_bounded(p)?.read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// A reader that folds every byte it passes into the cache checksum and, past the first
+/// `skip` bytes, into a SHA3-256 when asked: a cache file is checked while it is decoded, never
+/// held whole in memory (the default stream shape's file is 359 MB, and holding it beside the
+/// decoded keys made loading the prover's peak).
+struct Tally<R> {
+    inner: R,
+    sum: u64,
+    skip: usize,
+    sha: Option<sha3::Sha3_256>,
+}
+
+impl<R: std::io::Read> std::io::Read for Tally<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sum = checksum_update(self.sum, &buf[..n]);
+        let skipped = self.skip.min(n);
+        self.skip -= skipped;
+        if let Some(h) = &mut self.sha {
+            sha3::Digest::update(h, &buf[skipped..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// Decode a framed cache file from `p` as it is read: magic, then the tag is checked, the body
+/// is decoded and must end the file, and the checksum over the whole body decides before
+/// anything else is reported (a value decoded from a corrupt file is dropped). With `sha`, also
+/// the SHA3-256 of the encoding after the tag. `what` names the file kind in errors.
+fn decode_file<T: DeserializeOwned>(
+    p: &Path,
+    entry: &CacheEntry,
+    sha: bool,
+    what: &str,
+) -> Result<Option<(T, [u8; 32])>, String> {
+    use std::io::Read;
+    let why = |w: String| format!("{}: {w}", p.display());
+    let mut file = match open_bounded(p) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(why(e.to_string())),
+    };
+    let mut head = [0u8; 16];
+    if file.read_exact(&mut head).is_err() || head[..8] != MAGIC {
+        return Err(why(format!("not a {what} file")));
+    }
+    let sum = u64::from_le_bytes(head[8..16].try_into().expect("8 bytes"));
+    let mut r = std::io::BufReader::with_capacity(
+        1 << 16,
+        Tally {
+            inner: file,
+            sum: FNV_START,
+            skip: entry.tag.len(),
+            sha: sha.then(<sha3::Sha3_256 as sha3::Digest>::new),
+        },
+    );
+    let mut tag = vec![0u8; entry.tag.len()];
+    let tag_ok = r.read_exact(&mut tag).is_ok() && tag == entry.tag;
+    let decoded = tag_ok.then(|| {
+        let codec = codec();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            codec.deserialize_from::<_, T>(&mut r)
+        }))
+    });
+    // whatever was decoded, the rest of the file is read and the checksum speaks first
+    let rest = std::io::copy(&mut r, &mut std::io::sink());
+    let t = r.into_inner();
+    let rest = match rest {
+        Ok(n) if t.sum == sum => n,
+        _ => return Err(why("checksum mismatch (corrupt file)".into())),
+    };
+    let value = match decoded {
+        None => return Err(why(format!("{what} is for another shape"))),
+        Some(Ok(Ok(v))) => v,
+        Some(Ok(Err(e))) => return Err(why(format!("undecodable content: {e}"))),
+        Some(Err(_)) => return Err(why(PANICKED.into())),
+    };
+    if rest != 0 {
+        return Err(why(format!("undecodable content: {rest} trailing bytes")));
+    }
+    let digest = t
+        .sha
+        .map(|h| sha3::Digest::finalize(h).into())
+        .unwrap_or_default();
+    Ok(Some((value, digest)))
+}
+
+/// Write `body` (encoded by `encode` into a writer) as a framed cache file at `p`, atomically
+/// and without holding the encoding in memory: magic, a checksum slot filled in after the body.
+fn store_framed(
+    p: &Path,
+    tag: &[u8],
+    encode: impl FnOnce(&mut dyn std::io::Write) -> Result<(), String>,
+) -> Result<(), String> {
+    use std::io::{Seek, Write};
+    struct Summing<W> {
+        inner: W,
+        sum: u64,
+    }
+    impl<W: Write> Write for Summing<W> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = self.inner.write(buf)?;
+            self.sum = checksum_update(self.sum, &buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.inner.flush()
+        }
+    }
+    let mut failed = None;
+    crate::files::write_atomically_with(p, |f| {
+        f.write_all(&MAGIC)?;
+        f.write_all(&[0u8; 8])?;
+        let mut w = Summing {
+            inner: std::io::BufWriter::with_capacity(1 << 16, &mut *f),
+            sum: FNV_START,
+        };
+        w.write_all(tag)?;
+        if let Err(e) = encode(&mut w) {
+            failed = Some(e);
+            return Err(std::io::Error::other("encoding failed"));
+        }
+        w.flush()?;
+        let sum = w.sum;
+        drop(w);
+        f.seek(std::io::SeekFrom::Start(8))?;
+        f.write_all(&sum.to_le_bytes())
+    })
+    .map_err(|e| match failed.take() {
+        Some(why) => format!("{}: {why}", p.display()),
+        None => format!("{}: {e}", p.display()),
+    })
 }
 
 /// Load cached keys `T` for `entry`: `Ok(None)` if absent, `Err` if present but unusable.
 pub fn load<T: DeserializeOwned>(dir: &Path, entry: &CacheEntry) -> Result<Option<T>, String> {
-    let p = path(dir, entry);
-    let bytes = match read_bounded(&p) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("{}: {e}", p.display())),
-    };
-    decode(&bytes, entry)
-        .map(Some)
-        .map_err(|why| format!("{}: {why}", p.display()))
+    decode_file(&path(dir, entry), entry, false, "params cache").map(|o| o.map(|(t, _)| t))
 }
 
 /// Decode the bytes of a cache file for `entry`, checking magic, checksum and that the stored
@@ -231,9 +420,9 @@ pub fn encode<T: Serialize>(entry: &CacheEntry, keys: &T) -> Result<Vec<u8>, Str
 /// Store keys for a shape's entry (atomically: write then rename).
 pub fn store<T: Serialize>(dir: &Path, entry: &CacheEntry, keys: &T) -> Result<(), String> {
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let out = encode(entry, keys)?;
-    let p = path(dir, entry);
-    crate::files::write_atomically(&p, &[&out]).map_err(|e| format!("{}: {e}", p.display()))
+    store_framed(&path(dir, entry), &entry.tag, |w| {
+        codec().serialize_into(w, keys).map_err(|e| e.to_string())
+    })
 }
 
 /// Keys of type `T` for a shape's cache `entry`, from the cache or `make`. The cache is only

@@ -8,6 +8,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Write `parts` (concatenated) to `path` atomically: into a temporary file beside it, synced,
 /// then renamed over `path`. On error the temporary file is removed and `path` is untouched.
 pub fn write_atomically(path: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
+    write_atomically_with(path, |f| {
+        for p in parts {
+            f.write_all(p)?;
+        }
+        Ok(())
+    })
+}
+
+/// [`write_atomically`] with the content written by `write` into the temporary file (which it
+/// may seek in), so a large value can be encoded straight to disk without a copy in memory.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let name = path
         .file_name()
@@ -36,9 +50,7 @@ pub fn write_atomically(path: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
         }
     };
     let written = (|| {
-        for p in parts {
-            f.write_all(p)?;
-        }
+        write(&mut f)?;
         f.sync_all()?;
         drop(f);
         std::fs::rename(&tmp, path)

@@ -315,12 +315,85 @@ fn a_verifier_loads_the_pinned_verifier_key_alone_and_checks_the_same() {
     foldmem::cache::store_verifier_key(
         &dir,
         &s.cache_entry(),
-        &other_keys.downcast::<StreamKeys>().unwrap().keys.vk,
+        other_keys
+            .downcast::<StreamKeys>()
+            .unwrap()
+            .keys
+            .vk()
+            .unwrap(),
     )
     .unwrap();
     let k = pipeline::keys(s, &verifier).unwrap();
     assert!(k.downcast::<StreamKeys>().unwrap().keys.can_prove());
     assert_eq!(k.digests(), keys().digests());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_prover_parks_its_verifier_key_in_the_cache_and_checks_its_proof_with_it() {
+    let dir = std::env::temp_dir().join(format!("foldmem-park-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let s = Shape::new(shape()).unwrap();
+    let prover = KeyOptions::cached(&dir);
+    let prove_with = |k: &pipeline::Keys| {
+        pipeline::prove_with(
+            k,
+            64,
+            foldmem::trace::numbered(&ops()),
+            &Default::default(),
+            |_| {},
+        )
+    };
+    // parked: out of memory, in the cache's verifier-key file, the digests unchanged
+    let k = pipeline::keys(s, &prover).unwrap();
+    let ks = &k.downcast::<StreamKeys>().unwrap().keys;
+    assert!(ks.vk().is_none(), "the verifier key stayed in memory");
+    let entry = s.cache_entry();
+    assert_eq!(
+        foldmem::cache::verifier_key_digest(&dir, &entry).unwrap(),
+        Some(keys().digests().vk)
+    );
+    assert_eq!(k.digests(), keys().digests());
+    // the check before writing reads it back, and the proof verifies with the full keys
+    let file = prove_with(&k).unwrap().0;
+    assert!(ks.vk().is_some());
+    pipeline::verify_proof(keys(), &file, Some(foldmem::trace::numbered(&ops()))).unwrap();
+    // another key in the file while proving (a valid frame and tag, another shape's key): the
+    // prover refuses to check with it and writes nothing (internal error, exit 70)
+    let other = pipeline::keys(
+        Shape::new(StreamShape {
+            ops_per_step: 2,
+            ..shape()
+        })
+        .unwrap(),
+        &KeyOptions::none(),
+    )
+    .unwrap();
+    let other_vk = other.downcast::<StreamKeys>().unwrap().keys.vk().unwrap();
+    let k = pipeline::keys(s, &prover).unwrap();
+    assert!(k.downcast::<StreamKeys>().unwrap().keys.vk().is_none());
+    foldmem::cache::store_verifier_key(&dir, &entry, other_vk).unwrap();
+    let err = prove_with(&k).err().expect("a proof was made");
+    assert_eq!(err.exit_code(), 70, "{err}");
+    assert!(err.to_string().contains("not the expected"), "{err}");
+    // the file removed while proving: named as missing
+    let k = pipeline::keys(s, &prover).unwrap();
+    std::fs::remove_file(foldmem::cache::verifier_key_path(&dir, &entry)).unwrap();
+    let err = prove_with(&k).err().expect("a proof was made");
+    assert_eq!(err.exit_code(), 70, "{err}");
+    assert!(err.to_string().contains("is missing"), "{err}");
+    // a corrupted byte: the checksum says so
+    let k = pipeline::keys(s, &prover).unwrap();
+    let vk_file = foldmem::cache::verifier_key_path(&dir, &entry);
+    let mut bytes = std::fs::read(&vk_file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    std::fs::write(&vk_file, &bytes).unwrap();
+    let err = prove_with(&k).err().expect("a proof was made");
+    assert!(err.to_string().contains("checksum mismatch"), "{err}");
+    // no cache directory: nothing to park in, the key stays
+    let k = pipeline::keys(s, &KeyOptions::none()).unwrap();
+    assert!(k.downcast::<StreamKeys>().unwrap().keys.vk().is_some());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

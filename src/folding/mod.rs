@@ -150,8 +150,46 @@ pub struct SupernovaKeySet<C: SupernovaCircuit<F>> {
     pub pp: SupernovaParams<C>,
     /// Compression prover key (`None`: verifier-only keys, which cannot fold or compress).
     pub pk: Option<SupernovaPk<C>>,
-    /// Compression verifier key.
-    pub vk: SupernovaVk<C>,
+    /// Compression verifier key; empty while parked on disk ([`SupernovaKeySet::park_vk`]).
+    /// Encoded as the key itself, so the cache file's layout does not depend on it.
+    #[serde(with = "held_vk")]
+    vk: std::sync::OnceLock<SupernovaVk<C>>,
+    /// Where the verifier key is parked, and its digest.
+    #[serde(skip)]
+    parked: Option<ParkedVk>,
+}
+
+/// A verifier key parked in the cache's verifier-key file.
+#[derive(Clone, Debug)]
+struct ParkedVk {
+    dir: std::path::PathBuf,
+    entry: CacheEntry,
+    digest: [u8; 32],
+}
+
+/// Serde for the verifier key slot: the key's own encoding (a parked key cannot be encoded).
+mod held_vk {
+    use super::{SupernovaCircuit, SupernovaVk, F};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::OnceLock;
+
+    pub fn serialize<S: Serializer, C: SupernovaCircuit<F>>(
+        vk: &OnceLock<SupernovaVk<C>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match vk.get() {
+            Some(vk) => vk.serialize(s),
+            None => Err(serde::ser::Error::custom(
+                "the verifier key is parked on disk and cannot be encoded",
+            )),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, C: SupernovaCircuit<F>>(
+        d: D,
+    ) -> Result<OnceLock<SupernovaVk<C>>, D::Error> {
+        Ok(OnceLock::from(SupernovaVk::<C>::deserialize(d)?))
+    }
 }
 
 impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
@@ -160,11 +198,84 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
         let pp = SupernovaParams::<C>::setup(program, &*Sb1::ck_floor(), &*S2::ck_floor());
         let (pk, vk) =
             SupernovaCompressed::<C>::setup(&pp).map_err(|e| Error::Internal(format!("{e:?}")))?;
-        Ok(SupernovaKeySet {
+        Ok(Self::from_parts(pp, Some(pk), vk))
+    }
+
+    /// Keys from their parts (the verifier key held in memory).
+    pub fn from_parts(
+        pp: SupernovaParams<C>,
+        pk: Option<SupernovaPk<C>>,
+        vk: SupernovaVk<C>,
+    ) -> Self {
+        SupernovaKeySet {
             pp,
-            pk: Some(pk),
-            vk,
-        })
+            pk,
+            vk: std::sync::OnceLock::from(vk),
+            parked: None,
+        }
+    }
+
+    /// The verifier key, if it is in memory (`None` while parked: [`Self::unpark_vk`] brings it
+    /// back).
+    pub fn vk(&self) -> Option<&SupernovaVk<C>> {
+        self.vk.get()
+    }
+
+    /// Move the verifier key out of memory into the cache's verifier-key file (the file
+    /// verifiers read), keeping only its digest (`digests.vk`, which the caller has checked). A
+    /// prover needs the key only to check its proof before writing it ([`Self::unpark_vk`]),
+    /// and the key holds a padded copy of every circuit, which otherwise sits beside the
+    /// parameters' own copy and compression's working copy. The file is written only if it
+    /// does not already hold this key. Without a cache directory, for an uncached entry, or if
+    /// the file cannot be written, the key stays in memory; returns whether it was parked.
+    pub fn park_vk(&mut self, opts: &KeyOptions, entry: &CacheEntry, digests: &KeyDigests) -> bool {
+        let Some(dir) = opts.cache_dir.as_deref().filter(|_| !entry.tag.is_empty()) else {
+            return false;
+        };
+        let Some(vk) = self.vk.get() else {
+            return self.parked.is_some();
+        };
+        let held = crate::cache::verifier_key_digest(dir, entry);
+        if held.as_ref() != Ok(&Some(digests.vk)) {
+            if let Err(e) = crate::cache::store_verifier_key(dir, entry, vk) {
+                tracing::warn!("keeping the verifier key in memory: {e}");
+                return false;
+            }
+        }
+        self.parked = Some(ParkedVk {
+            dir: dir.to_path_buf(),
+            entry: entry.clone(),
+            digest: digests.vk,
+        });
+        drop(self.vk.take());
+        true
+    }
+
+    /// Read a parked verifier key back (a no-op when it is in memory): the file must decode
+    /// and its encoding hash to the digest the key had when it was parked.
+    pub fn unpark_vk(&self) -> Result<&SupernovaVk<C>, Error> {
+        if let Some(vk) = self.vk.get() {
+            return Ok(vk);
+        }
+        let p = self
+            .parked
+            .as_ref()
+            .ok_or_else(|| Error::Internal("these keys have no verifier key".into()))?;
+        let lost = |why: String| {
+            Error::Internal(format!(
+                "the verifier key parked in the cache while proving is gone or changed ({why})"
+            ))
+        };
+        let vk =
+            crate::cache::load_verifier_key_checked::<SupernovaVk<C>>(&p.dir, &p.entry, &p.digest)
+                .map_err(lost)?
+                .ok_or_else(|| {
+                    lost(format!(
+                        "{} is missing",
+                        crate::cache::verifier_key_path(&p.dir, &p.entry).display()
+                    ))
+                })?;
+        Ok(self.vk.get_or_init(|| vk))
     }
 
     /// Whether these keys can prove (else they only verify).
@@ -174,7 +285,14 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
 
     /// Digests of the parameters and of the verifier key.
     pub fn digests(&self) -> KeyDigests {
-        key_digests(|| f_to_bytes(&self.pp.digest()), &self.vk)
+        match (self.vk.get(), &self.parked) {
+            (Some(vk), _) => key_digests(|| f_to_bytes(&self.pp.digest()), vk),
+            (None, Some(p)) => KeyDigests {
+                params: f_to_bytes(&self.pp.digest()),
+                vk: p.digest,
+            },
+            (None, None) => unreachable!("the verifier key leaves memory only when parked"),
+        }
     }
 
     /// Keys for the circuits of `program`, from the cache `entry` when they can be vouched for.
@@ -236,7 +354,7 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
                 hash_matched = hash == Ok(want.vk);
                 match (hash, vk, pp) {
                     (Ok(h), Ok(vk), Ok(Ok(pp))) if h == want.vk => {
-                        return Ok((SupernovaKeySet { pp, pk: None, vk }, source, want));
+                        return Ok((Self::from_parts(pp, None, vk), source, want));
                     }
                     (Ok(h), _, _) if h != want.vk => tracing::warn!(
                         "{}: verifier key in the cache does not have the expected digest; \
@@ -260,7 +378,11 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
         // written when absent or not the trusted one (a key that matched but could not be used
         // is not rewritten on every run)
         if digests == want && !hash_matched {
-            if let Err(e) = crate::cache::store_verifier_key(dir, entry, &keys.vk) {
+            let stored = match keys.vk() {
+                Some(vk) => crate::cache::store_verifier_key(dir, entry, vk),
+                None => Ok(()),
+            };
+            if let Err(e) = stored {
                 tracing::warn!("could not cache the verifier key: {e}");
             }
         }
@@ -297,9 +419,14 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
     /// Verify a compressed proof from `z0`; the final state it reaches. arecibo's verifier
     /// indexes and asserts on proof content (the program counter) before its hash checks: a
     /// malformed proof is an invalid proof, never a panic of the caller.
+    /// A parked verifier key is read back first (a failure to is reported as the key's, not
+    /// the proof's).
     pub fn verify(&self, snark: &SupernovaCompressed<C>, z0: &[F]) -> Result<Vec<F>, VerifyError> {
+        let vk = self
+            .unpark_vk()
+            .map_err(|e| VerifyError::Snark(format!("no verifier key to check with: {e}")))?;
         let (zn, _) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            snark.verify(&self.pp, &self.vk, z0, &[<F2 as ff::Field>::ZERO])
+            snark.verify(&self.pp, vk, z0, &[<F2 as ff::Field>::ZERO])
         }))
         .map_err(|_| VerifyError::Snark("malformed SNARK".into()))?
         .map_err(|e| VerifyError::Snark(format!("{e:?}")))?;

@@ -181,6 +181,8 @@ pub fn check_proof(
         (o.start_hash, o.start_time)
     };
     check_part(&keys.shape, o, o.word_bits, start, last).map_err(|e| fail(e.to_string()))?;
+    // a verifier key parked while proving comes back here; losing it is not the proof's fault
+    keys.keys.unpark_vk()?;
     if first && last {
         // a whole trace: G back at S
         check_claim(&keys.shape, o, true).map_err(|e| fail(e.to_string()))?;

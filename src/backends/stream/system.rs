@@ -108,7 +108,10 @@ impl ShapeSpec for StreamShape {
                 .collect();
             SupernovaKeySet::load_verifier(entry, opts, &arities, program)?
         } else {
-            SupernovaKeySet::load(entry, opts, program)?
+            let (mut keys, source, digests) = SupernovaKeySet::load(entry, opts, program)?;
+            // the prover reads the verifier key back only to check its proof before writing it
+            keys.park_vk(opts, entry, &digests);
+            (keys, source, digests)
         };
         Ok(Loaded {
             keys: StreamKeys { shape, keys },
