@@ -112,23 +112,29 @@ pub fn store_verifier_key<V: Serialize>(
     })
 }
 
-/// SHA3-256 of the verifier key's encoding cached for `entry`, read through without decoding
-/// or holding it (`Ok(None)` if absent; an error if the frame, tag or checksum is wrong).
-pub fn verifier_key_digest(dir: &Path, entry: &CacheEntry) -> Result<Option<[u8; 32]>, String> {
+/// The verifier key file cached for `entry`, opened, with the SHA3-256 of its encoding read
+/// through the handle without decoding or holding it (`Ok(None)` if absent; an error if the
+/// frame, tag or checksum is wrong). The handle keeps reading the same bytes if the path is
+/// later replaced or removed.
+pub fn open_verifier_key(
+    dir: &Path,
+    entry: &CacheEntry,
+) -> Result<Option<(fs::File, [u8; 32])>, String> {
     use std::io::Read;
     let p = verifier_key_path(dir, entry);
     let why = |w: &str| format!("{}: {w}", p.display());
-    let mut file = match open_bounded(&p) {
-        Ok(f) => f,
+    let file = match open_bounded(&p) {
+        Ok(f) => f.into_inner(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(why(&e.to_string())),
     };
     let mut head = [0u8; 16];
-    if file.read_exact(&mut head).is_err() || head[..8] != MAGIC {
+    let mut r = (&file).take(MAX_CACHE_FILE + 1);
+    if r.read_exact(&mut head).is_err() || head[..8] != MAGIC {
         return Err(why("not a verifier key cache file"));
     }
     let mut t = Tally {
-        inner: file,
+        inner: r,
         sum: FNV_START,
         skip: entry.tag.len(),
         sha: Some(<sha3::Sha3_256 as sha3::Digest>::new()),
@@ -142,7 +148,31 @@ pub fn verifier_key_digest(dir: &Path, entry: &CacheEntry) -> Result<Option<[u8;
     if !tag_ok {
         return Err(why("written for another shape"));
     }
-    Ok(t.sha.map(|h| sha3::Digest::finalize(h).into()))
+    let digest = t.sha.map(|h| sha3::Digest::finalize(h).into());
+    Ok(digest.map(|d| (file, d)))
+}
+
+/// A verifier key decoded from a handle [`open_verifier_key`] returned (read from its start), if
+/// its encoding's SHA3-256 is `digest`; an error names what failed (frame, tag, checksum,
+/// decoding or digest).
+pub fn verifier_key_from<V: DeserializeOwned>(
+    file: &fs::File,
+    p: &Path,
+    entry: &CacheEntry,
+    digest: &[u8; 32],
+) -> Result<V, String> {
+    let file = file
+        .try_clone()
+        .map_err(|e| format!("{}: {e}", p.display()))?;
+    match decode_from::<V>(file, p, entry, true, "verifier key cache")? {
+        (v, got) if &got == digest => Ok(v),
+        (_, got) => Err(format!(
+            "{}: the verifier key's digest is {}, not the expected {}",
+            p.display(),
+            hex(&got),
+            hex(digest)
+        )),
+    }
 }
 
 /// The verifier key cached for `entry`, decoded as it is read, if its encoding's SHA3-256 is
@@ -163,43 +193,6 @@ pub fn load_verifier_key_checked<V: DeserializeOwned>(
             hex(&got),
             hex(digest)
         )),
-    }
-}
-
-/// The encoded verifier key cached for `entry` (after checking the frame and the tag), to be
-/// hashed against a trusted digest and decoded ([`decode_verifier_key`]); `Ok(None)` if absent.
-pub fn load_verifier_key(dir: &Path, entry: &CacheEntry) -> Result<Option<Vec<u8>>, String> {
-    let p = verifier_key_path(dir, entry);
-    let mut bytes = match read_bounded(&p) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("{}: {e}", p.display())),
-    };
-    let why = |w: &str| format!("{}: {w}", p.display());
-    if bytes.len() < 16 || bytes[..8] != MAGIC {
-        return Err(why("not a verifier key cache file"));
-    }
-    let sum = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
-    if checksum(&bytes[16..]) != sum {
-        return Err(why("checksum mismatch (corrupt file)"));
-    }
-    if !bytes[16..].starts_with(&entry.tag) {
-        return Err(why("written for another shape"));
-    }
-    bytes.drain(..16 + entry.tag.len());
-    Ok(Some(bytes))
-}
-
-/// Decode a verifier key's encoding (bincode's legacy options, as the vk digest hashes it).
-pub fn decode_verifier_key<V: DeserializeOwned>(body: &[u8]) -> Result<V, String> {
-    let codec = bincode::DefaultOptions::new()
-        .with_fixint_encoding()
-        .with_limit(MAX_CACHE_FILE)
-        .reject_trailing_bytes();
-    match crate::codec::deserialize_caught(codec, body) {
-        Ok(v) => Ok(v),
-        Err(Some(e)) => Err(format!("undecodable verifier key: {e}")),
-        Err(None) => Err(PANICKED.into()),
     }
 }
 
@@ -228,14 +221,6 @@ fn open_bounded(p: &Path) -> std::io::Result<std::io::Take<fs::File>> {
     Ok(f.take(MAX_CACHE_FILE + 1))
 }
 
-/// A cache file's bytes ([`open_bounded`]'s rules).
-fn read_bounded(p: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    open_bounded(p)?.read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
-
 /// A reader that folds every byte it passes into the cache checksum and, past the first
 /// `skip` bytes, into a SHA3-256 when asked: a cache file is checked while it is decoded, never
 /// held whole in memory (the default stream shape's file is 359 MB, and holding it beside the
@@ -260,23 +245,39 @@ impl<R: std::io::Read> std::io::Read for Tally<R> {
     }
 }
 
-/// Decode a framed cache file from `p` as it is read: magic, then the tag is checked, the body
-/// is decoded and must end the file, and the checksum over the whole body decides before
-/// anything else is reported (a value decoded from a corrupt file is dropped). With `sha`, also
-/// the SHA3-256 of the encoding after the tag. `what` names the file kind in errors.
+/// Decode a framed cache file from `p` as it is read ([`decode_from`]); `Ok(None)` if absent.
 fn decode_file<T: DeserializeOwned>(
     p: &Path,
     entry: &CacheEntry,
     sha: bool,
     what: &str,
 ) -> Result<Option<(T, [u8; 32])>, String> {
-    use std::io::Read;
+    match open_bounded(p) {
+        Ok(f) => decode_from(f.into_inner(), p, entry, sha, what).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: {e}", p.display())),
+    }
+}
+
+/// Decode a framed cache file from the start of `file` as it is read: magic, then the tag is
+/// checked, the body is decoded (never allowed past the file's own length) and must end the
+/// file, and the checksum over the whole body decides before anything else is reported (a
+/// value decoded from a corrupt file is dropped). With `sha`, also the SHA3-256 of the encoding
+/// after the tag. `p` and `what` name the file in errors.
+fn decode_from<T: DeserializeOwned>(
+    mut file: fs::File,
+    p: &Path,
+    entry: &CacheEntry,
+    sha: bool,
+    what: &str,
+) -> Result<(T, [u8; 32]), String> {
+    use std::io::{Read, Seek};
     let why = |w: String| format!("{}: {w}", p.display());
-    let mut file = match open_bounded(p) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(why(e.to_string())),
-    };
+    let len = file
+        .seek(std::io::SeekFrom::End(0))
+        .and_then(|n| file.seek(std::io::SeekFrom::Start(0)).map(|_| n))
+        .map_err(|e| why(e.to_string()))?;
+    let mut file = file.take(MAX_CACHE_FILE + 1);
     let mut head = [0u8; 16];
     if file.read_exact(&mut head).is_err() || head[..8] != MAGIC {
         return Err(why(format!("not a {what} file")));
@@ -293,8 +294,14 @@ fn decode_file<T: DeserializeOwned>(
     );
     let mut tag = vec![0u8; entry.tag.len()];
     let tag_ok = r.read_exact(&mut tag).is_ok() && tag == entry.tag;
+    // the decoder may not claim more bytes than the file has (a length prefix in a corrupt file
+    // cannot make it allocate beyond that)
+    let body = len.saturating_sub(16 + entry.tag.len() as u64);
     let decoded = tag_ok.then(|| {
-        let codec = codec();
+        let codec = bincode::DefaultOptions::new()
+            .with_fixint_encoding()
+            .with_limit(body)
+            .reject_trailing_bytes();
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             codec.deserialize_from::<_, T>(&mut r)
         }))
@@ -319,7 +326,7 @@ fn decode_file<T: DeserializeOwned>(
         .sha
         .map(|h| sha3::Digest::finalize(h).into())
         .unwrap_or_default();
-    Ok(Some((value, digest)))
+    Ok((value, digest))
 }
 
 /// Write `body` (encoded by `encode` into a writer) as a framed cache file at `p`, atomically
@@ -521,5 +528,50 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         // absent: a miss, not an error
         assert_eq!(load::<u8>(&dir, &entry), Ok(None));
+    }
+
+    #[test]
+    fn a_cache_file_is_decoded_within_its_own_length_and_checked_whole() {
+        let dir = std::env::temp_dir().join(format!("foldmem-cache-len-{}", std::process::id()));
+        let entry = CacheEntry {
+            name: "lengths".into(),
+            tag: vec![7, 7],
+        };
+        let write = |body: &[u8]| {
+            store_framed(&path(&dir, &entry), &entry.tag, |w| {
+                w.write_all(body).map_err(|e| e.to_string())
+            })
+        };
+        std::fs::create_dir_all(&dir).unwrap();
+        // a byte string claiming 2^40 bytes in a 12-byte body: refused by the size limit
+        let mut body = (1u64 << 40).to_le_bytes().to_vec();
+        body.extend_from_slice(&[1, 2, 3, 4]);
+        write(&body).unwrap();
+        let err = load::<Vec<u8>>(&dir, &entry).unwrap_err();
+        assert!(err.contains("undecodable content"), "{err}");
+        // an honest value round-trips; trailing bytes and a foreign tag are named
+        let good = bincode::serialize(&vec![5u8, 6]).unwrap();
+        write(&good).unwrap();
+        assert_eq!(load::<Vec<u8>>(&dir, &entry).unwrap(), Some(vec![5, 6]));
+        let mut long = good.clone();
+        long.push(9);
+        write(&long).unwrap();
+        let err = load::<Vec<u8>>(&dir, &entry).unwrap_err();
+        assert!(err.contains("trailing bytes"), "{err}");
+        let other = CacheEntry {
+            name: "lengths".into(),
+            tag: vec![7, 8],
+        };
+        let err = load::<Vec<u8>>(&dir, &other).unwrap_err();
+        assert!(err.contains("another shape"), "{err}");
+        // one flipped body byte: the checksum speaks before the decoder
+        let p = path(&dir, &entry);
+        let mut bytes = std::fs::read(&p).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&p, &bytes).unwrap();
+        let err = load::<Vec<u8>>(&dir, &entry).unwrap_err();
+        assert!(err.contains("checksum mismatch"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -350,7 +350,9 @@ fn a_prover_parks_its_verifier_key_in_the_cache_and_checks_its_proof_with_it() {
     assert!(ks.vk().is_none(), "the verifier key stayed in memory");
     let entry = s.cache_entry();
     assert_eq!(
-        foldmem::cache::verifier_key_digest(&dir, &entry).unwrap(),
+        foldmem::cache::open_verifier_key(&dir, &entry)
+            .unwrap()
+            .map(|(_, d)| d),
         Some(keys().digests().vk)
     );
     assert_eq!(k.digests(), keys().digests());
@@ -358,8 +360,8 @@ fn a_prover_parks_its_verifier_key_in_the_cache_and_checks_its_proof_with_it() {
     let file = prove_with(&k).unwrap().0;
     assert!(ks.vk().is_some());
     pipeline::verify_proof(keys(), &file, Some(foldmem::trace::numbered(&ops()))).unwrap();
-    // another key in the file while proving (a valid frame and tag, another shape's key): the
-    // prover refuses to check with it and writes nothing (internal error, exit 70)
+    // the path replaced (another build's key renamed over it) or removed while proving: the
+    // prover holds the parked file open and still checks with its own key
     let other = pipeline::keys(
         Shape::new(StreamShape {
             ops_per_step: 2,
@@ -370,27 +372,42 @@ fn a_prover_parks_its_verifier_key_in_the_cache_and_checks_its_proof_with_it() {
     )
     .unwrap();
     let other_vk = other.downcast::<StreamKeys>().unwrap().keys.vk().unwrap();
+    let vk_file = foldmem::cache::verifier_key_path(&dir, &entry);
     let k = pipeline::keys(s, &prover).unwrap();
     assert!(k.downcast::<StreamKeys>().unwrap().keys.vk().is_none());
     foldmem::cache::store_verifier_key(&dir, &entry, other_vk).unwrap();
+    prove_with(&k).unwrap();
+    let k = pipeline::keys(s, &prover).unwrap();
+    std::fs::remove_file(&vk_file).unwrap();
+    prove_with(&k).unwrap();
+    // the parked file itself rewritten in place with another key (a valid frame and tag): the
+    // digest differs, the prover refuses to check with it and writes nothing (exit 70)
+    let k = pipeline::keys(s, &prover).unwrap();
+    let own = std::fs::read(&vk_file).unwrap();
+    let other_dir = dir.join("other");
+    foldmem::cache::store_verifier_key(&other_dir, &entry, other_vk).unwrap();
+    std::fs::write(
+        &vk_file,
+        std::fs::read(foldmem::cache::verifier_key_path(&other_dir, &entry)).unwrap(),
+    )
+    .unwrap();
     let err = prove_with(&k).err().expect("a proof was made");
     assert_eq!(err.exit_code(), 70, "{err}");
     assert!(err.to_string().contains("not the expected"), "{err}");
-    // the file removed while proving: named as missing
+    // a byte corrupted in place: the checksum says so
     let k = pipeline::keys(s, &prover).unwrap();
-    std::fs::remove_file(foldmem::cache::verifier_key_path(&dir, &entry)).unwrap();
-    let err = prove_with(&k).err().expect("a proof was made");
-    assert_eq!(err.exit_code(), 70, "{err}");
-    assert!(err.to_string().contains("is missing"), "{err}");
-    // a corrupted byte: the checksum says so
-    let k = pipeline::keys(s, &prover).unwrap();
-    let vk_file = foldmem::cache::verifier_key_path(&dir, &entry);
-    let mut bytes = std::fs::read(&vk_file).unwrap();
+    let mut bytes = own.clone();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 1;
     std::fs::write(&vk_file, &bytes).unwrap();
     let err = prove_with(&k).err().expect("a proof was made");
+    assert_eq!(err.exit_code(), 70, "{err}");
     assert!(err.to_string().contains("checksum mismatch"), "{err}");
+    // a parked key read back by a verifying caller as well (not only the prover's check)
+    std::fs::write(&vk_file, &own).unwrap();
+    let k = pipeline::keys(s, &prover).unwrap();
+    assert!(k.downcast::<StreamKeys>().unwrap().keys.vk().is_none());
+    pipeline::verify_proof(&k, &file, None::<Vec<_>>).unwrap();
     // no cache directory: nothing to park in, the key stays
     let k = pipeline::keys(s, &KeyOptions::none()).unwrap();
     assert!(k.downcast::<StreamKeys>().unwrap().keys.vk().is_some());

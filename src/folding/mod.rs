@@ -159,10 +159,12 @@ pub struct SupernovaKeySet<C: SupernovaCircuit<F>> {
     parked: Option<ParkedVk>,
 }
 
-/// A verifier key parked in the cache's verifier-key file.
-#[derive(Clone, Debug)]
+/// A verifier key parked in the cache's verifier-key file: an open handle on it (a later
+/// rename or removal of the path does not change what it reads) and the key's digest.
+#[derive(Debug)]
 struct ParkedVk {
-    dir: std::path::PathBuf,
+    file: std::fs::File,
+    path: std::path::PathBuf,
     entry: CacheEntry,
     digest: [u8; 32],
 }
@@ -235,15 +237,28 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
         let Some(vk) = self.vk.get() else {
             return self.parked.is_some();
         };
-        let held = crate::cache::verifier_key_digest(dir, entry);
-        if held.as_ref() != Ok(&Some(digests.vk)) {
-            if let Err(e) = crate::cache::store_verifier_key(dir, entry, vk) {
-                tracing::warn!("keeping the verifier key in memory: {e}");
-                return false;
+        let open = || crate::cache::open_verifier_key(dir, entry);
+        let file = match open() {
+            Ok(Some((f, d))) if d == digests.vk => f,
+            _ => {
+                // absent, corrupt or another key: write this one, then hold the new file
+                let written =
+                    crate::cache::store_verifier_key(dir, entry, vk).and_then(|()| match open()? {
+                        Some((f, d)) if d == digests.vk => Ok(f),
+                        _ => Err("the written verifier key does not read back".into()),
+                    });
+                match written {
+                    Ok(f) => f,
+                    Err(e) => {
+                        tracing::warn!("keeping the verifier key in memory: {e}");
+                        return false;
+                    }
+                }
             }
-        }
+        };
         self.parked = Some(ParkedVk {
-            dir: dir.to_path_buf(),
+            file,
+            path: crate::cache::verifier_key_path(dir, entry),
             entry: entry.clone(),
             digest: digests.vk,
         });
@@ -261,20 +276,14 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
             .parked
             .as_ref()
             .ok_or_else(|| Error::Internal("these keys have no verifier key".into()))?;
-        let lost = |why: String| {
+        let vk = crate::cache::verifier_key_from::<SupernovaVk<C>>(
+            &p.file, &p.path, &p.entry, &p.digest,
+        )
+        .map_err(|why| {
             Error::Internal(format!(
-                "the verifier key parked in the cache while proving is gone or changed ({why})"
+                "the verifier key parked while proving does not read back ({why})"
             ))
-        };
-        let vk =
-            crate::cache::load_verifier_key_checked::<SupernovaVk<C>>(&p.dir, &p.entry, &p.digest)
-                .map_err(lost)?
-                .ok_or_else(|| {
-                    lost(format!(
-                        "{} is missing",
-                        crate::cache::verifier_key_path(&p.dir, &p.entry).display()
-                    ))
-                })?;
+        })?;
         Ok(self.vk.get_or_init(|| vk))
     }
 
@@ -327,52 +336,48 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
         let (Some(dir), Some(want)) = (dir, trusted) else {
             return Self::load(entry, opts, program);
         };
+        // a key that matched but could not be used is not rewritten on every run
         let mut hash_matched = false;
-        match crate::cache::load_verifier_key(dir, entry) {
-            Ok(Some(body)) => {
-                // hashed, decoded and the parameters built at once: the decoded key is used
-                // only if its bytes hash to the trusted digest
-                let (hash, vk, pp) = std::thread::scope(|s| {
-                    let hash = std::thread::Builder::new()
-                        .spawn_scoped(s, || crate::digest::sha3_bytes(&body))
-                        .ok();
-                    let pp = std::thread::Builder::new()
-                        .spawn_scoped(s, || verifier_params::<C>(arities, want.params))
-                        .ok();
-                    let vk = crate::cache::decode_verifier_key::<SupernovaVk<C>>(&body);
+        // with no key cached, straight to the full keys (no parameters built for nothing)
+        if crate::cache::verifier_key_path(dir, entry).is_file() {
+            // the key decoded as it is read (its SHA3 checked against the trusted digest) while the
+            // parameters are built on a second thread
+            let (vk, pp) = std::thread::scope(|s| {
+                let pp = std::thread::Builder::new()
+                    .spawn_scoped(s, || verifier_params::<C>(arities, want.params))
+                    .ok();
+                let vk =
+                    crate::cache::load_verifier_key_checked::<SupernovaVk<C>>(dir, entry, &want.vk);
+                let pp = match pp {
+                    Some(p) => p.join().map_err(|_| ()),
                     // no second thread (a process limit): one after the other
-                    let hash = match hash {
-                        Some(h) => h.join().map_err(|_| ()),
-                        None => Ok(crate::digest::sha3_bytes(&body)),
-                    };
-                    let pp = match pp {
-                        Some(p) => p.join().map_err(|_| ()),
-                        None => Ok(verifier_params::<C>(arities, want.params)),
-                    };
-                    (hash, vk, pp)
-                });
-                hash_matched = hash == Ok(want.vk);
-                match (hash, vk, pp) {
-                    (Ok(h), Ok(vk), Ok(Ok(pp))) if h == want.vk => {
-                        return Ok((Self::from_parts(pp, None, vk), source, want));
-                    }
-                    (Ok(h), _, _) if h != want.vk => tracing::warn!(
-                        "{}: verifier key in the cache does not have the expected digest; \
-                         loading the full keys",
-                        entry.name
-                    ),
-                    (_, _, Ok(Err(e))) => tracing::warn!(
+                    None => Ok(verifier_params::<C>(arities, want.params)),
+                };
+                (vk, pp)
+            });
+            match (vk, pp) {
+                (Ok(Some(vk)), Ok(Ok(pp))) => {
+                    return Ok((Self::from_parts(pp, None, vk), source, want));
+                }
+                (Ok(Some(_)), Ok(Err(e))) => {
+                    hash_matched = true;
+                    tracing::warn!(
                         "{}: verifier-only parameters unavailable ({e}); loading the full keys",
                         entry.name
-                    ),
-                    _ => tracing::warn!(
-                        "{}: unusable verifier key in the cache; loading the full keys",
-                        entry.name
-                    ),
+                    )
                 }
+                (Ok(Some(_)), Err(())) => {
+                    hash_matched = true;
+                    tracing::warn!(
+                        "{}: verifier-only parameters unavailable; loading the full keys",
+                        entry.name
+                    )
+                }
+                (Ok(None), _) => {}
+                (Err(e), _) => tracing::warn!(
+                    "unusable verifier key in the cache ({e}); loading the full keys"
+                ),
             }
-            Ok(None) => {}
-            Err(e) => tracing::warn!("ignoring unusable verifier key cache: {e}"),
         }
         let (keys, source, digests) = Self::load(entry, opts, program)?;
         // written when absent or not the trusted one (a key that matched but could not be used
@@ -419,12 +424,12 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
     /// Verify a compressed proof from `z0`; the final state it reaches. arecibo's verifier
     /// indexes and asserts on proof content (the program counter) before its hash checks: a
     /// malformed proof is an invalid proof, never a panic of the caller.
-    /// A parked verifier key is read back first (a failure to is reported as the key's, not
-    /// the proof's).
+    /// A parked verifier key must have been read back first ([`Self::unpark_vk`], whose
+    /// failure is the key's, not the proof's); verifying without it is refused.
     pub fn verify(&self, snark: &SupernovaCompressed<C>, z0: &[F]) -> Result<Vec<F>, VerifyError> {
-        let vk = self
-            .unpark_vk()
-            .map_err(|e| VerifyError::Snark(format!("no verifier key to check with: {e}")))?;
+        let vk = self.vk().ok_or_else(|| {
+            VerifyError::Snark("the verifier key is parked: read it back before verifying".into())
+        })?;
         let (zn, _) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             snark.verify(&self.pp, vk, z0, &[<F2 as ff::Field>::ZERO])
         }))

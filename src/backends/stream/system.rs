@@ -365,6 +365,8 @@ impl ProofSystem for StreamKeys {
         proof: &StreamProof,
         trace: Option<&mut dyn Iterator<Item = TraceItem>>,
     ) -> Result<(), Error> {
+        // keys loaded to prove keep the verifier key parked on disk until needed
+        self.keys.unpark_vk()?;
         verify_compressed(self, &proof.snark, &proof.outputs)?;
         if let Some(trace) = trace {
             check_trace(self.shape.ops_per_step, &proof.outputs, trace)?;
@@ -376,6 +378,7 @@ impl ProofSystem for StreamKeys {
         proofs: &[&StreamProof],
         trace: Option<&mut dyn Iterator<Item = TraceItem>>,
     ) -> Result<(), Error> {
+        self.keys.unpark_vk()?;
         let parts: Vec<_> = proofs.iter().map(|p| (&p.snark, &p.outputs)).collect();
         verify_parts(self, &parts)?;
         if let (Some(trace), Some(last)) = (trace, proofs.last()) {
