@@ -59,9 +59,11 @@ pub enum Error {
 
 impl Error {
     /// Process exit code for this error class: 1 invalid proof, 2 usage, 3 malformed input,
-    /// 4 inconsistent trace, 5 undecodable proof file, 6 I/O, 7 parameter mismatch, 70 internal.
+    /// 4 inconsistent trace, 5 undecodable proof file, 6 I/O, 7 parameter mismatch, 70 internal
+    /// (a verifier key that cannot be read back included).
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::Verify(VerifyError::KeyUnavailable(_)) => 70,
             Error::Verify(_) | Error::Invalid(_) => 1,
             Error::Usage(_) | Error::Shape(_) => 2,
             Error::Input(_) => 3,
@@ -162,4 +164,8 @@ pub enum VerifyError {
     /// The claim is not a statement the verifier accepts (before the SNARK is looked at).
     #[error("the claim is not an accepted statement: {0}")]
     Statement(&'static str),
+    /// The verifier's own key could not be read back (a prover's parked key lost or changed):
+    /// nothing was decided about the proof (exit 70, not 1).
+    #[error("the verifier key cannot be read back, the proof was not checked: {0}")]
+    KeyUnavailable(String),
 }

@@ -403,6 +403,13 @@ fn a_prover_parks_its_verifier_key_in_the_cache_and_checks_its_proof_with_it() {
     let err = prove_with(&k).err().expect("a proof was made");
     assert_eq!(err.exit_code(), 70, "{err}");
     assert!(err.to_string().contains("checksum mismatch"), "{err}");
+    // verifying with those keys: the key's failure, not the proof's (exit 70, not 1)
+    let err = pipeline::verify_proof(&k, &file, None::<Vec<_>>).unwrap_err();
+    assert_eq!(err.exit_code(), 70, "{err}");
+    assert_eq!(
+        foldmem::Error::Verify(VerifyError::KeyUnavailable("lost".into())).exit_code(),
+        70
+    );
     // a parked key read back by a verifying caller as well (not only the prover's check)
     std::fs::write(&vk_file, &own).unwrap();
     let k = pipeline::keys(s, &prover).unwrap();

@@ -163,7 +163,8 @@ pub struct SupernovaKeySet<C: SupernovaCircuit<F>> {
 /// rename or removal of the path does not change what it reads) and the key's digest.
 #[derive(Debug)]
 struct ParkedVk {
-    file: std::fs::File,
+    /// Locked while the key is read back: clones of a handle share its offset.
+    file: std::sync::Mutex<std::fs::File>,
     path: std::path::PathBuf,
     entry: CacheEntry,
     digest: [u8; 32],
@@ -257,7 +258,7 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
             }
         };
         self.parked = Some(ParkedVk {
-            file,
+            file: std::sync::Mutex::new(file),
             path: crate::cache::verifier_key_path(dir, entry),
             entry: entry.clone(),
             digest: digests.vk,
@@ -276,14 +277,22 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
             .parked
             .as_ref()
             .ok_or_else(|| Error::Internal("these keys have no verifier key".into()))?;
-        let vk = crate::cache::verifier_key_from::<SupernovaVk<C>>(
-            &p.file, &p.path, &p.entry, &p.digest,
-        )
-        .map_err(|why| {
-            Error::Internal(format!(
-                "the verifier key parked while proving does not read back ({why})"
-            ))
-        })?;
+        // one reader at a time (the handle's offset is shared); a second caller finds the key
+        // read back once it holds the lock
+        let file = p
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(vk) = self.vk.get() {
+            return Ok(vk);
+        }
+        let vk =
+            crate::cache::verifier_key_from::<SupernovaVk<C>>(&file, &p.path, &p.entry, &p.digest)
+                .map_err(|why| {
+                    Error::Internal(format!(
+                        "the verifier key parked while proving does not read back ({why})"
+                    ))
+                })?;
         Ok(self.vk.get_or_init(|| vk))
     }
 
@@ -424,12 +433,12 @@ impl<C: SupernovaCircuit<F>> SupernovaKeySet<C> {
     /// Verify a compressed proof from `z0`; the final state it reaches. arecibo's verifier
     /// indexes and asserts on proof content (the program counter) before its hash checks: a
     /// malformed proof is an invalid proof, never a panic of the caller.
-    /// A parked verifier key must have been read back first ([`Self::unpark_vk`], whose
-    /// failure is the key's, not the proof's); verifying without it is refused.
+    /// A parked verifier key is read back first; failing to is the key's fault, not the
+    /// proof's ([`VerifyError::KeyUnavailable`], exit 70).
     pub fn verify(&self, snark: &SupernovaCompressed<C>, z0: &[F]) -> Result<Vec<F>, VerifyError> {
-        let vk = self.vk().ok_or_else(|| {
-            VerifyError::Snark("the verifier key is parked: read it back before verifying".into())
-        })?;
+        let vk = self
+            .unpark_vk()
+            .map_err(|e| VerifyError::KeyUnavailable(e.to_string()))?;
         let (zn, _) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             snark.verify(&self.pp, vk, z0, &[<F2 as ff::Field>::ZERO])
         }))
