@@ -87,6 +87,39 @@ pub fn setup_circuit<C: StepCircuit<F>>(blank: &C) -> Params<C> {
     Params::<C>::setup(blank, &C2::default(), &*S1::ck_floor(), &*S2::ck_floor())
 }
 
+/// Fold step `c` of a SuperNova program into `snark`, starting it (arecibo's
+/// `RecursiveSNARK::new` from `z0`, with `program` naming the first circuit) if there is none
+/// yet. arecibo asserts on a folded proof's content (its program counter): a malformed proof
+/// (a crafted checkpoint's) is an error, never a panic of the caller.
+pub fn supernova_fold<C: SupernovaCircuit<F>, P: NonUniformCircuit<E1, E2, C, Sc2>>(
+    pp: &SupernovaParams<C>,
+    snark: &mut Option<SupernovaRecursive>,
+    program: impl FnOnce() -> P,
+    c: &C,
+    z0: &[F],
+) -> Result<(), Error> {
+    let err = |e: arecibo::supernova::error::SuperNovaError| {
+        Error::Internal(format!("folding failed: {e:?}"))
+    };
+    let c2 = Sc2::default();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match snark {
+        None => {
+            let mut s =
+                SupernovaRecursive::new(pp, &program(), c, &c2, z0, &[<F2 as ff::Field>::ZERO])
+                    .map_err(err)?;
+            s.prove_step(pp, c, &c2).map_err(err)?;
+            *snark = Some(s);
+            Ok(())
+        }
+        Some(s) => s.prove_step(pp, c, &c2).map_err(err),
+    }))
+    .map_err(|_| {
+        Error::Internal(
+            "folding failed: the folded proof so far is malformed (a corrupted checkpoint?)".into(),
+        )
+    })?
+}
+
 /// Nova parameters and compression keys of step circuit `C` (cached as one value).
 #[derive(Serialize, Deserialize)]
 #[serde(bound = "")]

@@ -133,15 +133,15 @@ impl StreamCircuit {
 }
 
 /// The running state a step reads and rewrites.
-struct State {
-    v: Vec<Num<F>>,
+pub(crate) struct State {
+    pub(crate) v: Vec<Num<F>>,
 }
 
 impl State {
-    fn get(&self, i: usize) -> Num<F> {
+    pub(crate) fn get(&self, i: usize) -> Num<F> {
         self.v[i].clone()
     }
-    fn set(&mut self, i: usize, n: Num<F>) {
+    pub(crate) fn set(&mut self, i: usize, n: Num<F>) {
         self.v[i] = n;
     }
 }
@@ -259,98 +259,172 @@ fn op_step<CS: ConstraintSystem<F>>(
     if slots.len() != shape.ops_per_step {
         return Err(SynthesisError::Unsatisfiable);
     }
-    open_segment(cs.namespace(|| "open"), st, open, None)?;
-    let (gam, alp) = (st.get(z::GAM), st.get(z::ALP));
-    let alp2 = mul(cs.namespace(|| "alpha^2"), &alp, &alp)?;
-    let (mut rs, mut ws, mut time) = (st.get(z::RS), st.get(z::WS), st.get(z::TIME));
-    let mut tx = Vec::with_capacity(2 * slots.len() + slots.len().div_ceil(TAGS_PER_ELEMENT));
-    let mut tags = Vec::with_capacity(slots.len());
-    let per = gaps_per_element(shape.time_bits);
-    let mut px = Vec::with_capacity(slots.len() + slots.len().div_ceil(per));
-    let mut gaps = Vec::with_capacity(slots.len());
-    let one = one::<CS>();
+    let mut ops = OpSlots::open(cs, st, open, shape.time_bits, slots.len())?;
     for (i, s) in slots.iter().enumerate() {
         let mut cs = cs.namespace(|| format!("slot {i}"));
         let en_b = bit(cs.namespace(|| "enabled"), s.enabled)?;
         let wr = bit(cs.namespace(|| "is_write"), s.is_write)?;
         let stk = bit(cs.namespace(|| "is_stack"), s.is_stack)?;
-        let en = as_num::<CS>(&en_b);
         let a = alloc(cs.namespace(|| "a"), s.addr)?;
         let v = alloc(cs.namespace(|| "v"), s.value)?;
-        let pv = alloc(cs.namespace(|| "pv"), s.prev_value)?;
-        let pt = alloc(cs.namespace(|| "pt"), s.prev_time)?;
-        time = time.add(&en);
+        ops.slot(&mut cs, &en_b, &wr, &stk, a, v, s, false)?;
+    }
+    ops.close(cs, st, None)
+}
+
+/// The op-slot logic of an open segment, shared by `stream`'s op step and the in-fold memory
+/// gadget ([`crate::gadget`]): each slot fingerprints its read tuple `(a, pv, pt)` into `RS` and
+/// its write tuple `(a, v, t)` into `WS`, range-checks its time gap and makes a read return the
+/// previous value; [`OpSlots::close`] absorbs the slots' `(a, v)` and tags into `T` and their
+/// previous values and gaps into `PCH`.
+pub(crate) struct OpSlots {
+    gam: Num<F>,
+    alp: Num<F>,
+    alp2: Num<F>,
+    rs: Num<F>,
+    ws: Num<F>,
+    time: Num<F>,
+    time_bits: u32,
+    tx: Vec<Num<F>>,
+    tags: Vec<Num<F>>,
+    px: Vec<Num<F>>,
+    gaps: Vec<Num<F>>,
+}
+
+impl OpSlots {
+    /// Apply the opening rule (a segment is open afterwards) and start a step of `n` slots.
+    pub(crate) fn open<CS: ConstraintSystem<F>>(
+        cs: &mut CS,
+        st: &mut State,
+        open: &Opening,
+        time_bits: u32,
+        n: usize,
+    ) -> Result<Self, SynthesisError> {
+        open_segment(cs.namespace(|| "open"), st, open, None)?;
+        let (gam, alp) = (st.get(z::GAM), st.get(z::ALP));
+        let alp2 = mul(cs.namespace(|| "alpha^2"), &alp, &alp)?;
+        let per = gaps_per_element(time_bits);
+        Ok(OpSlots {
+            gam,
+            alp,
+            alp2,
+            rs: st.get(z::RS),
+            ws: st.get(z::WS),
+            time: st.get(z::TIME),
+            time_bits,
+            tx: Vec::with_capacity(1 + 2 * n + n.div_ceil(TAGS_PER_ELEMENT)),
+            tags: Vec::with_capacity(n),
+            px: Vec::with_capacity(n + n.div_ceil(per)),
+            gaps: Vec::with_capacity(n),
+        })
+    }
+
+    /// One slot over the caller's flag, address and value variables (`cs` is the slot's own
+    /// namespace). Allocates the previous value and time from `w` (its `enabled` decides the
+    /// gap witness). `pin_disabled` (the gadget's rules; `stream`'s op step has neither): a
+    /// disabled slot's previous value is 0 too, so a disabled read returns 0, and its address
+    /// and value enter `T` as 0.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn slot<CS: ConstraintSystem<F>>(
+        &mut self,
+        cs: &mut CS,
+        en_b: &Boolean,
+        wr: &Boolean,
+        stk: &Boolean,
+        a: Num<F>,
+        v: Num<F>,
+        w: &OpSlot,
+        pin_disabled: bool,
+    ) -> Result<(), SynthesisError> {
+        let one = one::<CS>();
+        let en = as_num::<CS>(en_b);
+        let pv = alloc(cs.namespace(|| "pv"), w.prev_value)?;
+        let pt = alloc(cs.namespace(|| "pt"), w.prev_time)?;
+        self.time = self.time.clone().add(&en);
+        let time = &self.time;
         // en·(t − 1 − pt) is a time_bits-bit number: the previous access is in the past
-        let gap = if s.enabled {
+        let gap = if en_b.get_value().unwrap_or(w.enabled) {
             let t = time.get_value().ok_or(SynthesisError::AssignmentMissing)?;
-            field_to_u64(t - F::ONE - s.prev_time)
+            field_to_u64(t - F::ONE - w.prev_time)
         } else {
             0
         };
-        let bits = alloc_bits(cs.namespace(|| "gap bits"), gap, shape.time_bits)?;
+        let bits = alloc_bits(cs.namespace(|| "gap bits"), gap, self.time_bits)?;
         let gap = bits_to_num::<CS>(&bits);
         // a disabled slot's previous time enters neither a fingerprint nor a chain: pin it
-        enforce_product_zero(&mut cs, "disabled prev time is 0", &sub(&one, &en), &pt);
+        enforce_product_zero(cs, "disabled prev time is 0", &sub(&one, &en), &pt);
+        if pin_disabled {
+            enforce_product_zero(cs, "disabled prev value is 0", &sub(&one, &en), &pv);
+        }
         cs.enforce(
             || "gap in range",
             |_| en.lc(F::ONE),
-            |_| sub(&sub(&time, &one), &pt).lc(F::ONE),
+            |_| sub(&sub(time, &one), &pt).lc(F::ONE),
             |_| gap.lc(F::ONE),
         );
         // a read returns the previous value
         enforce_product_zero(
-            &mut cs,
+            cs,
             "read value = prev value",
-            &sub(&one, &as_num::<CS>(&wr)),
+            &sub(&one, &as_num::<CS>(wr)),
             &sub(&v, &pv),
         );
-        let fr = fingerprint(
-            cs.namespace(|| "read tuple"),
-            &gam,
-            &alp,
-            &alp2,
-            &a,
-            &pv,
-            &pt,
-        )?;
-        let fw = fingerprint(
-            cs.namespace(|| "write tuple"),
-            &gam,
-            &alp,
-            &alp2,
-            &a,
-            &v,
-            &time,
-        )?;
-        rs = absorb_factor(cs.namespace(|| "rs"), &rs, &en, &fr)?;
-        ws = absorb_factor(cs.namespace(|| "ws"), &ws, &en, &fw)?;
+        let (gam, alp, alp2) = (&self.gam, &self.alp, &self.alp2);
+        let fr = fingerprint(cs.namespace(|| "read tuple"), gam, alp, alp2, &a, &pv, &pt)?;
+        let fw = fingerprint(cs.namespace(|| "write tuple"), gam, alp, alp2, &a, &v, time)?;
+        self.rs = absorb_factor(cs.namespace(|| "rs"), &self.rs, &en, &fr)?;
+        self.ws = absorb_factor(cs.namespace(|| "ws"), &self.ws, &en, &fw)?;
         // tag = is_write + 2·is_stack + 4·enabled, packed with other slots' tags below
-        tags.push(add_bool::<CS>(
-            add_bool::<CS>(as_num::<CS>(&wr), &stk, F::from(2)),
-            &en_b,
+        self.tags.push(add_bool::<CS>(
+            add_bool::<CS>(as_num::<CS>(wr), stk, F::from(2)),
+            en_b,
             F::from(4),
         ));
-        tx.extend([a, v]);
-        px.push(pv);
-        gaps.push(gap);
+        if pin_disabled {
+            // a disabled call's address and value enter the trace hash as 0, whatever variables
+            // the caller passed, so the prover's companion predicts them
+            let at = mul(cs.namespace(|| "enabled a"), &en, &a)?;
+            let vt = mul(cs.namespace(|| "enabled v"), &en, &v)?;
+            self.tx.extend([at, vt]);
+        } else {
+            self.tx.extend([a, v]);
+        }
+        self.px.push(pv);
+        self.gaps.push(gap);
+        Ok(())
     }
-    // Σ tag_j·8^j per group of TAGS_PER_ELEMENT slots: injective (8^84 < p), no constraint
-    tx.extend(pack(&tags, TAGS_PER_ELEMENT, F::from(8)));
-    // the previous times enter the chain as their gaps `en·(t − 1 − pt)`, each range-checked to
-    // time_bits bits above, packed `per` to an element (`per·time_bits ≤ 252`: injective)
-    px.extend(pack(
-        &gaps,
-        per,
-        F::from(2).pow_vartime([u64::from(shape.time_bits)]),
-    ));
-    let t = chain32_absorb_circuit(&mut cs.namespace(|| "trace chain"), st.get(z::T), tx)?;
-    let p = chain32_absorb_circuit(&mut cs.namespace(|| "prev chain"), st.get(z::PCH), px)?;
-    st.set(z::T, t);
-    st.set(z::PCH, p);
-    st.set(z::TIME, time);
-    st.set(z::RS, rs);
-    st.set(z::WS, ws);
-    Ok(())
+
+    /// Absorb the step's slots into the chains and write the registers back. `prefix` goes into
+    /// `T` before the slots (the gadget's slot count, which makes a segment's `T` blocks parse
+    /// into steps of several sizes).
+    pub(crate) fn close<CS: ConstraintSystem<F>>(
+        self,
+        cs: &mut CS,
+        st: &mut State,
+        prefix: Option<Num<F>>,
+    ) -> Result<(), SynthesisError> {
+        let mut tx = Vec::with_capacity(self.tx.len() + self.tags.len() + 1);
+        tx.extend(prefix);
+        tx.extend(self.tx);
+        // Σ tag_j·8^j per group of TAGS_PER_ELEMENT slots: injective (8^84 < p), no constraint
+        tx.extend(pack(&self.tags, TAGS_PER_ELEMENT, F::from(8)));
+        // the previous times enter the chain as their gaps `en·(t − 1 − pt)`, each range-checked
+        // to time_bits bits above, packed `per` to an element (`per·time_bits ≤ 252`: injective)
+        let mut px = self.px;
+        px.extend(pack(
+            &self.gaps,
+            gaps_per_element(self.time_bits),
+            F::from(2).pow_vartime([u64::from(self.time_bits)]),
+        ));
+        let t = chain32_absorb_circuit(&mut cs.namespace(|| "trace chain"), st.get(z::T), tx)?;
+        let p = chain32_absorb_circuit(&mut cs.namespace(|| "prev chain"), st.get(z::PCH), px)?;
+        st.set(z::T, t);
+        st.set(z::PCH, p);
+        st.set(z::TIME, self.time);
+        st.set(z::RS, self.rs);
+        st.set(z::WS, self.ws);
+        Ok(())
+    }
 }
 
 /// One slot of a curve step, in either mode: `G += H(a, p) − H(x)` when enabled, and when counted
@@ -632,6 +706,28 @@ pub(crate) fn field_to_u64(x: F) -> u64 {
     u64::from_le_bytes(r.as_ref()[..8].try_into().expect("8 bytes"))
 }
 
+/// What one step does to the state, without the program counter: the op, curve or fresh rule.
+pub(crate) fn step_body<CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    shape: &StreamShape,
+    step: &Step,
+    st: &mut State,
+) -> Result<(), SynthesisError> {
+    match step {
+        Step::Op { open, slots } => op_step(cs, shape, st, open, slots),
+        Step::Boundary { open, slots, close } => {
+            let slots: Vec<CurveSlot> = slots.iter().map(CurveSlot::from).collect();
+            curve_step(cs, shape, st, false, open, &slots, *close)
+        }
+        Step::Audit { slots, close } => {
+            let slots: Vec<CurveSlot> = slots.iter().map(CurveSlot::from).collect();
+            let open = Opening::default();
+            curve_step(cs, shape, st, true, &open, &slots, *close)
+        }
+        Step::Fresh { slots, close } => fresh_step(cs, shape, st, slots, *close),
+    }
+}
+
 impl StepCircuit<F> for StreamCircuit {
     fn arity(&self) -> usize {
         z::ARITY
@@ -653,19 +749,7 @@ impl StepCircuit<F> for StreamCircuit {
         let mut st = State {
             v: zin.iter().map(|a| Num::from(a.clone())).collect(),
         };
-        match &self.step {
-            Step::Op { open, slots } => op_step(cs, &self.shape, &mut st, open, slots)?,
-            Step::Boundary { open, slots, close } => {
-                let slots: Vec<CurveSlot> = slots.iter().map(CurveSlot::from).collect();
-                curve_step(cs, &self.shape, &mut st, false, open, &slots, *close)?
-            }
-            Step::Audit { slots, close } => {
-                let slots: Vec<CurveSlot> = slots.iter().map(CurveSlot::from).collect();
-                let open = Opening::default();
-                curve_step(cs, &self.shape, &mut st, true, &open, &slots, *close)?
-            }
-            Step::Fresh { slots, close } => fresh_step(cs, &self.shape, &mut st, slots, *close)?,
-        }
+        step_body(cs, &self.shape, &self.step, &mut st)?;
         // the next step runs one of the three circuits
         let pc = AllocatedNum::alloc(cs.namespace(|| "next pc"), || Ok(F::from(self.next as u64)))?;
         let pcn: Num<F> = pc.clone().into();

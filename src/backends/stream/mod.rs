@@ -20,7 +20,7 @@ pub mod circuit;
 mod claim;
 pub mod curve;
 mod hasher;
-mod native;
+pub(crate) mod native;
 mod prover;
 mod run;
 mod system;

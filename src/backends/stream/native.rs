@@ -155,7 +155,7 @@ impl Native {
         self.t = t;
     }
 
-    fn held(&self, addr: u64) -> Word {
+    pub(crate) fn held(&self, addr: u64) -> Word {
         self.mem.get(&addr).map(|(w, _)| *w).unwrap_or(Word::ZERO)
     }
 
@@ -201,7 +201,7 @@ impl Native {
         Ok(self.last_segment_unchecked(ops))
     }
 
-    fn check_segment(&self, ops: &[(usize, Op)]) -> Result<(), Error> {
+    pub(crate) fn check_segment(&self, ops: &[(usize, Op)]) -> Result<(), Error> {
         let mut shadow: HashMap<u64, Word> = HashMap::new();
         for (i, (line, op)) in ops.iter().enumerate() {
             let held = shadow
@@ -216,35 +216,60 @@ impl Native {
         Ok(())
     }
 
-    /// Apply a segment's ops to the memory: its op steps, and the addresses it touched in
-    /// first-touch order with their tuple before the segment.
-    fn op_steps(&mut self, ops: &[(usize, Op)]) -> (Vec<Step>, Vec<Touched>) {
+    /// Apply a segment's ops to the memory: its op steps (`k` slots each, or as `layout` cuts
+    /// them), and the addresses it touched in first-touch order with their tuple before the
+    /// segment.
+    fn op_steps(
+        &mut self,
+        ops: &[(usize, Op)],
+        layout: Option<&[StepLayout]>,
+    ) -> (Vec<Step>, Vec<Touched>) {
         let k = self.shape.ops_per_step;
         let mut first: Vec<Touched> = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        let mut slot_of = |me: &mut Self, op: &Op| {
+            let (pw, pt) = me.mem.get(&op.addr).copied().unwrap_or((Word::ZERO, 0));
+            if seen.insert(op.addr) {
+                first.push((op.addr, (pw, pt)));
+            }
+            me.time += 1;
+            let slot = OpSlot {
+                enabled: true,
+                is_write: op.kind.is_write(),
+                is_stack: op.kind.is_stack(),
+                addr: F::from(op.addr),
+                value: me.field(&op.value),
+                prev_value: me.field(&pw),
+                prev_time: F::from(pt),
+            };
+            me.mem.insert(op.addr, (op.value, me.time));
+            slot
+        };
+        if let Some(layout) = layout {
+            let mut next = ops.iter();
+            let mut steps = Vec::with_capacity(layout.len());
+            for l in layout {
+                let mut slots = Vec::with_capacity(l.slots);
+                for &en in &l.enabled {
+                    match if en { next.next() } else { None } {
+                        Some((_, op)) => slots.push(slot_of(self, op)),
+                        None => slots.push(OpSlot::default()),
+                    }
+                }
+                slots.resize(l.slots, OpSlot::default());
+                steps.push(op_step(slots));
+            }
+            return (steps, first);
+        }
         // the steps are built in place: a segment's slots are its largest allocation (136 bytes
         // an op), so they are not also held in one flat vector
         let mut steps: Vec<Step> = Vec::with_capacity(ops.len().div_ceil(k));
         let mut slots: Vec<OpSlot> = Vec::new();
         for (_, op) in ops {
-            let (pw, pt) = self.mem.get(&op.addr).copied().unwrap_or((Word::ZERO, 0));
             if slots.capacity() == 0 {
                 slots.reserve_exact(k);
             }
-            if seen.insert(op.addr) {
-                first.push((op.addr, (pw, pt)));
-            }
-            self.time += 1;
-            slots.push(OpSlot {
-                enabled: true,
-                is_write: op.kind.is_write(),
-                is_stack: op.kind.is_stack(),
-                addr: F::from(op.addr),
-                value: self.field(&op.value),
-                prev_value: self.field(&pw),
-                prev_time: F::from(pt),
-            });
-            self.mem.insert(op.addr, (op.value, self.time));
+            slots.push(slot_of(self, op));
             if slots.len() == k {
                 steps.push(op_step(std::mem::take(&mut slots)));
             }
@@ -260,9 +285,19 @@ impl Native {
     /// (previous values and times still come from this memory). The circuits and the verifier
     /// must refuse whatever it builds for an inconsistent segment.
     pub fn segment_unchecked(&mut self, ops: &[(usize, Op)]) -> Vec<Step> {
+        self.segment_laid_out(ops, None)
+    }
+
+    /// [`Native::segment_unchecked`] with the op steps cut as `layout` says (`None`: `k` slots
+    /// a step), for a segment whose ops were checked.
+    pub(crate) fn segment_laid_out(
+        &mut self,
+        ops: &[(usize, Op)],
+        layout: Option<&[StepLayout]>,
+    ) -> Vec<Step> {
         let m = self.shape.boundary_slots;
         let (ts, tms) = (self.t, self.time);
-        let (mut steps, first) = self.op_steps(ops);
+        let (mut steps, first) = self.op_steps(ops, layout);
         // boundary slots: one per touched address, its tuple before and after the segment
         let mut bslots: Vec<BoundarySlot> = first
             .iter()
@@ -282,7 +317,7 @@ impl Native {
             slots: c.to_vec(),
             close: j == nb - 1,
         }));
-        self.seal(ts, tms, self.g, &mut steps);
+        self.seal(ts, tms, self.g, &mut steps, layout.is_some());
         steps
     }
 
@@ -293,9 +328,18 @@ impl Native {
     /// before the segment and, if touched, after it. Steps follow [`final_layout`]; fresh
     /// addresses in an audit step are touched audit slots from `(a, 0, 0)`.
     pub fn last_segment_unchecked(&mut self, ops: &[(usize, Op)]) -> (Vec<Step>, Option<u64>) {
+        self.last_segment_laid_out(ops, None)
+    }
+
+    /// [`Native::last_segment_unchecked`] with the op steps cut as `layout` says.
+    pub(crate) fn last_segment_laid_out(
+        &mut self,
+        ops: &[(usize, Op)],
+        layout: Option<&[StepLayout]>,
+    ) -> (Vec<Step>, Option<u64>) {
         let (m, mf) = (self.shape.boundary_slots, self.shape.fresh_slots());
         let (ts, tms) = (self.t, self.time);
-        let (mut steps, first) = self.op_steps(ops);
+        let (mut steps, first) = self.op_steps(ops, layout);
         if steps.is_empty() {
             // no ops (an empty trace): a padding boundary step opens the segment
             steps.push(Step::Boundary {
@@ -370,14 +414,14 @@ impl Native {
             *close = true;
         }
         steps.extend(finals);
-        self.seal(ts, tms, self.g, &mut steps);
+        self.seal(ts, tms, self.g, &mut steps, layout.is_some());
         (steps, last)
     }
 
     /// Close a segment's steps natively: its challenges into the opening step, the trace hash
     /// after it, and `G` moved from `g0` by its slots (from the segment's start `ts`, `tms`).
-    fn seal(&mut self, ts: F, tms: u64, g0: Affine, steps: &mut [Step]) {
-        self.t = open_segment_steps(self.shape.time_bits, ts, tms, steps);
+    pub(crate) fn seal(&mut self, ts: F, tms: u64, g0: Affine, steps: &mut [Step], prefixed: bool) {
+        self.t = open_segment_steps_with(self.shape.time_bits, ts, tms, steps, prefixed);
         self.g = move_g(g0, steps);
     }
 
@@ -419,7 +463,7 @@ impl Native {
         let (ts, tms, g0) = (self.t, self.time, self.g);
         let mut steps = self.segment_unchecked(ops);
         edit(&mut steps);
-        self.seal(ts, tms, g0, &mut steps);
+        self.seal(ts, tms, g0, &mut steps, false);
         steps
     }
 
@@ -433,7 +477,7 @@ impl Native {
         let (ts, tms, g0) = (self.t, self.time, self.g);
         let (mut steps, _) = self.last_segment_unchecked(ops);
         edit(&mut steps);
-        self.seal(ts, tms, g0, &mut steps);
+        self.seal(ts, tms, g0, &mut steps, false);
         steps
     }
 }
@@ -468,6 +512,17 @@ pub(crate) fn final_layout(fresh: &[bool], m: usize, mf: usize) -> Vec<(bool, us
         i += step.1;
     }
     out
+}
+
+/// How the in-fold gadget cuts a segment's ops into steps: one entry per user step, its slot
+/// count and which of its calls are enabled (each enabled call takes the segment's next op; the
+/// slots past `enabled` are disabled).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct StepLayout {
+    /// Slots of the step's circuit.
+    pub slots: usize,
+    /// The step's calls in order: enabled or not.
+    pub enabled: Vec<bool>,
 }
 
 /// An op step of `slots` that opens no segment (the opening is set when the segment is sealed).
@@ -523,6 +578,18 @@ fn hashed_x(a: F, v: F, t: F, w: curve::H2cWitness) -> F {
 /// exactly as the closing circuit recomputes them — and put them into the opening step. Returns
 /// the trace hash after the segment. (A forging prover edits witnesses and calls this again.)
 pub fn open_segment_steps(time_bits: u32, ts: F, tms: u64, steps: &mut [Step]) -> F {
+    open_segment_steps_with(time_bits, ts, tms, steps, false)
+}
+
+/// [`open_segment_steps`]; `prefixed`: each op step with slots absorbs its slot count into `T`
+/// first (the in-fold gadget's steps, whose sizes differ by circuit).
+pub(crate) fn open_segment_steps_with(
+    time_bits: u32,
+    ts: F,
+    tms: u64,
+    steps: &mut [Step],
+    prefixed: bool,
+) -> F {
     let (mut t, mut pch, mut bch) = (ts, F::ZERO, F::ZERO);
     let mut time = F::from(tms);
     let per = super::circuit::gaps_per_element(time_bits);
@@ -530,7 +597,11 @@ pub fn open_segment_steps(time_bits: u32, ts: F, tms: u64, steps: &mut [Step]) -
     for s in steps.iter() {
         match s {
             Step::Op { slots, .. } => {
-                let pairs: Vec<F> = slots.iter().flat_map(|s| [s.addr, s.value]).collect();
+                let prefix = (prefixed && !slots.is_empty()).then(|| F::from(slots.len() as u64));
+                let pairs: Vec<F> = prefix
+                    .into_iter()
+                    .chain(slots.iter().flat_map(|s| [s.addr, s.value]))
+                    .collect();
                 let tags: Vec<u64> = slots
                     .iter()
                     .map(|s| op_tag(s.is_write, s.is_stack, s.enabled))

@@ -7,11 +7,9 @@ use super::circuit::{canonical, Step, StreamCircuit, AUDIT};
 use super::native::Native;
 use super::{StreamIsa, StreamKeys, StreamOutputs, StreamRecursive};
 use crate::codec::f_to_bytes;
-use crate::engine::{F, F2};
+use crate::engine::F;
 use crate::error::Error;
-use crate::folding::Sc2;
 use crate::trace::Op;
-use ff::Field;
 
 /// Default ops per segment, 2^20 (rounded up to whole op steps: 1,048,608 at 352 ops per step).
 /// The prover holds one segment: its buffered ops (56 bytes an op), then its op slots (136 bytes
@@ -168,7 +166,6 @@ impl<'a> StreamProver<'a> {
             step,
             next,
         };
-        let c2 = Sc2::default();
         let pp = &self.keys.keys.pp;
         // the first step (arecibo's `RecursiveSNARK::new`, no fold) is not timed as its kind
         let _span = match &c.step {
@@ -179,33 +176,12 @@ impl<'a> StreamProver<'a> {
             Step::Fresh { .. } => tracing::info_span!("fold fresh"),
         }
         .entered();
-        let err = |e: arecibo::supernova::error::SuperNovaError| {
-            Error::Internal(format!("folding failed: {e:?}"))
+        let isa = || StreamIsa {
+            shape: self.keys.shape,
+            first: c.step.index(),
         };
-        let (start, snark) = (self.start, &mut self.snark);
-        // arecibo asserts on a folded proof's content (e.g. its program counter); a proof read
-        // from a crafted checkpoint must not panic the prover
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match snark {
-            None => {
-                let isa = StreamIsa {
-                    shape: self.keys.shape,
-                    first: c.step.index(),
-                };
-                let z0 = canonical(start.0, start.1);
-                let mut s =
-                    StreamRecursive::new(pp, &isa, &c, &c2, &z0, &[F2::ZERO]).map_err(err)?;
-                s.prove_step(pp, &c, &c2).map_err(err)?;
-                *snark = Some(s);
-                Ok(())
-            }
-            Some(s) => s.prove_step(pp, &c, &c2).map_err(err),
-        }))
-        .map_err(|_| {
-            Error::Internal(
-                "folding failed: the folded proof so far is malformed (a corrupted checkpoint?)"
-                    .into(),
-            )
-        })??;
+        let z0 = canonical(self.start.0, self.start.1);
+        crate::folding::supernova_fold(pp, &mut self.snark, isa, &c, &z0)?;
         self.steps += 1;
         Ok(())
     }
