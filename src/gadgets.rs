@@ -194,6 +194,32 @@ pub fn count_constraints(
     cs.num_constraints()
 }
 
+/// Synthesize SuperNova steps in sequence from `z0`, each in its own test constraint system
+/// (the circuits' unit tests): `unsatisfied: step i: name` for the first unsatisfied constraint,
+/// the synthesis error, or the final state.
+#[cfg(test)]
+pub(crate) fn run_steps<C: arecibo::traits::circuit_supernova::StepCircuit<F>>(
+    steps: impl IntoIterator<Item = C>,
+    z0: Vec<F>,
+) -> Result<Vec<F>, String> {
+    let mut zv = z0;
+    for (i, c) in steps.into_iter().enumerate() {
+        let mut cs = bellpepper_core::test_cs::TestConstraintSystem::<F>::new();
+        let zs = alloc_state(&mut cs, &zv).map_err(|e| format!("step {i}: {e:?}"))?;
+        let (_, out) = c
+            .synthesize(&mut cs, None, &zs)
+            .map_err(|e| format!("step {i}: synthesis: {e:?}"))?;
+        if let Some(name) = cs.which_is_unsatisfied() {
+            return Err(format!("unsatisfied: step {i}: {name}"));
+        }
+        zv = out
+            .iter()
+            .map(|o| o.get_value().unwrap_or_default())
+            .collect();
+    }
+    Ok(zv)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,9 @@
 //! The layers, bottom up (`docs/architecture.md` draws them): words, traces, hashes and errors;
 //! circuit gadgets and the Merkle tree; the backend seam ([`backend`]) and the key cache; shared
 //! folding code ([`folding`]); the backends ([`backends`]); the registry that lists them
-//! ([`registry`]); the proof file ([`proof`]) and the jobs ([`pipeline`]).
+//! ([`registry`]); the proof file ([`proof`]) and the jobs ([`pipeline`]). A zkVM's own circuits
+//! use [`gadget`] (the memory check inside its fold) or [`zkvm`] (binding to a separate `stream`
+//! proof).
 //!
 //! ```
 //! use foldmem::backend::KeyOptions;
@@ -42,6 +44,7 @@ pub mod engine;
 pub mod error;
 pub mod files;
 pub mod folding;
+pub mod gadget;
 pub mod gadgets;
 pub mod hash;
 pub mod machine;

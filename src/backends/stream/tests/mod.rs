@@ -71,29 +71,15 @@ pub(crate) fn run(steps: &[Step], z0: Vec<F>) -> Result<Vec<F>, String> {
 
 /// [`run`] for another shape.
 fn run_shape(shape: StreamShape, steps: &[Step], z0: Vec<F>) -> Result<Vec<F>, String> {
-    use arecibo::traits::circuit_supernova::StepCircuit;
-    let mut zv = z0;
-    for (i, s) in steps.iter().enumerate() {
-        let next = steps
+    let circuits = steps.iter().enumerate().map(|(i, s)| StreamCircuit {
+        shape,
+        step: s.clone(),
+        next: steps
             .get(i + 1)
             .map(|n| n.index())
-            .unwrap_or(circuit::AUDIT);
-        let c = StreamCircuit {
-            shape,
-            step: s.clone(),
-            next,
-        };
-        let mut cs = TestConstraintSystem::<F>::new();
-        let zs = alloc_state(&mut cs, &zv).unwrap();
-        let (_, out) = c
-            .synthesize(&mut cs, None, &zs)
-            .map_err(|e| format!("step {i}: synthesis: {e:?}"))?;
-        if let Some(name) = cs.which_is_unsatisfied() {
-            return Err(format!("unsatisfied: step {i}: {name}"));
-        }
-        zv = out.iter().map(|o| o.get_value().unwrap()).collect();
-    }
-    Ok(zv)
+            .unwrap_or(circuit::AUDIT),
+    });
+    crate::gadgets::run_steps(circuits, z0)
 }
 
 #[test]

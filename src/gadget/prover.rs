@@ -1,0 +1,695 @@
+//! The gadget's driver: keys for a user program, the native memory companion a user's witness
+//! generation calls, the prover that cuts segments on whole user steps and folds them with
+//! `stream`'s boundary, audit and fresh steps, and the verifier of `(user z_final, memory)`.
+
+use super::circuit::{curve_index, MemoryCircuit, Program, ProgramCircuit, StepKind};
+use crate::backends::stream::circuit::z;
+use crate::backends::stream::native::StepLayout;
+use crate::backends::stream::{base_point, canonical, Native, Step, StreamShape};
+use crate::engine::{F, F2};
+use crate::error::VerifyError;
+use crate::folding::{SupernovaCompressed, SupernovaKeySet, SupernovaRecursive};
+use crate::hash::trace_hash_seed;
+use crate::trace::Op;
+use crate::word::Word;
+use ff::Field;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use thiserror::Error;
+
+/// Word size of the gadget's native memory: addresses and values are `u64`s.
+pub const WORD_BITS: u32 = 64;
+
+/// Shape of the library circuits a program joins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GadgetShape {
+    /// Boundary and audit slots per curve step (`m`); fresh steps have `10m`.
+    pub boundary_slots: usize,
+    /// Width of the time-gap range check: a run makes fewer than `2^time_bits` memory calls.
+    pub time_bits: u32,
+}
+
+impl Default for GadgetShape {
+    /// `stream`'s demo shape: 8 boundary slots, 32-bit times.
+    fn default() -> Self {
+        let s = StreamShape::DEMO;
+        GadgetShape {
+            boundary_slots: s.boundary_slots,
+            time_bits: s.time_bits,
+        }
+    }
+}
+
+impl GadgetShape {
+    /// The `stream` shape of the library circuits (its op-step width is unused).
+    pub fn stream(&self) -> StreamShape {
+        StreamShape {
+            ops_per_step: StreamShape::DEMO.ops_per_step,
+            boundary_slots: self.boundary_slots,
+            time_bits: self.time_bits,
+        }
+    }
+}
+
+/// Why a gadget run was refused. Nothing is folded for the step that caused it.
+#[derive(Debug, Error)]
+pub enum GadgetError {
+    /// A read claimed a value the memory does not hold ([`NativeMemory::read_checked`]).
+    #[error(
+        "read {read} of the run (step {step}, address {addr:#x}) claims {claimed}, but the \
+         memory holds {held} there: refused before folding, no proof made"
+    )]
+    Inconsistent {
+        /// 1-based among the run's reads.
+        read: u64,
+        /// 0-based user step.
+        step: u64,
+        /// Address read.
+        addr: u64,
+        /// Value the witness generator claimed.
+        claimed: u64,
+        /// Value last written there (0 if never).
+        held: u64,
+    },
+    /// A step made more calls than its circuit has slots.
+    #[error("step {step} makes {calls} memory calls, but circuit {circuit} has {slots} slots")]
+    TooManyCalls {
+        /// 0-based user step.
+        step: u64,
+        /// Its circuit.
+        circuit: usize,
+        /// Calls made.
+        calls: usize,
+        /// Slots of the circuit.
+        slots: usize,
+    },
+    /// A step names a circuit the program does not have.
+    #[error("step {step} runs circuit {circuit}, but the program has {circuits} user circuits")]
+    NoSuchCircuit {
+        /// 0-based user step.
+        step: u64,
+        /// Index given.
+        circuit: usize,
+        /// User circuits.
+        circuits: usize,
+    },
+    /// The user state does not have the circuits' width.
+    #[error("the user state has {got} elements; the circuits take {expected}")]
+    Arity {
+        /// `U::arity()`.
+        expected: usize,
+        /// Given.
+        got: usize,
+    },
+    /// Memory calls recorded before the previous step was pushed (they may have read stale
+    /// values).
+    #[error("the memory calls of step {made_at} were pushed as step {pushed_as}: record a step's calls after pushing the one before")]
+    Stale {
+        /// Step the calls were recorded for.
+        made_at: u64,
+        /// Step they were pushed as.
+        pushed_as: u64,
+    },
+    /// The run reached `2^time_bits` memory calls.
+    #[error("the run makes more than 2^{0} memory calls (the shape's time_bits)")]
+    TooLong(u32),
+    /// No step was pushed.
+    #[error("no step was pushed: a proof needs at least one user step")]
+    Empty,
+    /// Bad shape or options.
+    #[error("{0}")]
+    Usage(String),
+    /// The folded proof does not verify: some step's circuit and its native calls differ (the
+    /// circuit made other calls than the companion recorded, or computed other values).
+    #[error("the folded proof does not verify, no proof made (a step's circuit and its recorded memory calls differ?): {0}")]
+    Check(VerifyError),
+    /// Folding or key generation failed.
+    #[error(transparent)]
+    Internal(#[from] crate::error::Error),
+}
+
+/// Keys of a user program: the user's circuits, `stream`'s curve and fresh circuits.
+pub struct GadgetKeys<U: MemoryCircuit> {
+    /// Library shape.
+    pub shape: GadgetShape,
+    /// SuperNova parameters and compression keys.
+    pub keys: SupernovaKeySet<ProgramCircuit<U>>,
+}
+
+impl<U: MemoryCircuit> GadgetKeys<U> {
+    /// Generate the keys of the program (slow: synthesizes every circuit and the commitment
+    /// keys). A verifier generates its own from the circuits it trusts.
+    pub fn generate(shape: GadgetShape) -> Result<Self, GadgetError> {
+        use crate::backend::ShapeSpec;
+        shape
+            .stream()
+            .validate()
+            .map_err(|e| GadgetError::Usage(format!("gadget shape: {e}")))?;
+        if U::circuits() == 0 {
+            return Err(GadgetError::Usage("the program has no user circuit".into()));
+        }
+        let keys = SupernovaKeySet::generate(&Program::<U>::new(shape.stream(), 0))?;
+        Ok(GadgetKeys { shape, keys })
+    }
+
+    /// Constraints of each circuit (user circuits, then curve and fresh), SuperNova's verifier
+    /// circuit included.
+    pub fn primary_constraints(&self) -> Vec<usize> {
+        self.keys.primary_constraints()
+    }
+
+    /// Compress a folded proof.
+    pub fn compress(
+        &self,
+        proof: &GadgetProof,
+    ) -> Result<SupernovaCompressed<ProgramCircuit<U>>, GadgetError> {
+        Ok(self.keys.compress(&proof.snark)?)
+    }
+}
+
+/// What a proof shows about a run, besides "every read returned the last value written there, 0
+/// if never written".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryOutputs {
+    /// The user's final state.
+    pub z_user: Vec<F>,
+    /// Memory calls made (enabled slots).
+    pub op_count: u64,
+    /// `stream`-style hash of the calls (each user step's slot count, then its `(addr, value)`
+    /// pairs and packed tags, chained per segment).
+    pub trace_hash: F,
+}
+
+/// A folded proof of a run and what it shows.
+pub struct GadgetProof {
+    /// The folded SuperNova proof.
+    pub snark: SupernovaRecursive,
+    /// The verified outputs.
+    pub outputs: MemoryOutputs,
+    /// Folding steps (user and library).
+    pub fold_steps: usize,
+    /// Segments.
+    pub segments: usize,
+}
+
+/// Prover options.
+#[derive(Clone, Copy, Debug)]
+pub struct GadgetOptions {
+    /// Memory calls per segment before it is closed on the next whole step (0: `stream`'s
+    /// default, 2^20).
+    pub segment_ops: usize,
+}
+
+impl Default for GadgetOptions {
+    fn default() -> Self {
+        GadgetOptions {
+            segment_ops: crate::backends::stream::DEFAULT_SEGMENT_OPS,
+        }
+    }
+}
+
+/// One user step's memory calls as the witness generation made them, for
+/// [`MemoryProver::push`].
+#[derive(Clone, Debug)]
+pub struct StepCalls {
+    calls: Vec<Option<Op>>,
+    reads: u64,
+    step: u64,
+}
+
+impl StepCalls {
+    /// Calls made (disabled ones included).
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+    /// No call made.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+}
+
+/// The native memory one user step's witness generation calls, in the order its circuit makes
+/// the calls ([`MemoryProver::memory`]).
+pub struct NativeMemory<'p> {
+    native: &'p Native,
+    shadow: &'p HashMap<u64, Word>,
+    local: HashMap<u64, u64>,
+    calls: Vec<Option<Op>>,
+    reads_before: u64,
+    reads: u64,
+    step: u64,
+}
+
+impl NativeMemory<'_> {
+    fn held(&self, addr: u64) -> u64 {
+        if let Some(v) = self.local.get(&addr) {
+            return *v;
+        }
+        let w = self
+            .shadow
+            .get(&addr)
+            .copied()
+            .unwrap_or_else(|| self.native.held(addr));
+        w.to_u64().unwrap_or(0)
+    }
+
+    /// Read `addr`: the value last written there (0 if never).
+    pub fn read(&mut self, addr: u64) -> u64 {
+        let v = self.held(addr);
+        self.reads += 1;
+        self.calls.push(Some(Op::read(addr, v)));
+        v
+    }
+
+    /// Read `addr`, which the caller's own execution says holds `claimed` (a zkVM that replays
+    /// an execution trace): refused, naming the read, if the memory holds something else.
+    pub fn read_checked(&mut self, addr: u64, claimed: u64) -> Result<(), GadgetError> {
+        let held = self.held(addr);
+        if held != claimed {
+            return Err(GadgetError::Inconsistent {
+                read: self.reads_before + self.reads + 1,
+                step: self.step,
+                addr,
+                claimed,
+                held,
+            });
+        }
+        self.read(addr);
+        Ok(())
+    }
+
+    /// Write `value` to `addr`.
+    pub fn write(&mut self, addr: u64, value: u64) {
+        self.local.insert(addr, value);
+        self.calls.push(Some(Op::write(addr, value)));
+    }
+
+    /// A disabled call (the circuit's `read_if`/`access` with `enabled` false).
+    pub fn skip(&mut self) {
+        self.calls.push(None);
+    }
+
+    /// The step's calls, for [`MemoryProver::push`].
+    pub fn finish(self) -> StepCalls {
+        StepCalls {
+            calls: self.calls,
+            reads: self.reads,
+            step: self.step,
+        }
+    }
+}
+
+/// A forging prover's edit of a segment's `stream` steps (tests).
+pub(crate) type StepEdit<'a> = &'a mut dyn FnMut(&mut Vec<Step>);
+
+/// The native side of a run: the memory, the open segment's user steps and calls, and the
+/// conversion of a segment into program steps (user steps with their slot witnesses, then
+/// `stream`'s boundary steps, or the audit and fresh steps for the last segment).
+pub(crate) struct Recorder<U> {
+    shape: GadgetShape,
+    native: Native,
+    segment_ops: usize,
+    users: Vec<U>,
+    layout: Vec<StepLayout>,
+    ops: Vec<(usize, Op)>,
+    shadow: HashMap<u64, Word>,
+    reads: u64,
+    pushed: u64,
+    segments: usize,
+}
+
+impl<U: MemoryCircuit> Recorder<U> {
+    pub(crate) fn new(shape: GadgetShape, segment_ops: usize) -> Self {
+        Recorder {
+            shape,
+            native: Native::new(shape.stream(), WORD_BITS),
+            segment_ops: match segment_ops {
+                0 => GadgetOptions::default().segment_ops,
+                l => l,
+            },
+            users: Vec::new(),
+            layout: Vec::new(),
+            ops: Vec::new(),
+            shadow: HashMap::new(),
+            reads: 0,
+            pushed: 0,
+            segments: 0,
+        }
+    }
+
+    pub(crate) fn memory(&self) -> NativeMemory<'_> {
+        NativeMemory {
+            native: &self.native,
+            shadow: &self.shadow,
+            local: HashMap::new(),
+            calls: Vec::new(),
+            reads_before: self.reads,
+            reads: 0,
+            step: self.pushed,
+        }
+    }
+
+    pub(crate) fn op_count(&self) -> u64 {
+        self.native.time() + self.ops.len() as u64
+    }
+
+    /// The open segment is full: the next push closes it first.
+    pub(crate) fn segment_full(&self) -> bool {
+        self.ops.len() >= self.segment_ops
+    }
+
+    /// Queue a step; if the open segment was full, it is closed first and its program steps
+    /// returned.
+    pub(crate) fn push(
+        &mut self,
+        circuit: U,
+        calls: StepCalls,
+    ) -> Result<Vec<ProgramCircuit<U>>, GadgetError> {
+        let index = circuit.circuit_index();
+        if index >= U::circuits() {
+            return Err(GadgetError::NoSuchCircuit {
+                step: self.pushed,
+                circuit: index,
+                circuits: U::circuits(),
+            });
+        }
+        if calls.step != self.pushed {
+            return Err(GadgetError::Stale {
+                made_at: calls.step,
+                pushed_as: self.pushed,
+            });
+        }
+        let slots = U::memory_slots(index);
+        if calls.calls.len() > slots {
+            return Err(GadgetError::TooManyCalls {
+                step: self.pushed,
+                circuit: index,
+                calls: calls.calls.len(),
+                slots,
+            });
+        }
+        let enabled = calls.calls.iter().flatten().count() as u64;
+        let time_bits = self.shape.time_bits;
+        if self.op_count() + enabled >= 1u64 << time_bits {
+            return Err(GadgetError::TooLong(time_bits));
+        }
+        let closed = if self.segment_full() {
+            self.close(false)?
+        } else {
+            Vec::new()
+        };
+        for op in calls.calls.iter().flatten() {
+            if op.kind.is_write() {
+                self.shadow.insert(op.addr, op.value);
+            }
+            let line = self.op_count() as usize + 1;
+            self.ops.push((line, *op));
+        }
+        self.layout.push(StepLayout {
+            slots,
+            enabled: calls.calls.iter().map(Option::is_some).collect(),
+        });
+        self.users.push(circuit);
+        self.reads += calls.reads;
+        self.pushed += 1;
+        Ok(closed)
+    }
+
+    /// Close the open segment: its program steps, closed by boundary steps, or (`last`) with
+    /// the audit.
+    pub(crate) fn close(&mut self, last: bool) -> Result<Vec<ProgramCircuit<U>>, GadgetError> {
+        self.close_edited(last, None)
+    }
+
+    /// [`Recorder::close`], with `edit` run on the segment's `stream` steps and the challenges
+    /// and `G` re-derived from the edited witnesses: what a forging prover does (honest: a
+    /// no-op edit).
+    pub(crate) fn close_edited(
+        &mut self,
+        last: bool,
+        edit: Option<StepEdit<'_>>,
+    ) -> Result<Vec<ProgramCircuit<U>>, GadgetError> {
+        let (ts, tms, g0) = (self.native.t, self.native.time, self.native.g);
+        let ops = std::mem::take(&mut self.ops);
+        let layout = std::mem::take(&mut self.layout);
+        let users = std::mem::take(&mut self.users);
+        self.shadow.clear();
+        // the companion checked every read; a second check costs little
+        self.native.check_segment(&ops)?;
+        let steps = if last {
+            self.native.last_segment_laid_out(&ops, Some(&layout)).0
+        } else {
+            self.native.segment_laid_out(&ops, Some(&layout))
+        };
+        let mut steps = steps;
+        if let Some(edit) = edit {
+            edit(&mut steps);
+            self.native.seal(ts, tms, g0, &mut steps, true);
+        }
+        drop(ops);
+        let mut users = users.into_iter();
+        let shape = self.shape.stream();
+        let mut out = Vec::with_capacity(steps.len());
+        for s in steps {
+            let kind = match s {
+                Step::Op { open, slots } => StepKind::User {
+                    circuit: users
+                        .next()
+                        .ok_or_else(|| crate::Error::internal("a step without its circuit"))?,
+                    open,
+                    slots,
+                },
+                lib => StepKind::Library(lib),
+            };
+            out.push(ProgramCircuit {
+                shape,
+                kind,
+                next: 0,
+            });
+        }
+        self.segments += 1;
+        Ok(out)
+    }
+}
+
+/// Proves a run of a user program: one segment of user steps is buffered at a time, then folded
+/// with its boundary steps; [`MemoryProver::finish`] folds the last segment with the audit.
+pub struct MemoryProver<'k, U: MemoryCircuit> {
+    keys: &'k GadgetKeys<U>,
+    first: usize,
+    z0_user: Vec<F>,
+    rec: Recorder<U>,
+    pending: Option<ProgramCircuit<U>>,
+    snark: Option<SupernovaRecursive>,
+    fold_steps: usize,
+}
+
+impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
+    /// A prover of a run that starts at user circuit `first` with user state `z0_user`, on the
+    /// empty memory.
+    pub fn new(
+        keys: &'k GadgetKeys<U>,
+        first: usize,
+        z0_user: &[F],
+        opts: GadgetOptions,
+    ) -> Result<Self, GadgetError> {
+        if first >= U::circuits() {
+            return Err(GadgetError::NoSuchCircuit {
+                step: 0,
+                circuit: first,
+                circuits: U::circuits(),
+            });
+        }
+        if z0_user.len() != U::arity() {
+            return Err(GadgetError::Arity {
+                expected: U::arity(),
+                got: z0_user.len(),
+            });
+        }
+        if !keys.keys.can_prove() {
+            return Err(GadgetError::Usage(
+                "these keys were loaded to verify only: they cannot prove".into(),
+            ));
+        }
+        Ok(MemoryProver {
+            keys,
+            first,
+            z0_user: z0_user.to_vec(),
+            rec: Recorder::new(keys.shape, opts.segment_ops),
+            pending: None,
+            snark: None,
+            fold_steps: 0,
+        })
+    }
+
+    /// The memory for the next step's witness generation.
+    pub fn memory(&self) -> NativeMemory<'_> {
+        self.rec.memory()
+    }
+
+    /// User steps pushed so far.
+    pub fn steps(&self) -> u64 {
+        self.rec.pushed
+    }
+
+    /// Memory calls accepted so far (enabled ones).
+    pub fn op_count(&self) -> u64 {
+        self.rec.op_count()
+    }
+
+    /// Queue the next user step with the calls its witness generation made; folds the buffered
+    /// segment first if it is full. A refused step changes nothing.
+    pub fn push(&mut self, circuit: U, calls: StepCalls) -> Result<(), GadgetError> {
+        for c in self.rec.push(circuit, calls)? {
+            self.fold(c)?;
+        }
+        Ok(())
+    }
+
+    fn fold(&mut self, c: ProgramCircuit<U>) -> Result<(), GadgetError> {
+        use arecibo::traits::circuit_supernova::StepCircuit;
+        let next = c.circuit_index();
+        if let Some(mut p) = self.pending.replace(c) {
+            p.next = next;
+            self.fold_now(&p)?;
+        }
+        Ok(())
+    }
+
+    fn fold_now(&mut self, c: &ProgramCircuit<U>) -> Result<(), GadgetError> {
+        use arecibo::traits::circuit_supernova::StepCircuit;
+        let z0 = statement_z0::<U>(self.first, &self.z0_user);
+        let program = || Program::<U>::new(self.keys.shape.stream(), c.circuit_index());
+        crate::folding::supernova_fold(&self.keys.keys.pp, &mut self.snark, program, c, &z0)?;
+        self.fold_steps += 1;
+        Ok(())
+    }
+
+    /// Fold the last segment with the audit, check the folded proof against the statement the
+    /// verifier builds, and return it.
+    pub fn finish(mut self) -> Result<GadgetProof, GadgetError> {
+        if self.rec.pushed == 0 {
+            return Err(GadgetError::Empty);
+        }
+        for c in self.rec.close(true)? {
+            self.fold(c)?;
+        }
+        if let Some(mut p) = self.pending.take() {
+            // the next circuit of the last step is never run: any allowed index
+            p.next = curve_index::<U>();
+            self.fold_now(&p)?;
+        }
+        let snark = self.snark.take().ok_or(GadgetError::Empty)?;
+        let outputs = verify_folded(self.keys, &snark, self.first, &self.z0_user)
+            .map_err(GadgetError::Check)?;
+        Ok(GadgetProof {
+            snark,
+            outputs,
+            fold_steps: self.fold_steps,
+            segments: self.rec.segments,
+        })
+    }
+}
+
+/// The start state the verifier builds: `stream`'s canonical start (empty memory, trace hash
+/// seed, time 0), the first user circuit, the user's start state.
+pub fn statement_z0<U: MemoryCircuit>(first: usize, z0_user: &[F]) -> Vec<F> {
+    let mut z0 = canonical(trace_hash_seed(WORD_BITS), 0);
+    z0.push(F::from(first as u64));
+    z0.extend_from_slice(z0_user);
+    z0
+}
+
+/// Check the verifier's side of the statement before the SNARK.
+fn check_start<U: MemoryCircuit>(first: usize, z0_user: &[F]) -> Result<(), VerifyError> {
+    if first >= U::circuits() {
+        return Err(VerifyError::Statement("first circuit (not a user circuit)"));
+    }
+    if z0_user.len() != U::arity() {
+        return Err(VerifyError::Statement("user start state (wrong width)"));
+    }
+    Ok(())
+}
+
+/// The end state rules: the audit ran (phase 1), no segment open and its registers reset, `G`
+/// back at `S`, fewer than `2^time_bits` calls. Returns what the proof shows.
+pub(crate) fn check_end<U: MemoryCircuit>(
+    shape: &GadgetShape,
+    zn: &[F],
+) -> Result<MemoryOutputs, VerifyError> {
+    use crate::backends::stream::circuit::field_to_u64;
+    if zn.len() != z::ARITY + 1 + U::arity() {
+        return Err(VerifyError::OutputMismatch("final state width"));
+    }
+    if zn[z::PH] != F::ONE {
+        return Err(VerifyError::OutputMismatch(
+            "final state (the audit never ran)",
+        ));
+    }
+    let s = base_point();
+    let reset = [
+        (z::OPEN, F::ZERO),
+        (z::TS, F::ZERO),
+        (z::TMS, F::ZERO),
+        (z::GAM, F::ZERO),
+        (z::ALP, F::ZERO),
+        (z::RS, F::ONE),
+        (z::WS, F::ONE),
+        (z::PCH, F::ZERO),
+        (z::BCH, F::ZERO),
+    ];
+    if reset.iter().any(|(i, v)| zn[*i] != *v) {
+        return Err(VerifyError::OutputMismatch(
+            "final state (a segment is still open)",
+        ));
+    }
+    if (zn[z::GX], zn[z::GY]) != (s.x, s.y) {
+        return Err(VerifyError::OutputMismatch(
+            "final state (multiset hash: G is not back at S)",
+        ));
+    }
+    let time = zn[z::TIME];
+    let op_count = field_to_u64(time);
+    if F::from(op_count) != time || op_count >= 1u64 << shape.time_bits {
+        return Err(VerifyError::OutputMismatch(
+            "final state (at least 2^time_bits calls)",
+        ));
+    }
+    Ok(MemoryOutputs {
+        z_user: zn[z::ARITY + 1..].to_vec(),
+        op_count,
+        trace_hash: zn[z::T],
+    })
+}
+
+/// Verify a folded proof of a run that started at user circuit `first` with `z0_user` on the
+/// empty memory: what it shows, or why not.
+pub fn verify_folded<U: MemoryCircuit>(
+    keys: &GadgetKeys<U>,
+    snark: &SupernovaRecursive,
+    first: usize,
+    z0_user: &[F],
+) -> Result<MemoryOutputs, VerifyError> {
+    check_start::<U>(first, z0_user)?;
+    let z0 = statement_z0::<U>(first, z0_user);
+    let (zn, _) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        snark.verify(&keys.keys.pp, &z0, &[F2::ZERO])
+    }))
+    .map_err(|_| VerifyError::Snark("malformed folded proof".into()))?
+    .map_err(|e| VerifyError::Snark(format!("{e:?}")))?;
+    check_end::<U>(&keys.shape, &zn)
+}
+
+/// Verify a compressed proof like [`verify_folded`].
+pub fn verify_compressed<U: MemoryCircuit>(
+    keys: &GadgetKeys<U>,
+    snark: &SupernovaCompressed<ProgramCircuit<U>>,
+    first: usize,
+    z0_user: &[F],
+) -> Result<MemoryOutputs, VerifyError> {
+    check_start::<U>(first, z0_user)?;
+    let zn = keys
+        .keys
+        .verify(snark, &statement_z0::<U>(first, z0_user))?;
+    check_end::<U>(&keys.shape, &zn)
+}
