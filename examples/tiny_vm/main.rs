@@ -1,11 +1,16 @@
-//! A worked tiny zkVM on foldmem: a register machine whose CPU step circuit makes every memory
-//! access (instruction fetch included) through `foldmem::zkvm`'s trace-hash gadget, proven with
-//! Nova, and bound to a separate `stream` memory proof of the same accesses.
+//! A worked tiny zkVM on foldmem: a register machine whose memory accesses (instruction fetch
+//! included) are proven two ways.
+//! - **Route (a), `--route gadget` (the default):** CPU and memory in one folded SuperNova
+//!   proof. The CPU step circuit makes each access through `foldmem::gadget` on its own address
+//!   and value variables; a loader circuit writes the program and input first ([`infold`]).
+//! - **Route (b), `--route bind`:** a Nova CPU proof whose circuit computes the `stream` trace
+//!   hash of its accesses with `foldmem::zkvm`, bound to a separate `stream` memory proof.
 //!
 //! ```text
-//! cargo run --release --example tiny_vm                  # insertion sort of 12 words
-//! cargo run --release --example tiny_vm -- --words 40    # a larger run
-//! cargo run --release --example tiny_vm -- --forge-read 3
+//! cargo run --release --example tiny_vm                    # insertion sort of 12 words, route (a)
+//! cargo run --release --example tiny_vm -- --words 40      # a larger run
+//! cargo run --release --example tiny_vm -- --route both    # (a) and (b) side by side
+//! cargo run --release --example tiny_vm -- --forge-read 3  # refused, naming read 3
 //! ```
 //!
 //! **Machine.** Four 32-bit registers (see **Range**) and a program counter in the CPU state; program and data in
@@ -17,7 +22,7 @@
 //! word [`SCRATCH`]), so a fold step of [`INSTRUCTIONS_PER_STEP`] instructions is exactly one
 //! hash step of the `stream` demo shape (`k = 64`).
 //!
-//! **Statement.** The verifier knows the program and the input words. It builds the loader's
+//! **Statement of route (b).** The verifier knows the program and the input words. It builds the loader's
 //! writes (program, data, padding to a whole hash step) and their trace hash itself, starts the
 //! CPU proof from that hash and `pc = 0`, and accepts when the CPU proof ends halted and its
 //! `(trace hash, count)` equals the `stream` proof's `(trace_hash, op_count)`, the `stream` proof
@@ -50,6 +55,8 @@ use foldmem::zkvm::{MemOpVar, TraceHashVar, TRACE_HASH_ARITY};
 use foldmem::{pipeline, Op, F};
 use std::time::Instant;
 
+mod infold;
+
 /// Instructions per fold step: two accesses each, one `stream` demo-shape hash step (64 slots).
 const INSTRUCTIONS_PER_STEP: usize = 32;
 /// Address of the first data word.
@@ -60,11 +67,15 @@ const SCRATCH: u64 = 1 << 20;
 /// Word size of the memory.
 const WORD_BITS: u32 = 64;
 /// CPU state: trace hash (3), pc, r0..r3, halted, instructions executed.
-const ARITY: usize = TRACE_HASH_ARITY + 7;
-const PC: usize = TRACE_HASH_ARITY;
-const REGS: usize = PC + 1;
-const HALTED: usize = REGS + 4;
-const COUNT: usize = HALTED + 1;
+const ARITY: usize = TRACE_HASH_ARITY + CPU_ARITY;
+const HALTED: usize = TRACE_HASH_ARITY + CPU_HALTED;
+const COUNT: usize = TRACE_HASH_ARITY + CPU_COUNT;
+/// The CPU's own state, the same in both routes: pc, r0..r3, halted, instructions executed.
+const CPU_ARITY: usize = 7;
+const CPU_PC: usize = 0;
+const CPU_REGS: usize = 1;
+const CPU_HALTED: usize = 5;
+const CPU_COUNT: usize = 6;
 /// Instruction word layout.
 const OP_BITS: usize = 3;
 const INSTR_BITS: u32 = 41;
@@ -284,7 +295,8 @@ fn mux4<CS: ConstraintSystem<F>>(
     select(cs.namespace(|| "m"), hi, &m1, &m0)
 }
 
-/// One instruction: reads and rewrites the CPU state, returns its two memory accesses.
+/// One instruction: reads and rewrites the CPU state `st` (the [`CPU_ARITY`] elements), returns
+/// its two memory accesses.
 fn instruction<CS: ConstraintSystem<F>>(
     cs: &mut CS,
     st: &mut [Num<F>],
@@ -294,12 +306,12 @@ fn instruction<CS: ConstraintSystem<F>>(
     // halted is a bit (a state element the circuit only ever sets from a selector)
     let halted = bit(
         cs.namespace(|| "halted"),
-        to_u64(st[HALTED].get_value()) == 1,
+        to_u64(st[CPU_HALTED].get_value()) == 1,
     )?;
     enforce_eq(
         cs.namespace(|| "halted = state"),
         &as_num::<CS>(&halted),
-        &st[HALTED],
+        &st[CPU_HALTED],
     );
     let en = halted.not();
     // fetch and decode: the instruction word as 41 range-checked bits
@@ -332,7 +344,7 @@ fn instruction<CS: ConstraintSystem<F>>(
     let s = |i: usize| as_num::<CS>(&sel[i]);
     let (is_halt, is_li, is_add, is_sub, is_load, is_store, is_blt, is_jmp) =
         (s(0), s(1), s(2), s(3), s(4), s(5), s(6), s(7));
-    let regs: Vec<Num<F>> = st[REGS..REGS + 4].to_vec();
+    let regs: Vec<Num<F>> = st[CPU_REGS..CPU_REGS + 4].to_vec();
     let rs = mux4(cs.namespace(|| "rs"), &regs, &bits[5], &bits[6])?;
     let rt = mux4(cs.namespace(|| "rt"), &regs, &bits[7], &bits[8])?;
     // ALU: alu = rs + sgn·(rt − carry·2^32), a 32-bit number (add: sgn 1, else −1)
@@ -376,7 +388,7 @@ fn instruction<CS: ConstraintSystem<F>>(
         &sub(&data, &bits_to_num::<CS>(&loaded)),
     );
     enforce_product_zero(cs, "store writes rt", &is_store, &sub(&data, &rt));
-    let fetch_addr = mul(cs.namespace(|| "fetch addr"), &en_n, &st[PC])?;
+    let fetch_addr = mul(cs.namespace(|| "fetch addr"), &en_n, &st[CPU_PC])?;
     // result and register write
     let r_li = mul(cs.namespace(|| "li"), &is_li, &imm)?;
     let r_alu = mul(
@@ -401,16 +413,16 @@ fn instruction<CS: ConstraintSystem<F>>(
             &wj,
             &sub(&result, &regs[j]),
         )?;
-        st[REGS + j] = regs[j].clone().add(&delta);
+        st[CPU_REGS + j] = regs[j].clone().add(&delta);
     }
     // pc: +1, a taken branch or jump to imm, halt stays
     let taken = mul(cs.namespace(|| "taken"), &is_blt, &as_num::<CS>(&carry))?;
     let jump = is_jmp.add(&taken);
-    let pc = st[PC].clone();
+    let pc = st[CPU_PC].clone();
     let to = mul(cs.namespace(|| "jump"), &jump, &sub(&sub(&imm, &pc), &one))?;
-    st[PC] = pc.add(&sub(&one, &is_halt)).add(&to);
-    st[HALTED] = is_halt;
-    st[COUNT] = st[COUNT].clone().add(&en_n);
+    st[CPU_PC] = pc.add(&sub(&one, &is_halt)).add(&to);
+    st[CPU_HALTED] = is_halt;
+    st[CPU_COUNT] = st[CPU_COUNT].clone().add(&en_n);
     let fetch = MemOpVar {
         enabled: en.clone(),
         is_write: Boolean::constant(false),
@@ -446,7 +458,7 @@ impl arecibo::traits::circuit::StepCircuit<F> for CpuStep {
         for (i, w) in self.instructions.iter().enumerate() {
             slots.extend(instruction(
                 &mut cs.namespace(|| format!("ins {i}")),
-                &mut st,
+                &mut st[TRACE_HASH_ARITY..],
                 w,
             )?);
         }
@@ -517,6 +529,7 @@ fn main() {
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut words, mut forge) = (12u64, None);
+    let (mut route, mut segment_ops) = ("gadget".to_string(), 0usize);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut num = |name: &str| -> Result<u64, String> {
@@ -527,9 +540,17 @@ fn run() -> Result<(), String> {
         match a.as_str() {
             "--words" => words = num("--words")?,
             "--forge-read" => forge = Some(num("--forge-read")? as usize),
+            "--segment-ops" => segment_ops = num("--segment-ops")? as usize,
+            "--route" => {
+                route = it
+                    .next()
+                    .filter(|r| ["gadget", "bind", "both"].contains(&r.as_str()))
+                    .ok_or("--route takes gadget, bind or both")?
+                    .clone()
+            }
             _ => {
                 return Err(format!(
-                    "unknown argument {a} (try --words N, --forge-read N)"
+                    "unknown argument {a} (try --words N, --forge-read N, --route gadget|bind|both, --segment-ops N)"
                 ))
             }
         }
@@ -540,8 +561,18 @@ fn run() -> Result<(), String> {
     if forge == Some(0) {
         return Err("--forge-read counts reads from 1".into());
     }
-    for (k, v) in prove_sort(words, forge)? {
-        println!("{k}: {v}");
+    if route != "bind" {
+        for (k, v) in infold::prove_sort(words, forge, segment_ops)? {
+            println!("{k}: {v}");
+        }
+    }
+    if route == "both" {
+        println!();
+    }
+    if route != "gadget" {
+        for (k, v) in prove_sort(words, forge)? {
+            println!("{k}: {v}");
+        }
     }
     Ok(())
 }
@@ -637,6 +668,10 @@ fn prove_sort(words: u64, forge: Option<usize>) -> Result<Vec<(&'static str, Str
         steps[0].synthesize(cs, z).expect("the step synthesizes");
     });
     kv("valid", &true);
+    kv(
+        "route",
+        &"bind (a Nova CPU proof bound to a stream memory proof)",
+    );
     kv("program", &format!("insertion sort of {words} words"));
     let mut sorted = data.clone();
     sorted.sort_unstable();
