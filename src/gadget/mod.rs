@@ -67,9 +67,17 @@
 //! is 20,973 constraints at 24 slots, the fresh one 42,374), several times a CPU step. A plain
 //! Nova zkVM binds to a separate `stream` proof with [`crate::zkvm`].
 //!
+//! # Split runs
+//! A run can be proven in parts, on one machine or several: [`MemoryProver::finish_part`]
+//! closes the open segment and returns the part's folded proof with a [`Handoff`] (the state the
+//! part ended in and the prover's memory), and [`MemoryProver::resume`] starts the next part
+//! from it. [`verify_parts`] verifies the parts in order, each from the state the one before
+//! verifies to, and the last to the audited end state: the verifier never takes a part's start
+//! from a prover.
+//!
 //! # Not yet
-//! Checkpoints, continuations (`--range` parts) and stack calls (`push`/`pop`) are `stream`
-//! features the driver does not offer yet.
+//! Checkpoints inside a part (a part is the unit of restart) and stack calls (`push`/`pop`)
+//! are `stream` features the driver does not offer yet.
 //!
 //! # Example
 //! A counter that writes `i` to address `i` and reads it back, one call pair a step:
@@ -135,6 +143,7 @@ pub use circuit::{
     MEMORY_ARITY, NEXT,
 };
 pub use prover::{
-    statement_z0, verify_compressed, verify_folded, GadgetError, GadgetKeys, GadgetOptions,
-    GadgetProof, GadgetShape, MemoryOutputs, MemoryProver, NativeMemory, StepCalls, WORD_BITS,
+    statement_z0, verify_compressed, verify_folded, verify_parts, GadgetError, GadgetKeys,
+    GadgetOptions, GadgetPart, GadgetProof, GadgetShape, Handoff, MemoryOutputs, MemoryProver,
+    NativeMemory, StepCalls, WORD_BITS,
 };

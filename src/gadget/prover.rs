@@ -123,6 +123,9 @@ pub enum GadgetError {
     /// circuit made other calls than the companion recorded, or computed other values).
     #[error("the folded proof does not verify, no proof made (a step's circuit and its recorded memory calls differ?): {0}")]
     Check(VerifyError),
+    /// A handoff that cannot start a part ([`MemoryProver::resume`]).
+    #[error("the handoff cannot start a part: {0}")]
+    BadHandoff(String),
     /// Folding or key generation failed.
     #[error(transparent)]
     Internal(#[from] crate::error::Error),
@@ -476,8 +479,8 @@ impl<U: MemoryCircuit> Recorder<U> {
 /// with its boundary steps; [`MemoryProver::finish`] folds the last segment with the audit.
 pub struct MemoryProver<'k, U: MemoryCircuit> {
     keys: &'k GadgetKeys<U>,
-    first: usize,
-    z0_user: Vec<F>,
+    /// The state this part starts from (the statement's start for a whole run).
+    start: Vec<F>,
     rec: Recorder<U>,
     pending: Option<ProgramCircuit<U>>,
     snark: Option<SupernovaRecursive>,
@@ -513,8 +516,7 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
         }
         Ok(MemoryProver {
             keys,
-            first,
-            z0_user: z0_user.to_vec(),
+            start: statement_z0::<U>(first, z0_user),
             rec: Recorder::new(keys.shape, opts.segment_ops),
             pending: None,
             snark: None,
@@ -558,36 +560,163 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
 
     fn fold_now(&mut self, c: &ProgramCircuit<U>) -> Result<(), GadgetError> {
         use arecibo::traits::circuit_supernova::StepCircuit;
-        let z0 = statement_z0::<U>(self.first, &self.z0_user);
         let program = || Program::<U>::new(self.keys.shape.stream(), c.circuit_index());
-        crate::folding::supernova_fold(&self.keys.keys.pp, &mut self.snark, program, c, &z0)?;
+        let (pp, z0) = (&self.keys.keys.pp, &self.start);
+        crate::folding::supernova_fold(pp, &mut self.snark, program, c, z0)?;
         self.fold_steps += 1;
         Ok(())
     }
 
-    /// Fold the last segment with the audit, check the folded proof against the statement the
-    /// verifier builds, and return it.
+    /// Fold the last segment with the audit, check the folded proof (from the statement's start,
+    /// or for the last part of a split run from the state the part started in) and return it.
     pub fn finish(mut self) -> Result<GadgetProof, GadgetError> {
-        if self.rec.pushed == 0 {
-            return Err(GadgetError::Empty);
-        }
-        for c in self.rec.close(true)? {
-            self.fold(c)?;
-        }
-        if let Some(mut p) = self.pending.take() {
-            // the next circuit of the last step is never run: any allowed index
-            p.next = curve_index::<U>();
-            self.fold_now(&p)?;
-        }
-        let snark = self.snark.take().ok_or(GadgetError::Empty)?;
-        let outputs = verify_folded(self.keys, &snark, self.first, &self.z0_user)
-            .map_err(GadgetError::Check)?;
+        let (snark, zn) = self.fold_rest(true)?;
+        let outputs = check_end::<U>(&self.keys.shape, &zn).map_err(GadgetError::Check)?;
         Ok(GadgetProof {
             snark,
             outputs,
             fold_steps: self.fold_steps,
             segments: self.rec.segments,
         })
+    }
+
+    /// End this part of a split run: close the open segment with boundary steps, fold, check
+    /// the folded proof from the part's start, and return it with the handoff the next part
+    /// resumes from ([`MemoryProver::resume`], on this machine or another). The verifier
+    /// checks the parts in order with [`verify_parts`].
+    pub fn finish_part(mut self) -> Result<(GadgetPart, Handoff), GadgetError> {
+        let (snark, zn) = self.fold_rest(false)?;
+        let part = GadgetPart {
+            snark,
+            end: zn.clone(),
+            fold_steps: self.fold_steps,
+            segments: self.rec.segments,
+        };
+        let handoff = Handoff {
+            z: zn,
+            native: self.rec.native,
+            steps: self.rec.pushed,
+            reads: self.rec.reads,
+        };
+        Ok((part, handoff))
+    }
+
+    /// Fold the open segment (with the audit if `audit`) and the pending step; the folded proof
+    /// and the state it verifies to from this part's start.
+    fn fold_rest(&mut self, audit: bool) -> Result<(SupernovaRecursive, Vec<F>), GadgetError> {
+        if self.rec.users.is_empty() && self.pending.is_none() {
+            return Err(GadgetError::Empty);
+        }
+        for c in self.rec.close(audit)? {
+            self.fold(c)?;
+        }
+        if let Some(mut p) = self.pending.take() {
+            // the program counter after the last step is never used: any allowed index
+            p.next = curve_index::<U>();
+            self.fold_now(&p)?;
+        }
+        let snark = self.snark.take().ok_or(GadgetError::Empty)?;
+        let zn = verify_snark(self.keys, &snark, &self.start).map_err(GadgetError::Check)?;
+        Ok((snark, zn))
+    }
+
+    /// A prover of the next part of a split run, from the handoff of the part before. The
+    /// handoff is the prover's own data (the verifier never reads it): it is checked for
+    /// consistency with these keys, and a wrong one cannot make a proof that verifies.
+    pub fn resume(
+        keys: &'k GadgetKeys<U>,
+        handoff: Handoff,
+        opts: GadgetOptions,
+    ) -> Result<Self, GadgetError> {
+        handoff
+            .check::<U>(&keys.shape)
+            .map_err(GadgetError::BadHandoff)?;
+        if !keys.keys.can_prove() {
+            return Err(GadgetError::Usage(
+                "these keys were loaded to verify only: they cannot prove".into(),
+            ));
+        }
+        let mut rec = Recorder::new(keys.shape, opts.segment_ops);
+        rec.native = handoff.native;
+        rec.pushed = handoff.steps;
+        rec.reads = handoff.reads;
+        Ok(MemoryProver {
+            keys,
+            start: handoff.z,
+            rec,
+            pending: None,
+            snark: None,
+            fold_steps: 0,
+        })
+    }
+}
+
+/// One part of a split run: its folded proof and the state it ends in (the next part's start;
+/// the verifier recomputes it by verifying).
+pub struct GadgetPart {
+    /// The folded proof of the part.
+    pub snark: SupernovaRecursive,
+    /// The state the part ends in.
+    pub end: Vec<F>,
+    /// Folding steps of the part.
+    pub fold_steps: usize,
+    /// Segments of the part.
+    pub segments: usize,
+}
+
+/// What the next part of a split run resumes from: the state the part ended in and the
+/// prover's memory (last value and time of every touched address). Prover-side data: the
+/// verifier never reads it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Handoff {
+    /// The state the part ended in.
+    pub z: Vec<F>,
+    native: Native,
+    steps: u64,
+    reads: u64,
+}
+
+impl Handoff {
+    /// User steps before the next part (the next step's number).
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Why this handoff cannot start a part for `shape` and program `U`: a state of the wrong
+    /// width, an open segment or a finished run, a memory that does not match the state's
+    /// trace hash, time and multiset-hash point, or entries no run reaches.
+    fn check<U: MemoryCircuit>(&self, shape: &GadgetShape) -> Result<(), String> {
+        let (n, z) = (&self.native, &self.z);
+        if z.len() != z::ARITY + 1 + U::arity() {
+            return Err(format!(
+                "a state of {} elements, the program's is {}",
+                z.len(),
+                z::ARITY + 1 + U::arity()
+            ));
+        }
+        if n.shape != shape.stream() || n.word_bits != WORD_BITS {
+            return Err("made for another shape".into());
+        }
+        if z[z::PH] != F::ZERO || z[z::OPEN] != F::ZERO {
+            return Err("not at a closed segment of an unfinished run".into());
+        }
+        if n.time >= 1u64 << shape.time_bits || z[z::TIME] != F::from(n.time) {
+            return Err("its memory's time is not the state's".into());
+        }
+        if z[z::T] != n.t || (z[z::GX], z[z::GY]) != (n.g.x, n.g.y) {
+            return Err("its memory's trace hash or multiset hash is not the state's".into());
+        }
+        if n.mem.len() as u64 > n.time {
+            return Err("more addresses than calls".into());
+        }
+        if let Some((a, _)) = n
+            .mem
+            .iter()
+            .find(|(_, (w, t))| !(1..=n.time).contains(t) || !w.fits(WORD_BITS))
+        {
+            return Err(format!("address {a:#x} has a time or value no run reaches"));
+        }
+        Ok(())
     }
 }
 
@@ -662,6 +791,20 @@ pub(crate) fn check_end<U: MemoryCircuit>(
     })
 }
 
+/// The state a folded proof verifies to from `z0`.
+fn verify_snark<U: MemoryCircuit>(
+    keys: &GadgetKeys<U>,
+    snark: &SupernovaRecursive,
+    z0: &[F],
+) -> Result<Vec<F>, VerifyError> {
+    let (zn, _) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        snark.verify(&keys.keys.pp, z0, &[F2::ZERO])
+    }))
+    .map_err(|_| VerifyError::Snark("malformed folded proof".into()))?
+    .map_err(|e| VerifyError::Snark(format!("{e:?}")))?;
+    Ok(zn)
+}
+
 /// Verify a folded proof of a run that started at user circuit `first` with `z0_user` on the
 /// empty memory: what it shows, or why not.
 pub fn verify_folded<U: MemoryCircuit>(
@@ -671,13 +814,28 @@ pub fn verify_folded<U: MemoryCircuit>(
     z0_user: &[F],
 ) -> Result<MemoryOutputs, VerifyError> {
     check_start::<U>(first, z0_user)?;
-    let z0 = statement_z0::<U>(first, z0_user);
-    let (zn, _) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        snark.verify(&keys.keys.pp, &z0, &[F2::ZERO])
-    }))
-    .map_err(|_| VerifyError::Snark("malformed folded proof".into()))?
-    .map_err(|e| VerifyError::Snark(format!("{e:?}")))?;
+    let zn = verify_snark(keys, snark, &statement_z0::<U>(first, z0_user))?;
     check_end::<U>(&keys.shape, &zn)
+}
+
+/// Verify the compressed proofs of a split run's parts, in order: the first from the
+/// statement's start, each next one from the state the one before verifies to (never from a
+/// state a prover claims), the last ending in the audited end state.
+pub fn verify_parts<U: MemoryCircuit>(
+    keys: &GadgetKeys<U>,
+    parts: &[SupernovaCompressed<ProgramCircuit<U>>],
+    first: usize,
+    z0_user: &[F],
+) -> Result<MemoryOutputs, VerifyError> {
+    check_start::<U>(first, z0_user)?;
+    if parts.is_empty() {
+        return Err(VerifyError::Statement("parts (none given)"));
+    }
+    let mut z = statement_z0::<U>(first, z0_user);
+    for p in parts {
+        z = keys.keys.verify(p, &z)?;
+    }
+    check_end::<U>(&keys.shape, &z)
 }
 
 /// Verify a compressed proof like [`verify_folded`].

@@ -544,4 +544,50 @@ fn a_folded_and_compressed_run_verifies_only_from_its_own_start() {
         )
         .unwrap();
     assert!(matches!(prover.finish(), Err(GadgetError::Check(_))));
+
+    // the same run in two parts, the handoff sent as bytes to another machine
+    let opts = GadgetOptions { segment_ops: 3 };
+    let (plan, mut a) = (plan(), 5u64);
+    let mut part1 = MemoryProver::new(&keys, 0, &z0_user(), opts).unwrap();
+    for &(index, next, en) in &plan[..4] {
+        let mut mem = part1.memory();
+        toy_calls(&mut mem, &mut a, index, en);
+        let calls = mem.finish();
+        part1.push(Toy { index, next, en }, calls).unwrap();
+    }
+    let (p1, handoff) = part1.finish_part().unwrap();
+    let handoff: Handoff = bincode::deserialize(&bincode::serialize(&handoff).unwrap()).unwrap();
+    assert_eq!(handoff.steps(), 4);
+    assert_eq!(handoff.z, p1.end);
+    // a handoff whose memory does not match its state is refused
+    let mut bad = handoff.clone();
+    bad.z[crate::backends::stream::circuit::z::TIME] += F::ONE;
+    assert!(matches!(
+        MemoryProver::resume(&keys, bad, opts),
+        Err(GadgetError::BadHandoff(_))
+    ));
+    let mut part2 = MemoryProver::resume(&keys, handoff, opts).unwrap();
+    for &(index, next, en) in &plan[4..] {
+        let mut mem = part2.memory();
+        toy_calls(&mut mem, &mut a, index, en);
+        let calls = mem.finish();
+        part2.push(Toy { index, next, en }, calls).unwrap();
+    }
+    let p2 = part2.finish().unwrap();
+    assert_eq!(p2.outputs, proof.outputs);
+    let parts = [
+        keys.keys.compress(&p1.snark).unwrap(),
+        keys.keys.compress(&p2.snark).unwrap(),
+    ];
+    assert_eq!(
+        verify_parts(&keys, &parts, 0, &z0_user()).unwrap(),
+        proof.outputs
+    );
+    // out of order, the last part alone, the first alone, none
+    let swapped = [parts[1].clone(), parts[0].clone()];
+    let e = |r: Result<MemoryOutputs, crate::error::VerifyError>| r.unwrap_err().to_string();
+    assert!(e(verify_parts(&keys, &swapped, 0, &z0_user())).contains("does not verify"));
+    assert!(e(verify_parts(&keys, &parts[1..], 0, &z0_user())).contains("does not verify"));
+    assert!(e(verify_parts(&keys, &parts[..1], 0, &z0_user())).contains("the audit never ran"));
+    assert!(e(verify_parts(&keys, &[], 0, &z0_user())).contains("none given"));
 }
