@@ -61,6 +61,47 @@ pub fn write_atomically_with(
     written
 }
 
+/// 64-bit FNV-1a: detects a torn or corrupted file. It is no defence against a forged one: a
+/// framed file (a prover's checkpoint) only feeds its own prover, which checks what it reads.
+fn fnv64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Write `payload` to `path` atomically, framed: `magic`, the payload's FNV-1a-64
+/// (little-endian), the payload. [`read_framed`] reads it back.
+pub fn write_framed(path: &Path, magic: &[u8; 8], payload: &[u8]) -> std::io::Result<()> {
+    write_atomically(path, &[magic, &fnv64(payload).to_le_bytes(), payload])
+}
+
+/// Why a framed file could not be read back.
+#[derive(Debug)]
+pub enum FramedError {
+    /// Reading failed.
+    Io(std::io::Error),
+    /// The file is not framed with the expected magic, or its checksum does not match.
+    Bad(&'static str),
+}
+
+/// The payload of a file [`write_framed`] wrote with `magic`.
+pub fn read_framed(path: &Path, magic: &[u8; 8]) -> Result<Vec<u8>, FramedError> {
+    let mut bytes = std::fs::read(path).map_err(FramedError::Io)?;
+    if bytes.len() < 16 || bytes[..8] != magic[..] {
+        return Err(FramedError::Bad(
+            "no checkpoint header (not a checkpoint, or one from another foldmem version)",
+        ));
+    }
+    let sum: [u8; 8] = bytes[8..16].try_into().expect("8 bytes");
+    if sum != fnv64(&bytes[16..]).to_le_bytes() {
+        return Err(FramedError::Bad(
+            "checksum mismatch (the file is corrupted or truncated)",
+        ));
+    }
+    bytes.drain(..16);
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

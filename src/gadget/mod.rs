@@ -75,9 +75,16 @@
 //! verifies to, and the last to the audited end state: the verifier never takes a part's start
 //! from a prover.
 //!
+//! # Checkpoints
+//! [`MemoryProver::with_checkpoint`] writes the proof so far, the memory and the counters to a
+//! file (atomically, checksummed) after every closed segment. After a crash,
+//! [`MemoryProver::from_checkpoint`] checks the file against the keys, verifies its proof and
+//! matches its memory to the state the proof stands in; the witness generation pushes again from
+//! [`MemoryProver::steps`].
+//!
 //! # Not yet
-//! Checkpoints inside a part (a part is the unit of restart) and stack calls (`push`/`pop`)
-//! are `stream` features the driver does not offer yet.
+//! Stack calls (`push`/`pop`): a stack is the user's logic over `read`/`write` (its pointer in
+//! the user's state); `stream`'s stack tag is not offered.
 //!
 //! # Example
 //! A counter that writes `i` to address `i` and reads it back, one call pair a step:

@@ -2,7 +2,7 @@
 //! generation calls, the prover that cuts segments on whole user steps and folds them with
 //! `stream`'s boundary, audit and fresh steps, and the verifier of `(user z_final, memory)`.
 
-use super::circuit::{curve_index, MemoryCircuit, Program, ProgramCircuit, StepKind};
+use super::circuit::{curve_index, MemoryCircuit, Program, ProgramCircuit, StepKind, NEXT};
 use crate::backends::stream::circuit::z;
 use crate::backends::stream::native::StepLayout;
 use crate::backends::stream::{base_point, canonical, Native, Step, StreamShape};
@@ -123,6 +123,9 @@ pub enum GadgetError {
     /// circuit made other calls than the companion recorded, or computed other values).
     #[error("the folded proof does not verify, no proof made (a step's circuit and its recorded memory calls differ?): {0}")]
     Check(VerifyError),
+    /// A checkpoint that cannot resume a run ([`MemoryProver::from_checkpoint`]).
+    #[error("not a usable checkpoint: {0}")]
+    BadCheckpoint(String),
     /// A handoff that cannot start a part ([`MemoryProver::resume`]).
     #[error("the handoff cannot start a part: {0}")]
     BadHandoff(String),
@@ -485,6 +488,10 @@ pub struct MemoryProver<'k, U: MemoryCircuit> {
     pending: Option<ProgramCircuit<U>>,
     snark: Option<SupernovaRecursive>,
     fold_steps: usize,
+    /// Where a checkpoint is written after every closed segment.
+    checkpoint: Option<std::path::PathBuf>,
+    /// The user circuit a proof resumed from a checkpoint continues with.
+    expect_next: Option<usize>,
 }
 
 impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
@@ -521,6 +528,8 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
             pending: None,
             snark: None,
             fold_steps: 0,
+            checkpoint: None,
+            expect_next: None,
         })
     }
 
@@ -542,10 +551,136 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
     /// Queue the next user step with the calls its witness generation made; folds the buffered
     /// segment first if it is full. A refused step changes nothing.
     pub fn push(&mut self, circuit: U, calls: StepCalls) -> Result<(), GadgetError> {
-        for c in self.rec.push(circuit, calls)? {
+        let index = circuit.circuit_index();
+        if let Some(n) = self.expect_next.filter(|n| *n != index) {
+            return Err(GadgetError::Usage(format!(
+                "step {} runs circuit {index}, but the checkpoint's proof continues with circuit {n}",
+                self.rec.pushed
+            )));
+        }
+        let before = (self.rec.pushed, self.rec.reads);
+        let closed = self.rec.push(circuit, calls)?;
+        self.expect_next = None;
+        if closed.is_empty() {
+            return Ok(());
+        }
+        for c in closed {
             self.fold(c)?;
         }
+        // the closed segment's last step is folded now, with the new step's circuit next: the
+        // proof then stands at a closed segment, which is what a checkpoint holds
+        if let Some(mut p) = self.pending.take() {
+            p.next = index;
+            self.fold_now(&p)?;
+        }
+        if let Some(path) = self.checkpoint.clone() {
+            self.write_checkpoint(&path, before, index)?;
+        }
         Ok(())
+    }
+
+    /// Write a checkpoint to `path` (atomically) after every closed segment; a run that stops
+    /// resumes from the last one with [`MemoryProver::from_checkpoint`].
+    pub fn with_checkpoint(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.checkpoint = Some(path.into());
+        self
+    }
+
+    /// The proof so far (at a closed segment), the memory and counters before the step that is
+    /// not folded yet (`before`: its number and the reads before it), and its circuit `next`.
+    fn write_checkpoint(
+        &self,
+        path: &std::path::Path,
+        (steps, reads): (u64, u64),
+        next: usize,
+    ) -> Result<(), GadgetError> {
+        let snark = self
+            .snark
+            .as_ref()
+            .ok_or_else(|| crate::Error::internal("a checkpoint before any fold"))?;
+        let cp = CheckpointRef {
+            shape: &self.keys.shape,
+            params: self.keys.keys.pp.digest(),
+            start: &self.start,
+            snark,
+            native: &self.rec.native,
+            steps,
+            reads,
+            next,
+            fold_steps: self.fold_steps,
+            segments: self.rec.segments,
+        };
+        let payload = bincode::serialize(&cp).map_err(crate::Error::internal)?;
+        crate::files::write_framed(path, &CHECKPOINT_MAGIC, &payload)
+            .map_err(|e| crate::Error::io(path, e))?;
+        Ok(())
+    }
+
+    /// A prover that continues a run from the checkpoint at `path`. The checkpoint must be
+    /// for these keys, its folded proof must verify from its start, and its memory must match
+    /// the state the proof stands in. The witness generation then pushes again from step
+    /// [`MemoryProver::steps`], first with the circuit the proof continues with.
+    pub fn from_checkpoint(
+        keys: &'k GadgetKeys<U>,
+        path: &std::path::Path,
+        opts: GadgetOptions,
+    ) -> Result<Self, GadgetError> {
+        let bad = |why: String| GadgetError::BadCheckpoint(format!("{}: {why}", path.display()));
+        let payload = match crate::files::read_framed(path, &CHECKPOINT_MAGIC) {
+            Ok(p) => p,
+            Err(crate::files::FramedError::Io(e)) => return Err(crate::Error::io(path, e).into()),
+            Err(crate::files::FramedError::Bad(why)) => return Err(bad(why.into())),
+        };
+        use bincode::Options;
+        let codec = bincode::DefaultOptions::new()
+            .with_fixint_encoding()
+            .with_limit(payload.len() as u64)
+            .reject_trailing_bytes();
+        let cp: Checkpoint = match crate::codec::deserialize_caught(codec, &payload) {
+            Ok(c) => c,
+            Err(e) => return Err(bad(e.unwrap_or_else(|| "undecodable content".into()))),
+        };
+        drop(payload);
+        if cp.shape != keys.shape || cp.params != keys.keys.pp.digest() {
+            return Err(bad("written by a run with other keys".into()));
+        }
+        if !keys.keys.can_prove() {
+            return Err(GadgetError::Usage(
+                "these keys were loaded to verify only: they cannot prove".into(),
+            ));
+        }
+        if cp.start.len() != z::ARITY + 1 + U::arity() || cp.next >= U::circuits() {
+            return Err(bad(
+                "its start state or next circuit is not this program's".into()
+            ));
+        }
+        let z = verify_snark(keys, &cp.snark, &cp.start)
+            .map_err(|e| bad(format!("its folded proof does not verify: {e}")))?;
+        if z[NEXT] != F::from(cp.next as u64) {
+            return Err(bad("its next circuit is not the one its proof chose".into()));
+        }
+        let at = Handoff {
+            z,
+            native: cp.native,
+            steps: cp.steps,
+            reads: cp.reads,
+        };
+        at.check::<U>(&keys.shape).map_err(bad)?;
+        let mut rec = Recorder::new(keys.shape, opts.segment_ops);
+        rec.native = at.native;
+        rec.pushed = at.steps;
+        rec.reads = at.reads;
+        rec.segments = cp.segments;
+        Ok(MemoryProver {
+            keys,
+            start: cp.start,
+            rec,
+            pending: None,
+            snark: Some(cp.snark),
+            fold_steps: cp.fold_steps,
+            checkpoint: Some(path.to_path_buf()),
+            expect_next: Some(cp.next),
+        })
     }
 
     fn fold(&mut self, c: ProgramCircuit<U>) -> Result<(), GadgetError> {
@@ -647,8 +782,44 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
             pending: None,
             snark: None,
             fold_steps: 0,
+            checkpoint: None,
+            expect_next: None,
         })
     }
+}
+
+/// Checkpoint file magic (changes with the payload's layout).
+const CHECKPOINT_MAGIC: [u8; 8] = *b"FMGADG01";
+
+/// A checkpoint as written (borrowing the prover's state).
+#[derive(Serialize)]
+struct CheckpointRef<'a> {
+    shape: &'a GadgetShape,
+    params: F,
+    start: &'a [F],
+    snark: &'a SupernovaRecursive,
+    native: &'a Native,
+    steps: u64,
+    reads: u64,
+    next: usize,
+    fold_steps: usize,
+    segments: usize,
+}
+
+/// A checkpoint as read: the proof so far (at a closed segment), the start it verifies from,
+/// the memory, the counters, and the user circuit the proof continues with.
+#[derive(Deserialize)]
+struct Checkpoint {
+    shape: GadgetShape,
+    params: F,
+    start: Vec<F>,
+    snark: SupernovaRecursive,
+    native: Native,
+    steps: u64,
+    reads: u64,
+    next: usize,
+    fold_steps: usize,
+    segments: usize,
 }
 
 /// One part of a split run: its folded proof and the state it ends in (the next part's start;

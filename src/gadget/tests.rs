@@ -590,4 +590,48 @@ fn a_folded_and_compressed_run_verifies_only_from_its_own_start() {
     assert!(e(verify_parts(&keys, &parts[1..], 0, &z0_user())).contains("does not verify"));
     assert!(e(verify_parts(&keys, &parts[..1], 0, &z0_user())).contains("the audit never ran"));
     assert!(e(verify_parts(&keys, &[], 0, &z0_user())).contains("none given"));
+
+    // a checkpointed run that stops after six steps resumes from its last checkpoint
+    let dir = std::env::temp_dir().join(format!("foldmem-gadget-cp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("run.checkpoint");
+    let mut a = 5u64;
+    let mut crashed = MemoryProver::new(&keys, 0, &z0_user(), opts)
+        .unwrap()
+        .with_checkpoint(&path);
+    for &(index, next, en) in &plan[..6] {
+        let mut mem = crashed.memory();
+        toy_calls(&mut mem, &mut a, index, en);
+        let calls = mem.finish();
+        crashed.push(Toy { index, next, en }, calls).unwrap();
+    }
+    drop(crashed);
+    let mut resumed = MemoryProver::from_checkpoint(&keys, &path, opts).unwrap();
+    let from = resumed.steps() as usize;
+    assert_eq!(from, 4, "the last closed segment ended before step 4");
+    // the toy's own state at step 4, and the circuit the proof continues with
+    let mut a = 5 + plan[..from].iter().filter(|s| s.0 == 1).count() as u64;
+    let calls = resumed.memory().finish();
+    let other = Toy::blank(1 - plan[from].0);
+    assert!(matches!(
+        resumed.push(other, calls),
+        Err(GadgetError::Usage(_))
+    ));
+    for &(index, next, en) in &plan[from..] {
+        let mut mem = resumed.memory();
+        toy_calls(&mut mem, &mut a, index, en);
+        let calls = mem.finish();
+        resumed.push(Toy { index, next, en }, calls).unwrap();
+    }
+    assert_eq!(resumed.finish().unwrap().outputs, proof.outputs);
+    // a corrupted checkpoint, or one for other keys' runs, is refused with its reason
+    let mut bytes = std::fs::read(&path).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    let err = MemoryProver::from_checkpoint(&keys, &path, opts)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("checksum mismatch"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -38,25 +38,13 @@ pub(super) struct Checkpoint {
     pub(super) range: Option<(usize, usize)>,
 }
 
-/// 64-bit FNV-1a: detects a torn or corrupted checkpoint file. It is no defence against a forged
-/// one, which needs none: a checkpoint only feeds its own prover, which replays the trace's
-/// prefix against it and checks its proof before writing it ([`super::check_proof`]).
-fn fnv64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 impl Checkpoint {
     pub(super) fn store(&self, dir: &std::path::Path) -> Result<(), Error> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let payload = bincode::serialize(self).map_err(Error::internal)?;
         let path = dir.join(file_name(self.range));
-        crate::files::write_atomically(
-            &path,
-            &[&CHECKPOINT_MAGIC, &fnv64(&payload).to_le_bytes(), &payload],
-        )
-        .map_err(|e| Error::io(&path, e))
+        crate::files::write_framed(&path, &CHECKPOINT_MAGIC, &payload)
+            .map_err(|e| Error::io(&path, e))
     }
 
     /// The checkpoint of the run over `range` (`(index, count)`; `None`: the whole trace) in
@@ -66,31 +54,23 @@ impl Checkpoint {
         range: Option<(usize, usize)>,
     ) -> Result<Self, Error> {
         let path = dir.join(file_name(range));
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
         let bad = |why: String| {
             Error::Usage(format!(
                 "{}: not a usable checkpoint: {why}",
                 path.display()
             ))
         };
-        if bytes.len() < 16 || bytes[..8] != CHECKPOINT_MAGIC {
-            return Err(bad(
-                "no checkpoint header (not a checkpoint, or one from another foldmem version)"
-                    .into(),
-            ));
-        }
-        let (sum, payload) = bytes[8..].split_at(8);
-        if sum != fnv64(payload).to_le_bytes() {
-            return Err(bad(
-                "checksum mismatch (the file is corrupted or truncated)".into(),
-            ));
-        }
+        let payload = match crate::files::read_framed(&path, &CHECKPOINT_MAGIC) {
+            Ok(p) => p,
+            Err(crate::files::FramedError::Io(e)) => return Err(Error::io(&path, e)),
+            Err(crate::files::FramedError::Bad(why)) => return Err(bad(why.into())),
+        };
         use bincode::Options;
         let codec = bincode::DefaultOptions::new()
             .with_fixint_encoding()
             .with_limit(8 << 30)
             .reject_trailing_bytes();
-        let cp: Checkpoint = match crate::codec::deserialize_caught(codec, payload) {
+        let cp: Checkpoint = match crate::codec::deserialize_caught(codec, &payload) {
             Ok(c) => c,
             Err(Some(e)) => return Err(bad(e)),
             Err(None) => return Err(bad("undecodable content".into())),
