@@ -69,8 +69,49 @@ fn fnv64(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Write `payload` to `path` atomically, framed: `magic`, the payload's FNV-1a-64
-/// (little-endian), the payload. [`read_framed`] reads it back.
+/// `payload` framed: `magic`, the payload's FNV-1a-64 (little-endian), the payload.
+pub fn frame(magic: &[u8; 8], payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + payload.len());
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&fnv64(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Why bytes are not [`frame`]d as expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unframed {
+    /// Not framed with the expected magic: another kind of data, or another foldmem version.
+    NoHeader,
+    /// The checksum does not match: corrupted or truncated.
+    Checksum,
+}
+
+impl Unframed {
+    /// Why, naming what the bytes should have been (`"checkpoint"`, `"handoff"`).
+    pub fn describe(self, what: &str) -> String {
+        match self {
+            Unframed::NoHeader => {
+                format!("no {what} header (not a {what}, or one from another foldmem version)")
+            }
+            Unframed::Checksum => "checksum mismatch (the file is corrupted or truncated)".into(),
+        }
+    }
+}
+
+/// The payload of [`frame`]d bytes, or why they are not.
+pub fn unframe<'a>(magic: &[u8; 8], bytes: &'a [u8]) -> Result<&'a [u8], Unframed> {
+    if bytes.len() < 16 || bytes[..8] != magic[..] {
+        return Err(Unframed::NoHeader);
+    }
+    let sum: [u8; 8] = bytes[8..16].try_into().expect("8 bytes");
+    if sum != fnv64(&bytes[16..]).to_le_bytes() {
+        return Err(Unframed::Checksum);
+    }
+    Ok(&bytes[16..])
+}
+
+/// Write `payload` to `path` atomically, [`frame`]d. [`read_framed`] reads it back.
 pub fn write_framed(path: &Path, magic: &[u8; 8], payload: &[u8]) -> std::io::Result<()> {
     write_atomically(path, &[magic, &fnv64(payload).to_le_bytes(), payload])
 }
@@ -81,23 +122,13 @@ pub enum FramedError {
     /// Reading failed.
     Io(std::io::Error),
     /// The file is not framed with the expected magic, or its checksum does not match.
-    Bad(&'static str),
+    Bad(Unframed),
 }
 
 /// The payload of a file [`write_framed`] wrote with `magic`.
 pub fn read_framed(path: &Path, magic: &[u8; 8]) -> Result<Vec<u8>, FramedError> {
     let mut bytes = std::fs::read(path).map_err(FramedError::Io)?;
-    if bytes.len() < 16 || bytes[..8] != magic[..] {
-        return Err(FramedError::Bad(
-            "no checkpoint header (not a checkpoint, or one from another foldmem version)",
-        ));
-    }
-    let sum: [u8; 8] = bytes[8..16].try_into().expect("8 bytes");
-    if sum != fnv64(&bytes[16..]).to_le_bytes() {
-        return Err(FramedError::Bad(
-            "checksum mismatch (the file is corrupted or truncated)",
-        ));
-    }
+    unframe(magic, &bytes).map_err(FramedError::Bad)?;
     bytes.drain(..16);
     Ok(bytes)
 }

@@ -14,7 +14,9 @@
 //!   every challenge: a user never computes a fingerprint.
 //! - The verifier: its own [`GadgetKeys`] (generated from the circuits it trusts, never taken
 //!   from a prover), the first circuit and the user's start state, then
-//!   [`verify_compressed`] / [`verify_folded`], which return the user's final state.
+//!   [`verify_compressed`] (or [`verify_parts`] for a split run), which returns the user's final
+//!   state. [`verify_folded`] is the prover's own check: a folded proof carries the digest its
+//!   verifier hashes, so proofs from elsewhere are verified compressed.
 //!
 //! # Layout of `z`
 //! `z[..15]` is `stream`'s state (phase, open flag, trace hash, time, segment registers,
@@ -60,7 +62,9 @@
 //!   fail the prover's own check: [`GadgetError::Check`]);
 //! - pass constrained bits as `enabled` / `is_write` ([`bellpepper_core::boolean::Boolean`]s);
 //! - range-check what its own logic needs: the memory stores field elements (the native
-//!   companion takes `u64` addresses and values).
+//!   companion takes `u64` addresses and values). Addresses must be below 2^64 in practice:
+//!   the audit orders addresses by 64-bit gaps from −1, so a run that touches a larger field
+//!   element (a "negative" address, say) cannot be audited and has no proof.
 //!
 //! # Plain Nova
 //! Refused: every Nova step would carry the boundary, audit and fresh logic (the curve circuit
@@ -78,8 +82,8 @@
 //! # Checkpoints
 //! [`MemoryProver::with_checkpoint`] writes the proof so far, the memory and the counters to a
 //! file (atomically, checksummed) after every closed segment. After a crash,
-//! [`MemoryProver::from_checkpoint`] checks the file against the keys, verifies its proof and
-//! matches its memory to the state the proof stands in; the witness generation pushes again from
+//! [`MemoryProver::from_checkpoint`] checks the file against the keys and the run's start,
+//! verifies its proof and matches its memory to the state the proof stands in; the witness generation pushes again from
 //! [`MemoryProver::steps`].
 //!
 //! # Not yet

@@ -123,6 +123,20 @@ pub enum GadgetError {
     /// circuit made other calls than the companion recorded, or computed other values).
     #[error("the folded proof does not verify, no proof made (a step's circuit and its recorded memory calls differ?): {0}")]
     Check(VerifyError),
+    /// The step was accepted and its segment folded, but the checkpoint could not be written;
+    /// the prover goes on (the next closed segment writes it again).
+    #[error("step {step} was accepted and folded, but the checkpoint {} could not be written: {why}", path.display())]
+    CheckpointWrite {
+        /// The accepted step.
+        step: u64,
+        /// The checkpoint file.
+        path: std::path::PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// An earlier fold failed: the proof so far is lost (resume from a checkpoint).
+    #[error("an earlier fold failed, this prover cannot go on: {0}")]
+    Failed(String),
     /// A checkpoint that cannot resume a run ([`MemoryProver::from_checkpoint`]).
     #[error("not a usable checkpoint: {0}")]
     BadCheckpoint(String),
@@ -154,6 +168,7 @@ impl<U: MemoryCircuit> GadgetKeys<U> {
         if U::circuits() == 0 {
             return Err(GadgetError::Usage("the program has no user circuit".into()));
         }
+        check_circuits::<U>(shape)?;
         let keys = SupernovaKeySet::generate(&Program::<U>::new(shape.stream(), 0))?;
         Ok(GadgetKeys { shape, keys })
     }
@@ -173,6 +188,43 @@ impl<U: MemoryCircuit> GadgetKeys<U> {
     }
 }
 
+/// Refuse a program whose circuits break the [`MemoryCircuit`] contract before arecibo's setup
+/// (which panics on them): a blank whose index is not its own, or one that does not synthesize
+/// (more calls than its slots, another state width, a panic).
+fn check_circuits<U: MemoryCircuit>(shape: GadgetShape) -> Result<(), GadgetError> {
+    use arecibo::traits::circuit_supernova::StepCircuit;
+    for i in 0..U::circuits() {
+        let c = ProgramCircuit::<U>::blank(shape.stream(), i);
+        if c.circuit_index() != i {
+            return Err(GadgetError::Usage(format!(
+                "MemoryCircuit::blank({i}) reports circuit index {}",
+                c.circuit_index()
+            )));
+        }
+        let width = c.arity();
+        let synthesized = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut cs = bellpepper_core::test_cs::TestConstraintSystem::<F>::new();
+            let z = crate::gadgets::alloc_state(&mut cs, &vec![F::ZERO; width])?;
+            c.synthesize(&mut cs, None, &z).map(|_| ())
+        }));
+        match synthesized {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return Err(GadgetError::Usage(format!(
+                    "user circuit {i} does not synthesize ({e:?}): more calls than its \
+                     memory_slots, or a state of another width than arity()?"
+                )))
+            }
+            Err(_) => {
+                return Err(GadgetError::Usage(format!(
+                    "user circuit {i} panicked while synthesizing"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What a proof shows about a run, besides "every read returned the last value written there, 0
 /// if never written".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +242,10 @@ pub struct MemoryOutputs {
 pub struct GadgetProof {
     /// The folded SuperNova proof.
     pub snark: SupernovaRecursive,
+    /// The state it was checked from: the statement's start ([`statement_z0`]), or for the last
+    /// part of a split run the state that part resumed from (verify the parts together with
+    /// [`verify_parts`]).
+    pub start: Vec<F>,
     /// The verified outputs.
     pub outputs: MemoryOutputs,
     /// Folding steps (user and library).
@@ -221,6 +277,7 @@ pub struct StepCalls {
     calls: Vec<Option<Op>>,
     reads: u64,
     step: u64,
+    prover: u64,
 }
 
 impl StepCalls {
@@ -244,6 +301,7 @@ pub struct NativeMemory<'p> {
     reads_before: u64,
     reads: u64,
     step: u64,
+    prover: u64,
 }
 
 impl NativeMemory<'_> {
@@ -301,6 +359,7 @@ impl NativeMemory<'_> {
             calls: self.calls,
             reads: self.reads,
             step: self.step,
+            prover: self.prover,
         }
     }
 }
@@ -322,6 +381,8 @@ pub(crate) struct Recorder<U> {
     reads: u64,
     pushed: u64,
     segments: usize,
+    /// This recorder's id: calls recorded on another prover's memory are refused.
+    id: u64,
 }
 
 impl<U: MemoryCircuit> Recorder<U> {
@@ -340,6 +401,10 @@ impl<U: MemoryCircuit> Recorder<U> {
             reads: 0,
             pushed: 0,
             segments: 0,
+            id: {
+                static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
         }
     }
 
@@ -352,6 +417,7 @@ impl<U: MemoryCircuit> Recorder<U> {
             reads_before: self.reads,
             reads: 0,
             step: self.pushed,
+            prover: self.id,
         }
     }
 
@@ -378,6 +444,11 @@ impl<U: MemoryCircuit> Recorder<U> {
                 circuit: index,
                 circuits: U::circuits(),
             });
+        }
+        if calls.prover != self.id {
+            return Err(GadgetError::Usage(
+                "these memory calls were recorded on another prover's memory".into(),
+            ));
         }
         if calls.step != self.pushed {
             return Err(GadgetError::Stale {
@@ -436,12 +507,13 @@ impl<U: MemoryCircuit> Recorder<U> {
         edit: Option<StepEdit<'_>>,
     ) -> Result<Vec<ProgramCircuit<U>>, GadgetError> {
         let (ts, tms, g0) = (self.native.t, self.native.time, self.native.g);
+        // the companion checked every read; a second check costs little, and a refusal leaves
+        // the segment as it was
+        self.native.check_segment(&self.ops)?;
         let ops = std::mem::take(&mut self.ops);
         let layout = std::mem::take(&mut self.layout);
         let users = std::mem::take(&mut self.users);
         self.shadow.clear();
-        // the companion checked every read; a second check costs little
-        self.native.check_segment(&ops)?;
         let steps = if last {
             self.native.last_segment_laid_out(&ops, Some(&layout)).0
         } else {
@@ -492,6 +564,8 @@ pub struct MemoryProver<'k, U: MemoryCircuit> {
     checkpoint: Option<std::path::PathBuf>,
     /// The user circuit a proof resumed from a checkpoint continues with.
     expect_next: Option<usize>,
+    /// Why folding failed: the proof so far is lost and every later call is refused.
+    failed: Option<String>,
 }
 
 impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
@@ -530,6 +604,7 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
             fold_steps: 0,
             checkpoint: None,
             expect_next: None,
+            failed: None,
         })
     }
 
@@ -549,12 +624,17 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
     }
 
     /// Queue the next user step with the calls its witness generation made; folds the buffered
-    /// segment first if it is full. A refused step changes nothing.
+    /// segment first if it is full. A refused step changes nothing, except: a failed fold (a
+    /// circuit that does not synthesize) leaves the prover failed ([`GadgetError::Failed`]),
+    /// and [`GadgetError::CheckpointWrite`] means the step *was* accepted.
     pub fn push(&mut self, circuit: U, calls: StepCalls) -> Result<(), GadgetError> {
+        if let Some(why) = &self.failed {
+            return Err(GadgetError::Failed(why.clone()));
+        }
         let index = circuit.circuit_index();
         if let Some(n) = self.expect_next.filter(|n| *n != index) {
             return Err(GadgetError::Usage(format!(
-                "step {} runs circuit {index}, but the checkpoint's proof continues with circuit {n}",
+                "step {} runs circuit {index}, but the proof it resumes continues with circuit {n}",
                 self.rec.pushed
             )));
         }
@@ -564,6 +644,22 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
         if closed.is_empty() {
             return Ok(());
         }
+        if let Err(e) = self.fold_closed(closed, index) {
+            self.failed = Some(format!("folding segment {} failed: {e}", self.rec.segments));
+            return Err(e);
+        }
+        match self.checkpoint.clone() {
+            Some(path) => self.write_checkpoint(&path, before, index),
+            None => Ok(()),
+        }
+    }
+
+    /// Fold a closed segment's steps, the last one with the new step's circuit `index` next.
+    fn fold_closed(
+        &mut self,
+        closed: Vec<ProgramCircuit<U>>,
+        index: usize,
+    ) -> Result<(), GadgetError> {
         for c in closed {
             self.fold(c)?;
         }
@@ -572,9 +668,6 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
         if let Some(mut p) = self.pending.take() {
             p.next = index;
             self.fold_now(&p)?;
-        }
-        if let Some(path) = self.checkpoint.clone() {
-            self.write_checkpoint(&path, before, index)?;
         }
         Ok(())
     }
@@ -610,26 +703,40 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
             fold_steps: self.fold_steps,
             segments: self.rec.segments,
         };
-        let payload = bincode::serialize(&cp).map_err(crate::Error::internal)?;
-        crate::files::write_framed(path, &CHECKPOINT_MAGIC, &payload)
-            .map_err(|e| crate::Error::io(path, e))?;
-        Ok(())
+        let written = bincode::serialize(&cp)
+            .map_err(|e| e.to_string())
+            .and_then(|payload| {
+                crate::files::write_framed(path, &CHECKPOINT_MAGIC, &payload)
+                    .map_err(|e| e.to_string())
+            });
+        written.map_err(|why| GadgetError::CheckpointWrite {
+            step: steps,
+            path: path.to_path_buf(),
+            why,
+        })
     }
 
-    /// A prover that continues a run from the checkpoint at `path`. The checkpoint must be
-    /// for these keys, its folded proof must verify from its start, and its memory must match
-    /// the state the proof stands in. The witness generation then pushes again from step
-    /// [`MemoryProver::steps`], first with the circuit the proof continues with.
+    /// A prover that continues a run from the checkpoint at `path`. `start` is where the run
+    /// (or part) began, as the caller knows it: [`statement_z0`] of its first circuit and user
+    /// state, or the [`Handoff::z`] a part resumed from. The checkpoint must be for these keys
+    /// and this start, its folded proof must verify from it, and its memory must match the
+    /// state the proof stands in. The witness generation then pushes again from step
+    /// [`MemoryProver::steps`], first with the circuit the proof continues with. The keys check
+    /// rests on the digest the file reports (arecibo's folded verifier hashes the proof's own):
+    /// a checkpoint from other keys is refused by compression and every verifier anyway.
     pub fn from_checkpoint(
         keys: &'k GadgetKeys<U>,
         path: &std::path::Path,
+        start: &[F],
         opts: GadgetOptions,
     ) -> Result<Self, GadgetError> {
         let bad = |why: String| GadgetError::BadCheckpoint(format!("{}: {why}", path.display()));
         let payload = match crate::files::read_framed(path, &CHECKPOINT_MAGIC) {
             Ok(p) => p,
             Err(crate::files::FramedError::Io(e)) => return Err(crate::Error::io(path, e).into()),
-            Err(crate::files::FramedError::Bad(why)) => return Err(bad(why.into())),
+            Err(crate::files::FramedError::Bad(why)) => {
+                return Err(bad(why.describe("checkpoint")))
+            }
         };
         use bincode::Options;
         let codec = bincode::DefaultOptions::new()
@@ -649,6 +756,15 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
                 "these keys were loaded to verify only: they cannot prove".into(),
             ));
         }
+        if cp.start != start {
+            return Err(bad("written by a run from another start".into()));
+        }
+        if cp.segments > cp.fold_steps || cp.fold_steps >= 1 << 62 {
+            return Err(bad(format!(
+                "{} segments in {} folding steps",
+                cp.segments, cp.fold_steps
+            )));
+        }
         if cp.start.len() != z::ARITY + 1 + U::arity() || cp.next >= U::circuits() {
             return Err(bad(
                 "its start state or next circuit is not this program's".into()
@@ -656,9 +772,6 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
         }
         let z = verify_snark(keys, &cp.snark, &cp.start)
             .map_err(|e| bad(format!("its folded proof does not verify: {e}")))?;
-        if z[NEXT] != F::from(cp.next as u64) {
-            return Err(bad("its next circuit is not the one its proof chose".into()));
-        }
         let at = Handoff {
             z,
             native: cp.native,
@@ -666,6 +779,9 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
             reads: cp.reads,
         };
         at.check::<U>(&keys.shape).map_err(bad)?;
+        if at.z[NEXT] != F::from(cp.next as u64) {
+            return Err(bad("its next circuit is not the one its proof chose".into()));
+        }
         let mut rec = Recorder::new(keys.shape, opts.segment_ops);
         rec.native = at.native;
         rec.pushed = at.steps;
@@ -680,6 +796,7 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
             fold_steps: cp.fold_steps,
             checkpoint: Some(path.to_path_buf()),
             expect_next: Some(cp.next),
+            failed: None,
         })
     }
 
@@ -709,6 +826,7 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
         let outputs = check_end::<U>(&self.keys.shape, &zn).map_err(GadgetError::Check)?;
         Ok(GadgetProof {
             snark,
+            start: self.start.clone(),
             outputs,
             fold_steps: self.fold_steps,
             segments: self.rec.segments,
@@ -739,6 +857,9 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
     /// Fold the open segment (with the audit if `audit`) and the pending step; the folded proof
     /// and the state it verifies to from this part's start.
     fn fold_rest(&mut self, audit: bool) -> Result<(SupernovaRecursive, Vec<F>), GadgetError> {
+        if let Some(why) = &self.failed {
+            return Err(GadgetError::Failed(why.clone()));
+        }
         if self.rec.users.is_empty() && self.pending.is_none() {
             return Err(GadgetError::Empty);
         }
@@ -771,6 +892,7 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
                 "these keys were loaded to verify only: they cannot prove".into(),
             ));
         }
+        let next = crate::backends::stream::circuit::field_to_u64(handoff.z[NEXT]) as usize;
         let mut rec = Recorder::new(keys.shape, opts.segment_ops);
         rec.native = handoff.native;
         rec.pushed = handoff.steps;
@@ -783,10 +905,14 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
             snark: None,
             fold_steps: 0,
             checkpoint: None,
-            expect_next: None,
+            expect_next: Some(next),
+            failed: None,
         })
     }
 }
+
+/// Handoff bytes magic (changes with the payload's layout).
+const HANDOFF_MAGIC: [u8; 8] = *b"FMHAND01";
 
 /// Checkpoint file magic (changes with the payload's layout).
 const CHECKPOINT_MAGIC: [u8; 8] = *b"FMGADG01";
@@ -848,6 +974,33 @@ pub struct Handoff {
 }
 
 impl Handoff {
+    /// The prover's memory in the handoff (tests forge it).
+    #[cfg(test)]
+    pub(crate) fn native_mut(&mut self) -> &mut Native {
+        &mut self.native
+    }
+
+    /// The handoff as bytes for another machine: framed with a checksum, so a torn or corrupted
+    /// transfer is refused by [`Handoff::from_bytes`].
+    pub fn to_bytes(&self) -> Result<Vec<u8>, GadgetError> {
+        let payload = bincode::serialize(self).map_err(crate::Error::internal)?;
+        Ok(crate::files::frame(&HANDOFF_MAGIC, &payload))
+    }
+
+    /// A handoff from [`Handoff::to_bytes`]'s bytes (checked again by
+    /// [`MemoryProver::resume`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, GadgetError> {
+        let payload = crate::files::unframe(&HANDOFF_MAGIC, bytes)
+            .map_err(|e| GadgetError::BadHandoff(e.describe("handoff")))?;
+        use bincode::Options;
+        let codec = bincode::DefaultOptions::new()
+            .with_fixint_encoding()
+            .with_limit(payload.len() as u64)
+            .reject_trailing_bytes();
+        crate::codec::deserialize_caught(codec, payload)
+            .map_err(|e| GadgetError::BadHandoff(e.unwrap_or_else(|| "undecodable content".into())))
+    }
+
     /// User steps before the next part (the next step's number).
     pub fn steps(&self) -> u64 {
         self.steps
@@ -868,8 +1021,24 @@ impl Handoff {
         if n.shape != shape.stream() || n.word_bits != WORD_BITS {
             return Err("made for another shape".into());
         }
-        if z[z::PH] != F::ZERO || z[z::OPEN] != F::ZERO {
+        let closed = [
+            (z::PH, F::ZERO),
+            (z::OPEN, F::ZERO),
+            (z::TS, F::ZERO),
+            (z::TMS, F::ZERO),
+            (z::GAM, F::ZERO),
+            (z::ALP, F::ZERO),
+            (z::RS, F::ONE),
+            (z::WS, F::ONE),
+            (z::PCH, F::ZERO),
+            (z::BCH, F::ZERO),
+            (z::LA, -F::ONE),
+        ];
+        if closed.iter().any(|(i, v)| z[*i] != *v) {
             return Err("not at a closed segment of an unfinished run".into());
+        }
+        if z[NEXT] >= F::from(U::circuits() as u64) {
+            return Err("its next circuit is not one of the program's".into());
         }
         if n.time >= 1u64 << shape.time_bits || z[z::TIME] != F::from(n.time) {
             return Err("its memory's time is not the state's".into());
@@ -877,8 +1046,8 @@ impl Handoff {
         if z[z::T] != n.t || (z[z::GX], z[z::GY]) != (n.g.x, n.g.y) {
             return Err("its memory's trace hash or multiset hash is not the state's".into());
         }
-        if n.mem.len() as u64 > n.time {
-            return Err("more addresses than calls".into());
+        if n.mem.len() as u64 > n.time || self.reads > n.time || self.steps >= 1 << 62 {
+            return Err("more addresses, reads or steps than a run of its calls makes".into());
         }
         if let Some((a, _)) = n
             .mem
@@ -886,6 +1055,12 @@ impl Handoff {
             .find(|(_, (w, t))| !(1..=n.time).contains(t) || !w.fits(WORD_BITS))
         {
             return Err(format!("address {a:#x} has a time or value no run reaches"));
+        }
+        // at a closed segment, G is S moved from every address's initial tuple to its last one
+        let initial: HashMap<u64, (Word, u64)> =
+            n.mem.keys().map(|a| (*a, (Word::ZERO, 0))).collect();
+        if n.g_from(&initial) != Some(n.g) {
+            return Err("its memory is not the one the multiset hash point stands for".into());
         }
         Ok(())
     }
@@ -977,7 +1152,9 @@ fn verify_snark<U: MemoryCircuit>(
 }
 
 /// Verify a folded proof of a run that started at user circuit `first` with `z0_user` on the
-/// empty memory: what it shows, or why not.
+/// empty memory: what it shows, or why not. For the prover's own check and for folded proofs
+/// from a trusted prover: arecibo's folded verifier takes the parameters' digest from the
+/// proof, so proofs from elsewhere are verified compressed ([`verify_compressed`]).
 pub fn verify_folded<U: MemoryCircuit>(
     keys: &GadgetKeys<U>,
     snark: &SupernovaRecursive,
@@ -1003,8 +1180,13 @@ pub fn verify_parts<U: MemoryCircuit>(
         return Err(VerifyError::Statement("parts (none given)"));
     }
     let mut z = statement_z0::<U>(first, z0_user);
-    for p in parts {
-        z = keys.keys.verify(p, &z)?;
+    for (i, p) in parts.iter().enumerate() {
+        z = keys.keys.verify(p, &z).map_err(|e| match e {
+            VerifyError::Snark(m) => {
+                VerifyError::Snark(format!("part {} of {}: {m}", i + 1, parts.len()))
+            }
+            e => e,
+        })?;
     }
     check_end::<U>(&keys.shape, &z)
 }

@@ -492,6 +492,50 @@ fn the_companion_refuses_bad_calls_by_name() {
     ));
     // the next step sees step 0's write
     assert_eq!(rec.memory().read(3), 4);
+    // calls recorded on another prover's memory
+    let other = Recorder::<Toy>::new(shape(), 4);
+    let foreign = other.memory().finish();
+    let e = rec.push(Toy::blank(0), foreign).unwrap_err();
+    assert!(e.to_string().contains("another prover's memory"), "{e}");
+}
+
+/// A circuit that breaks its contract: one slot, two calls.
+#[derive(Clone)]
+struct Greedy;
+
+impl MemoryCircuit for Greedy {
+    fn circuits() -> usize {
+        1
+    }
+    fn arity() -> usize {
+        1
+    }
+    fn memory_slots(_: usize) -> usize {
+        1
+    }
+    fn blank(_: usize) -> Self {
+        Greedy
+    }
+    fn circuit_index(&self) -> usize {
+        0
+    }
+    fn synthesize<CS: ConstraintSystem<F>>(
+        &self,
+        cs: &mut CS,
+        mem: &mut MemoryVar,
+        z: &[AllocatedNum<F>],
+    ) -> Result<(Num<F>, Vec<AllocatedNum<F>>), SynthesisError> {
+        let a = Num::from(z[0].clone());
+        mem.read(cs.namespace(|| "one"), &a)?;
+        mem.read(cs.namespace(|| "two"), &a)?;
+        Ok((Num::zero(), z.to_vec()))
+    }
+}
+
+#[test]
+fn keys_for_a_circuit_that_breaks_its_contract_are_refused() {
+    let e = GadgetKeys::<Greedy>::generate(shape()).err().unwrap();
+    assert!(e.to_string().contains("does not synthesize"), "{e}");
 }
 
 #[test]
@@ -556,7 +600,12 @@ fn a_folded_and_compressed_run_verifies_only_from_its_own_start() {
         part1.push(Toy { index, next, en }, calls).unwrap();
     }
     let (p1, handoff) = part1.finish_part().unwrap();
-    let handoff: Handoff = bincode::deserialize(&bincode::serialize(&handoff).unwrap()).unwrap();
+    let bytes = handoff.to_bytes().unwrap();
+    let mut torn = bytes.clone();
+    torn.truncate(bytes.len() - 1);
+    let e = Handoff::from_bytes(&torn).err().unwrap();
+    assert!(e.to_string().contains("checksum mismatch"), "{e}");
+    let handoff = Handoff::from_bytes(&bytes).unwrap();
     assert_eq!(handoff.steps(), 4);
     assert_eq!(handoff.z, p1.end);
     // a handoff whose memory does not match its state is refused
@@ -566,7 +615,32 @@ fn a_folded_and_compressed_run_verifies_only_from_its_own_start() {
         MemoryProver::resume(&keys, bad, opts),
         Err(GadgetError::BadHandoff(_))
     ));
+    // a memory that is not the one its multiset hash point stands for (an address forgotten)
+    let mut bad = handoff.clone();
+    let some = *bad.native_mut().mem.keys().next().unwrap();
+    bad.native_mut().mem.remove(&some);
+    let e = MemoryProver::resume(&keys, bad, opts).err().unwrap();
+    assert!(e.to_string().contains("multiset hash point"), "{e}");
+    // an address's value or time changed
+    for change in [0, 1] {
+        let mut bad = handoff.clone();
+        let entry = bad.native_mut().mem.get_mut(&some).unwrap();
+        if change == 0 {
+            entry.0 = crate::word::Word::from(99u64);
+        } else {
+            entry.1 -= 1;
+        }
+        let e = MemoryProver::resume(&keys, bad, opts).err().unwrap();
+        assert!(e.to_string().contains("multiset hash point"), "{e}");
+    }
     let mut part2 = MemoryProver::resume(&keys, handoff, opts).unwrap();
+    // the part continues with the circuit the last one chose
+    let calls = part2.memory().finish();
+    let other = Toy::blank(1 - plan[4].0);
+    assert!(matches!(
+        part2.push(other, calls),
+        Err(GadgetError::Usage(_))
+    ));
     for &(index, next, en) in &plan[4..] {
         let mut mem = part2.memory();
         toy_calls(&mut mem, &mut a, index, en);
@@ -606,7 +680,9 @@ fn a_folded_and_compressed_run_verifies_only_from_its_own_start() {
         crashed.push(Toy { index, next, en }, calls).unwrap();
     }
     drop(crashed);
-    let mut resumed = MemoryProver::from_checkpoint(&keys, &path, opts).unwrap();
+    let mut resumed =
+        MemoryProver::from_checkpoint(&keys, &path, &statement_z0::<Toy>(0, &z0_user()), opts)
+            .unwrap();
     let from = resumed.steps() as usize;
     assert_eq!(from, 4, "the last closed segment ended before step 4");
     // the toy's own state at step 4, and the circuit the proof continues with
@@ -624,14 +700,21 @@ fn a_folded_and_compressed_run_verifies_only_from_its_own_start() {
         resumed.push(Toy { index, next, en }, calls).unwrap();
     }
     assert_eq!(resumed.finish().unwrap().outputs, proof.outputs);
-    // a corrupted checkpoint, or one for other keys' runs, is refused with its reason
+    // a checkpoint of a run from another start is refused
+    let other_start = statement_z0::<Toy>(0, &[F::from(6), F::ZERO]);
+    let e = MemoryProver::from_checkpoint(&keys, &path, &other_start, opts)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("another start"), "{e}");
+    // a corrupted checkpoint is refused with its reason
     let mut bytes = std::fs::read(&path).unwrap();
     let n = bytes.len();
     bytes[n / 2] ^= 1;
     std::fs::write(&path, &bytes).unwrap();
-    let err = MemoryProver::from_checkpoint(&keys, &path, opts)
-        .err()
-        .unwrap();
+    let err =
+        MemoryProver::from_checkpoint(&keys, &path, &statement_z0::<Toy>(0, &z0_user()), opts)
+            .err()
+            .unwrap();
     assert!(err.to_string().contains("checksum mismatch"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -63,7 +63,9 @@ impl Checkpoint {
         let payload = match crate::files::read_framed(&path, &CHECKPOINT_MAGIC) {
             Ok(p) => p,
             Err(crate::files::FramedError::Io(e)) => return Err(Error::io(&path, e)),
-            Err(crate::files::FramedError::Bad(why)) => return Err(bad(why.into())),
+            Err(crate::files::FramedError::Bad(why)) => {
+                return Err(bad(why.describe("checkpoint")))
+            }
         };
         use bincode::Options;
         let codec = bincode::DefaultOptions::new()
