@@ -1,5 +1,6 @@
 //! Building blocks for a zkVM's own step circuits: the in-circuit `stream` trace hash, so a CPU
-//! circuit can bind its memory accesses to a separate `stream` memory proof.
+//! circuit can bind its memory accesses to a separate `stream` memory proof. (To check the
+//! memory inside the zkVM's own fold instead, in one proof, see [`crate::gadget`].)
 //!
 //! # Binding a CPU proof to a `stream` memory proof
 //!
