@@ -182,6 +182,73 @@ pub fn alloc_state<CS: ConstraintSystem<F>>(
         .collect()
 }
 
+/// A constraint system that only counts, like arecibo's setup synthesizes with: it calls no
+/// witness closure and ignores names (a test system would refuse a name used twice, which
+/// arecibo accepts). For checking that a circuit synthesizes before a setup.
+#[derive(Default)]
+pub struct ShapeOnlyCs {
+    aux: usize,
+    inputs: usize,
+    /// Constraints enforced.
+    pub constraints: usize,
+}
+
+impl ConstraintSystem<F> for ShapeOnlyCs {
+    type Root = Self;
+
+    fn alloc<V, A, AR>(&mut self, _: A, _: V) -> Result<bellpepper_core::Variable, SynthesisError>
+    where
+        V: FnOnce() -> Result<F, SynthesisError>,
+        A: FnOnce() -> AR,
+        AR: Into<String>,
+    {
+        self.aux += 1;
+        Ok(bellpepper_core::Variable::new_unchecked(
+            bellpepper_core::Index::Aux(self.aux - 1),
+        ))
+    }
+
+    fn alloc_input<V, A, AR>(
+        &mut self,
+        _: A,
+        _: V,
+    ) -> Result<bellpepper_core::Variable, SynthesisError>
+    where
+        V: FnOnce() -> Result<F, SynthesisError>,
+        A: FnOnce() -> AR,
+        AR: Into<String>,
+    {
+        self.inputs += 1;
+        Ok(bellpepper_core::Variable::new_unchecked(
+            bellpepper_core::Index::Input(self.inputs),
+        ))
+    }
+
+    fn enforce<A, AR, LA, LB, LC>(&mut self, _: A, _: LA, _: LB, _: LC)
+    where
+        A: FnOnce() -> AR,
+        AR: Into<String>,
+        LA: FnOnce(bellpepper_core::LinearCombination<F>) -> bellpepper_core::LinearCombination<F>,
+        LB: FnOnce(bellpepper_core::LinearCombination<F>) -> bellpepper_core::LinearCombination<F>,
+        LC: FnOnce(bellpepper_core::LinearCombination<F>) -> bellpepper_core::LinearCombination<F>,
+    {
+        self.constraints += 1;
+    }
+
+    fn push_namespace<NR, N>(&mut self, _: N)
+    where
+        NR: Into<String>,
+        N: FnOnce() -> NR,
+    {
+    }
+
+    fn pop_namespace(&mut self) {}
+
+    fn get_root(&mut self) -> &mut Self::Root {
+        self
+    }
+}
+
 /// Constraints `synth` adds on top of a zero input state of width `arity` (circuit cost
 /// without the folding verifier).
 pub fn count_constraints(
