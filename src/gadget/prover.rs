@@ -2,7 +2,9 @@
 //! generation calls, the prover that cuts segments on whole user steps and folds them with
 //! `stream`'s boundary, audit and fresh steps, and the verifier of `(user z_final, memory)`.
 
-use super::circuit::{curve_index, MemoryCircuit, Program, ProgramCircuit, StepKind, NEXT};
+use super::circuit::{
+    curve_index, MemoryCircuit, Program, ProgramCircuit, StepKind, MEMORY_ARITY, NEXT,
+};
 use crate::backends::stream::circuit::z;
 use crate::backends::stream::native::StepLayout;
 use crate::backends::stream::{base_point, canonical, Native, Step, StreamShape};
@@ -766,7 +768,7 @@ impl<'k, U: MemoryCircuit> MemoryProver<'k, U> {
                 cp.segments, cp.fold_steps
             )));
         }
-        if cp.start.len() != z::ARITY + 1 + U::arity() || cp.next >= U::circuits() {
+        if cp.start.len() != MEMORY_ARITY + U::arity() || cp.next >= U::circuits() {
             return Err(bad(
                 "its start state or next circuit is not this program's".into()
             ));
@@ -1012,30 +1014,17 @@ impl Handoff {
     /// trace hash, time and multiset-hash point, or entries no run reaches.
     fn check<U: MemoryCircuit>(&self, shape: &GadgetShape) -> Result<(), String> {
         let (n, z) = (&self.native, &self.z);
-        if z.len() != z::ARITY + 1 + U::arity() {
+        if z.len() != MEMORY_ARITY + U::arity() {
             return Err(format!(
                 "a state of {} elements, the program's is {}",
                 z.len(),
-                z::ARITY + 1 + U::arity()
+                MEMORY_ARITY + U::arity()
             ));
         }
         if n.shape != shape.stream() || n.word_bits != WORD_BITS {
             return Err("made for another shape".into());
         }
-        let closed = [
-            (z::PH, F::ZERO),
-            (z::OPEN, F::ZERO),
-            (z::TS, F::ZERO),
-            (z::TMS, F::ZERO),
-            (z::GAM, F::ZERO),
-            (z::ALP, F::ZERO),
-            (z::RS, F::ONE),
-            (z::WS, F::ONE),
-            (z::PCH, F::ZERO),
-            (z::BCH, F::ZERO),
-            (z::LA, -F::ONE),
-        ];
-        if closed.iter().any(|(i, v)| z[*i] != *v) {
+        if z[z::PH] != F::ZERO || !segment_reset(z) || z[z::LA] != -F::ONE {
             return Err("not at a closed segment of an unfinished run".into());
         }
         if z[NEXT] >= F::from(U::circuits() as u64) {
@@ -1076,6 +1065,25 @@ pub fn statement_z0<U: MemoryCircuit>(first: usize, z0_user: &[F]) -> Vec<F> {
     z0
 }
 
+/// No segment is open and its registers are reset (`OPEN`, `TS`, `TMS`, `GAM`, `ALP`, `RS`,
+/// `WS`, `PCH`, `BCH` as in `stream`'s canonical start): the state between segments.
+fn segment_reset(zs: &[F]) -> bool {
+    let start = canonical(F::ZERO, 0);
+    [
+        z::OPEN,
+        z::TS,
+        z::TMS,
+        z::GAM,
+        z::ALP,
+        z::RS,
+        z::WS,
+        z::PCH,
+        z::BCH,
+    ]
+    .iter()
+    .all(|&i| zs[i] == start[i])
+}
+
 /// Check the verifier's side of the statement before the SNARK.
 fn check_start<U: MemoryCircuit>(first: usize, z0_user: &[F]) -> Result<(), VerifyError> {
     if first >= U::circuits() {
@@ -1094,7 +1102,7 @@ pub(crate) fn check_end<U: MemoryCircuit>(
     zn: &[F],
 ) -> Result<MemoryOutputs, VerifyError> {
     use crate::backends::stream::circuit::field_to_u64;
-    if zn.len() != z::ARITY + 1 + U::arity() {
+    if zn.len() != MEMORY_ARITY + U::arity() {
         return Err(VerifyError::OutputMismatch("final state width"));
     }
     if zn[z::PH] != F::ONE {
@@ -1103,18 +1111,7 @@ pub(crate) fn check_end<U: MemoryCircuit>(
         ));
     }
     let s = base_point();
-    let reset = [
-        (z::OPEN, F::ZERO),
-        (z::TS, F::ZERO),
-        (z::TMS, F::ZERO),
-        (z::GAM, F::ZERO),
-        (z::ALP, F::ZERO),
-        (z::RS, F::ONE),
-        (z::WS, F::ONE),
-        (z::PCH, F::ZERO),
-        (z::BCH, F::ZERO),
-    ];
-    if reset.iter().any(|(i, v)| zn[*i] != *v) {
+    if !segment_reset(zn) {
         return Err(VerifyError::OutputMismatch(
             "final state (a segment is still open)",
         ));
@@ -1132,7 +1129,7 @@ pub(crate) fn check_end<U: MemoryCircuit>(
         ));
     }
     Ok(MemoryOutputs {
-        z_user: zn[z::ARITY + 1..].to_vec(),
+        z_user: zn[MEMORY_ARITY..].to_vec(),
         op_count,
         trace_hash: zn[z::T],
     })

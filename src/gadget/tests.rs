@@ -114,6 +114,16 @@ fn toy_calls(mem: &mut NativeMemory, a: &mut u64, index: usize, en: bool) {
     }
 }
 
+/// Push the toy's `steps` (`(circuit, next, en)`) with their native calls, from address `a`.
+fn push_toy(prover: &mut MemoryProver<Toy>, a: &mut u64, steps: &[(usize, usize, bool)]) {
+    for &(index, next, en) in steps {
+        let mut mem = prover.memory();
+        toy_calls(&mut mem, a, index, en);
+        let calls = mem.finish();
+        prover.push(Toy { index, next, en }, calls).unwrap();
+    }
+}
+
 /// A forging prover's edit of segment `j`'s steps.
 type SegmentEdit<'a> = &'a mut dyn FnMut(usize, &mut Vec<Step>);
 
@@ -199,6 +209,12 @@ fn user_step(steps: &[ProgramCircuit<Toy>], n: usize) -> usize {
         .0
 }
 
+/// Assert that the run is refused with a verdict naming `why` (synthesizing it once).
+fn assert_refused(steps: &[ProgramCircuit<Toy>], why: &str) {
+    let v = verdict(steps);
+    assert!(v.contains(why), "{v}");
+}
+
 fn user_slots(c: &mut ProgramCircuit<Toy>) -> &mut Vec<OpSlot> {
     match &mut c.kind {
         StepKind::User { slots, .. } => slots,
@@ -234,11 +250,7 @@ fn a_user_step_reading_a_wrong_value_breaks_the_read_constraint() {
     // user step 2 (circuit 0) reads address 6, which step 1 read as 0: claim 7
     let i = user_step(&steps, 2);
     user_slots(&mut steps[i])[0].value = F::from(7);
-    assert!(
-        verdict(&steps).contains("read value = prev value"),
-        "{}",
-        verdict(&steps)
-    );
+    assert_refused(&steps, "read value = prev value");
 }
 
 #[test]
@@ -256,7 +268,7 @@ fn a_forger_reading_a_wrong_previous_value_fails_the_segment_check() {
         }
     };
     let steps = steps_with(&plan(), 3, Some(&mut edit));
-    assert!(verdict(&steps).contains("RS = WS"), "{}", verdict(&steps));
+    assert_refused(&steps, "RS = WS");
 }
 
 #[test]
@@ -269,11 +281,7 @@ fn a_disabled_read_returns_zero() {
     let slots = user_slots(&mut steps[i]);
     slots[0].value = F::from(9);
     slots[0].prev_value = F::from(9);
-    assert!(
-        verdict(&steps).contains("disabled prev value is 0"),
-        "{}",
-        verdict(&steps)
-    );
+    assert_refused(&steps, "disabled prev value is 0");
 }
 
 #[test]
@@ -288,11 +296,7 @@ fn skipping_a_segment_close_fails_the_next_close() {
     while matches!(steps[first_close].kind, StepKind::Library(_)) {
         steps.remove(first_close);
     }
-    assert!(
-        verdict(&steps).contains("gamma is the segment hash"),
-        "{}",
-        verdict(&steps)
-    );
+    assert_refused(&steps, "gamma is the segment hash");
 }
 
 #[test]
@@ -301,11 +305,7 @@ fn skipping_the_audit_fails_the_end_state() {
     while matches!(steps.last().unwrap().kind, StepKind::Library(_)) {
         steps.pop();
     }
-    assert!(
-        verdict(&steps).contains("the audit never ran"),
-        "{}",
-        verdict(&steps)
-    );
+    assert_refused(&steps, "the audit never ran");
 }
 
 #[test]
@@ -328,11 +328,7 @@ fn challenges_of_another_segment_fail_the_close() {
     if let StepKind::User { open, .. } = &mut steps[open1].kind {
         *open = first;
     }
-    assert!(
-        verdict(&steps).contains("gamma is the segment hash"),
-        "{}",
-        verdict(&steps)
-    );
+    assert_refused(&steps, "gamma is the segment hash");
 }
 
 #[test]
@@ -416,11 +412,7 @@ fn no_user_step_after_the_audit() {
     }
     // the toy's last step chose circuit 0
     steps.push(extra);
-    assert!(
-        verdict(&steps).contains("no op or boundary after the audit"),
-        "{}",
-        verdict(&steps)
-    );
+    assert_refused(&steps, "no op or boundary after the audit");
 }
 
 #[test]
@@ -437,7 +429,7 @@ fn steps_of_several_sizes_hash_their_slot_counts() {
         }
     };
     let steps = steps_with(&plan(), 3, Some(&mut edit));
-    assert!(verdict(&steps).contains("synthesis"), "{}", verdict(&steps));
+    assert_refused(&steps, "synthesis");
 }
 
 #[test]
@@ -544,12 +536,7 @@ fn a_folded_and_compressed_run_verifies_only_from_its_own_start() {
     let mut prover =
         MemoryProver::new(&keys, 0, &z0_user(), GadgetOptions { segment_ops: 3 }).unwrap();
     let mut a = 5u64;
-    for (index, next, en) in plan() {
-        let mut mem = prover.memory();
-        toy_calls(&mut mem, &mut a, index, en);
-        let calls = mem.finish();
-        prover.push(Toy { index, next, en }, calls).unwrap();
-    }
+    push_toy(&mut prover, &mut a, &plan());
     let proof = prover.finish().unwrap();
     assert!(proof.segments >= 3);
     assert_eq!(proof.outputs.z_user, vec![F::from(8), F::ONE]);
@@ -593,12 +580,7 @@ fn a_folded_and_compressed_run_verifies_only_from_its_own_start() {
     let opts = GadgetOptions { segment_ops: 3 };
     let (plan, mut a) = (plan(), 5u64);
     let mut part1 = MemoryProver::new(&keys, 0, &z0_user(), opts).unwrap();
-    for &(index, next, en) in &plan[..4] {
-        let mut mem = part1.memory();
-        toy_calls(&mut mem, &mut a, index, en);
-        let calls = mem.finish();
-        part1.push(Toy { index, next, en }, calls).unwrap();
-    }
+    push_toy(&mut part1, &mut a, &plan[..4]);
     let (p1, handoff) = part1.finish_part().unwrap();
     let bytes = handoff.to_bytes().unwrap();
     let mut torn = bytes.clone();
@@ -641,12 +623,7 @@ fn a_folded_and_compressed_run_verifies_only_from_its_own_start() {
         part2.push(other, calls),
         Err(GadgetError::Usage(_))
     ));
-    for &(index, next, en) in &plan[4..] {
-        let mut mem = part2.memory();
-        toy_calls(&mut mem, &mut a, index, en);
-        let calls = mem.finish();
-        part2.push(Toy { index, next, en }, calls).unwrap();
-    }
+    push_toy(&mut part2, &mut a, &plan[4..]);
     let p2 = part2.finish().unwrap();
     assert_eq!(p2.outputs, proof.outputs);
     let parts = [
@@ -673,12 +650,7 @@ fn a_folded_and_compressed_run_verifies_only_from_its_own_start() {
     let mut crashed = MemoryProver::new(&keys, 0, &z0_user(), opts)
         .unwrap()
         .with_checkpoint(&path);
-    for &(index, next, en) in &plan[..6] {
-        let mut mem = crashed.memory();
-        toy_calls(&mut mem, &mut a, index, en);
-        let calls = mem.finish();
-        crashed.push(Toy { index, next, en }, calls).unwrap();
-    }
+    push_toy(&mut crashed, &mut a, &plan[..6]);
     drop(crashed);
     let mut resumed =
         MemoryProver::from_checkpoint(&keys, &path, &statement_z0::<Toy>(0, &z0_user()), opts)
@@ -693,12 +665,7 @@ fn a_folded_and_compressed_run_verifies_only_from_its_own_start() {
         resumed.push(other, calls),
         Err(GadgetError::Usage(_))
     ));
-    for &(index, next, en) in &plan[from..] {
-        let mut mem = resumed.memory();
-        toy_calls(&mut mem, &mut a, index, en);
-        let calls = mem.finish();
-        resumed.push(Toy { index, next, en }, calls).unwrap();
-    }
+    push_toy(&mut resumed, &mut a, &plan[from..]);
     assert_eq!(resumed.finish().unwrap().outputs, proof.outputs);
     // a checkpoint of a run from another start is refused
     let other_start = statement_z0::<Toy>(0, &[F::from(6), F::ZERO]);
