@@ -8,6 +8,63 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_foldmem"))
 }
 
+/// How long one CLI run in these tests may take before it is killed and the test fails naming
+/// it (the full-size runs take a few minutes here; a hang must fail, not stall CI).
+const RUN_LIMIT: std::time::Duration = std::time::Duration::from_secs(900);
+
+/// Runs a command to completion like `Command::output` (stdin empty, stdout and stderr
+/// captured), but kills it and fails the test, naming the command, once it runs longer than
+/// `limit`.
+fn output_within(cmd: &mut Command, limit: std::time::Duration) -> Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?} did not start: {e}"));
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
+            panic!("{cmd:?} still running after {limit:?}: killed; its stderr: {err}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+/// Runs a command like `Command::output`, within [`RUN_LIMIT`].
+trait RunBounded {
+    /// The command's output; fails the test if it runs longer than [`RUN_LIMIT`].
+    fn run(&mut self) -> Output;
+}
+
+impl RunBounded for Command {
+    fn run(&mut self) -> Output {
+        output_within(self, RUN_LIMIT)
+    }
+}
+
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("foldmem-cli-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
@@ -63,7 +120,7 @@ fn verify_with(proof: &Path, trace: Option<&Path>, cache: Option<&Path>, args: &
         Some(c) => cmd.arg("--cache-dir").arg(c),
         None => cmd.arg("--no-cache"),
     };
-    cmd.output().unwrap()
+    cmd.run()
 }
 
 /// `foldmem prove TRACE -o PROOF ARGS…` with a cache dir (or `--no-cache` for `None`).
@@ -74,7 +131,7 @@ fn prove(trace: &Path, proof: &Path, args: &[&str], cache: Option<&Path>) -> Out
         Some(c) => cmd.arg("--cache-dir").arg(c),
         None => cmd.arg("--no-cache"),
     };
-    cmd.output().unwrap()
+    cmd.run()
 }
 
 /// `o` failed with exit `code` and its stderr names `msg`.
@@ -120,7 +177,7 @@ fn field<'a>(out: &'a str, key: &str) -> &'a str {
 fn check_reports_stats_and_first_bad_line() {
     let t = tmp("good.jsonl");
     std::fs::write(&t, realistic_trace(4096)).unwrap();
-    let o = bin().arg("check").arg(&t).output().unwrap();
+    let o = bin().arg("check").arg(&t).run();
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert_eq!(field(&out, "ops"), "4096");
@@ -143,7 +200,7 @@ fn check_reports_stats_and_first_bad_line() {
     lines[idx] = lines[idx].replace(&format!(":{v}}}"), &format!(":{forged}}}"));
     let b = tmp("bad.jsonl");
     std::fs::write(&b, lines.join("\n")).unwrap();
-    let o = bin().arg("check").arg(&b).output().unwrap();
+    let o = bin().arg("check").arg(&b).run();
     assert_eq!(o.status.code(), Some(4));
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "one-line error: {err}");
@@ -231,7 +288,9 @@ fn malformed_input_classes_have_distinct_exit_codes_and_one_line_errors() {
         if let Some(var) = c.env.filter(|v| *v != "FOLDMEM_TEST_LATIN1") {
             cmd.env(var, "1");
         }
-        let o = cmd.output().unwrap();
+        // each class is refused in milliseconds; a run still going after two minutes is killed
+        // and fails the test, naming its command, instead of stalling CI
+        let o = output_within(&mut cmd, std::time::Duration::from_secs(120));
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(c.code), "{}: {err}", c.class);
         assert_eq!(err.lines().count(), 1, "{}: one line, got {err:?}", c.class);
@@ -365,7 +424,7 @@ fn prove_then_verify_small_depth() {
         .args(shape)
         .arg("--cache-dir")
         .arg(&cache);
-    let o = cmd.output().unwrap();
+    let o = cmd.run();
     assert!(o.status.success(), "{}", stderr(&o));
     let o = verify_with(&p, Some(&t), Some(&cache), &["--vk", vk.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -382,7 +441,7 @@ fn prove_then_verify_small_depth() {
         .args(["--ops-per-step", "1"])
         .arg("--cache-dir")
         .arg(&cache);
-    assert!(cmd.output().unwrap().status.success());
+    assert!(cmd.run().status.success());
     let o = verify_with(
         &p,
         None,
@@ -531,8 +590,7 @@ fn a_zero_segment_length_is_refused_and_others_round_up_to_whole_steps() {
             "--segment-ops",
             "10",
         ])
-        .output()
-        .unwrap();
+        .run();
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert_eq!(field(&out, "segment_ops"), "16");
@@ -564,13 +622,12 @@ fn demo_runs_and_emits_a_provable_trace() {
             "--emit-trace",
         ])
         .arg(&t)
-        .output()
-        .unwrap();
+        .run();
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert_eq!(field(&out, "valid"), "true");
     assert_eq!(field(&out, "ops"), "9");
-    let o = bin().arg("check").arg(&t).output().unwrap();
+    let o = bin().arg("check").arg(&t).run();
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(field(&stdout(&o), "ops"), "9");
 }
@@ -590,8 +647,7 @@ fn offline_backend_full_size_prove_verify_and_reject() {
             "--emit-trace",
         ])
         .arg(&t)
-        .output()
-        .unwrap();
+        .run();
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert_eq!(field(&out, "backend"), "nova-offline");
@@ -643,8 +699,7 @@ fn supernova_backend_full_size_with_push_pop() {
         .arg(&cache)
         .arg("--emit-trace")
         .arg(&t)
-        .output()
-        .unwrap();
+        .run();
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert_eq!(field(&out, "backend"), "supernova");
@@ -715,8 +770,7 @@ fn halo2_backend_prove_verify_and_reject() {
             "--emit-trace",
         ])
         .arg(&t)
-        .output()
-        .unwrap();
+        .run();
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(field(&stdout(&o), "valid"), "true");
     let p = tmp("h2.proof");
@@ -754,8 +808,7 @@ fn halo2_backend_prove_verify_and_reject() {
         .arg("--out")
         .arg(&json)
         .env("FOLDMEM_CACHE", &cache)
-        .output()
-        .unwrap();
+        .run();
     assert!(o.status.success(), "{}", stderr(&o));
     let ops = std::fs::read_to_string(&t).unwrap().lines().count();
     assert!(
@@ -823,8 +876,7 @@ fn stream_survives_kill_9_resumes_and_splits_across_processes() {
             "--emit-trace",
         ])
         .arg(&t)
-        .output()
-        .unwrap();
+        .run();
     assert!(o.status.success(), "{}", stderr(&o));
 
     // a prover with checkpoints, killed with SIGKILL after its first complete segment
@@ -954,8 +1006,7 @@ fn stream_survives_kill_9_resumes_and_splits_across_processes() {
         .arg(&t)
         .args(["--ranges", "2"])
         .args(shape)
-        .output()
-        .unwrap();
+        .run();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         field(&stdout(&o), "range 1/2").starts_with("ops 49..96 start_time 48"),
@@ -1024,7 +1075,7 @@ fn stream_survives_kill_9_resumes_and_splits_across_processes() {
         .arg("--trace")
         .arg(&t)
         .arg("--no-cache");
-    let o = cmd.output().unwrap();
+    let o = cmd.run();
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert_eq!(field(&out, "parts"), "2");
@@ -1037,6 +1088,6 @@ fn stream_survives_kill_9_resumes_and_splits_across_processes() {
         .arg(&p0)
         .args(&shape[..8])
         .arg("--no-cache");
-    assert_eq!(cmd.output().unwrap().status.code(), Some(1));
+    assert_eq!(cmd.run().status.code(), Some(1));
     assert_eq!(verify(&p1, None, None).status.code(), Some(1));
 }
