@@ -14,10 +14,11 @@ const RUN_LIMIT: std::time::Duration = std::time::Duration::from_secs(900);
 
 /// Runs a command to completion like `Command::output` (stdin empty, stdout and stderr
 /// captured), but kills it and fails the test, naming the command, once it runs longer than
-/// `limit`.
+/// `limit` (or its output pipes stay open that long after it exits).
 fn output_within(cmd: &mut Command, limit: std::time::Duration) -> Output {
     use std::io::Read;
     use std::process::Stdio;
+    use std::time::{Duration, Instant};
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -25,32 +26,63 @@ fn output_within(cmd: &mut Command, limit: std::time::Duration) -> Output {
         .spawn()
         .unwrap_or_else(|e| panic!("{cmd:?} did not start: {e}"));
     let drain = |mut r: Box<dyn Read + Send>| {
+        let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut buf = Vec::new();
             let _ = r.read_to_end(&mut buf);
-            buf
-        })
+            let _ = tx.send(buf);
+        });
+        rx
     };
     let out = drain(Box::new(child.stdout.take().unwrap()));
     let err = drain(Box::new(child.stderr.take().unwrap()));
-    let start = std::time::Instant::now();
+    let deadline = Instant::now() + limit;
+    let left = || deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(5);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        if start.elapsed() > limit {
+        if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            let err = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
-            panic!("{cmd:?} still running after {limit:?}: killed; its stderr: {err}");
+            let err = err.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
+            panic!(
+                "{cmd:?} still running after {limit:?}: killed; its stderr: {}",
+                String::from_utf8_lossy(&err)
+            );
         }
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let pipe = |rx: std::sync::mpsc::Receiver<Vec<u8>>, name: &str| {
+        rx.recv_timeout(left())
+            .unwrap_or_else(|_| panic!("{cmd:?} exited but its {name} stayed open"))
     };
     Output {
         status,
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
+        stdout: pipe(out, "stdout"),
+        stderr: pipe(err, "stderr"),
     }
+}
+
+/// The bound on CLI runs works: a run past its limit is killed and the failure names it.
+#[test]
+fn a_run_past_its_limit_is_killed_and_named() {
+    let started = std::time::Instant::now();
+    let failed = std::panic::catch_unwind(|| {
+        output_within(
+            Command::new("sleep").arg("30"),
+            std::time::Duration::from_millis(300),
+        )
+    })
+    .expect_err("a 30 s sleep outlived a 0.3 s limit");
+    let msg = failed
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(msg.contains("\"sleep\" \"30\" still running after"), "{msg}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let o = output_within(Command::new("true").arg(""), std::time::Duration::from_secs(60));
+    assert!(o.status.success());
 }
 
 /// Runs a command like `Command::output`, within [`RUN_LIMIT`].
