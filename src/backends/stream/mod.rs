@@ -37,7 +37,7 @@ pub use claim::{
 pub use curve::{base_point, Affine, H2cWitness};
 pub use hasher::{trace_hash, TraceHasher, TAGS_PER_ELEMENT};
 pub use native::{
-    boundary_slot, move_g, open_segment_steps, padding_audit, padding_boundary, Native,
+    boundary_slot, move_g, open_segment_steps, padding_audit, padding_boundary, LazySteps, Native,
 };
 pub use prover::{Finished, StreamOptions, StreamProver, DEFAULT_SEGMENT_OPS};
 pub use run::{plan, plan_with_schedule, range_bounds, Schedule};

@@ -201,6 +201,67 @@ impl Native {
         Ok(self.last_segment_unchecked(ops))
     }
 
+    /// [`Native::segment`], with the steps built as they are taken ([`LazySteps`]): the prover's
+    /// way, which holds the segment's ops rather than its op slots while it folds.
+    pub fn segment_lazy(&mut self, ops: Vec<(usize, Op)>) -> Result<LazySteps, Error> {
+        self.check_segment(&ops)?;
+        Ok(self.seal_lazy(ops, false).0)
+    }
+
+    /// [`Native::last_segment`], with the steps built as they are taken ([`LazySteps`]).
+    pub fn last_segment_lazy(
+        &mut self,
+        ops: Vec<(usize, Op)>,
+    ) -> Result<(LazySteps, Option<u64>), Error> {
+        self.check_segment(&ops)?;
+        Ok(self.seal_lazy(ops, true))
+    }
+
+    /// Apply a checked segment's ops (the trace's last if `last`), hashing each op step as it
+    /// is built and dropping it, then build the closing (or final) steps, seal the segment and
+    /// hand back its steps to be rebuilt one at a time.
+    fn seal_lazy(&mut self, ops: Vec<(usize, Op)>, last: bool) -> (LazySteps, Option<u64>) {
+        let (ts, tms, wb) = (self.t, self.time, self.word_bits);
+        let k = self.shape.ops_per_step;
+        let mut h = SegmentHasher::new(self.shape.time_bits, ts, tms, false);
+        let mut first: Vec<Touched> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for chunk in ops.chunks(k) {
+            let slots = chunk.iter().map(|(_, op)| {
+                let (slot, before) = op_slot(&mut self.mem, &mut self.time, wb, op);
+                if seen.insert(op.addr) {
+                    first.push((op.addr, before));
+                }
+                slot
+            });
+            h.absorb(&op_step(padded(slots, k)));
+        }
+        drop(seen);
+        let mem: HashMap<u64, (Word, u64)> = first.iter().copied().collect();
+        let (tail, last_addr) = if last {
+            self.final_tail(first, ops.is_empty())
+        } else {
+            (self.boundary_tail(&first), None)
+        };
+        for s in &tail {
+            h.absorb(s);
+        }
+        let (open, t) = h.finish();
+        self.t = t;
+        self.g = move_g(self.g, &tail);
+        let steps = LazySteps {
+            ops,
+            next: 0,
+            k,
+            word_bits: wb,
+            mem,
+            time: tms,
+            open: Some(open),
+            tail: tail.into_iter(),
+        };
+        (steps, last_addr)
+    }
+
     pub(crate) fn check_segment(&self, ops: &[(usize, Op)]) -> Result<(), Error> {
         let mut shadow: HashMap<u64, Word> = HashMap::new();
         for (i, (line, op)) in ops.iter().enumerate() {
@@ -228,21 +289,11 @@ impl Native {
         let mut first: Vec<Touched> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut slot_of = |me: &mut Self, op: &Op| {
-            let (pw, pt) = me.mem.get(&op.addr).copied().unwrap_or((Word::ZERO, 0));
+            let wb = me.word_bits;
+            let (slot, before) = op_slot(&mut me.mem, &mut me.time, wb, op);
             if seen.insert(op.addr) {
-                first.push((op.addr, (pw, pt)));
+                first.push((op.addr, before));
             }
-            me.time += 1;
-            let slot = OpSlot {
-                enabled: true,
-                is_write: op.kind.is_write(),
-                is_stack: op.kind.is_stack(),
-                addr: F::from(op.addr),
-                value: me.field(&op.value),
-                prev_value: me.field(&pw),
-                prev_time: F::from(pt),
-            };
-            me.mem.insert(op.addr, (op.value, me.time));
             slot
         };
         if let Some(layout) = layout {
@@ -263,21 +314,10 @@ impl Native {
         }
         // the steps are built in place: a segment's slots are its largest allocation (136 bytes
         // an op), so they are not also held in one flat vector
-        let mut steps: Vec<Step> = Vec::with_capacity(ops.len().div_ceil(k));
-        let mut slots: Vec<OpSlot> = Vec::new();
-        for (_, op) in ops {
-            if slots.capacity() == 0 {
-                slots.reserve_exact(k);
-            }
-            slots.push(slot_of(self, op));
-            if slots.len() == k {
-                steps.push(op_step(std::mem::take(&mut slots)));
-            }
-        }
-        if !slots.is_empty() {
-            slots.resize(k, OpSlot::default());
-            steps.push(op_step(slots));
-        }
+        let steps = ops
+            .chunks(k)
+            .map(|chunk| op_step(padded(chunk.iter().map(|(_, op)| slot_of(self, op)), k)))
+            .collect();
         (steps, first)
     }
 
@@ -295,10 +335,18 @@ impl Native {
         ops: &[(usize, Op)],
         layout: Option<&[StepLayout]>,
     ) -> Vec<Step> {
-        let m = self.shape.boundary_slots;
         let (ts, tms) = (self.t, self.time);
         let (mut steps, first) = self.op_steps(ops, layout);
-        // boundary slots: one per touched address, its tuple before and after the segment
+        steps.extend(self.boundary_tail(&first));
+        self.seal(ts, tms, self.g, &mut steps, layout.is_some());
+        steps
+    }
+
+    /// The steps that close a segment (not the trace's last) after its op steps: one boundary
+    /// slot per address it touched (`first`), its tuple before and after the segment, the last
+    /// step closing.
+    fn boundary_tail(&self, first: &[Touched]) -> Vec<Step> {
+        let m = self.shape.boundary_slots;
         let mut bslots: Vec<BoundarySlot> = first
             .iter()
             .map(|(addr, (wi, ti))| {
@@ -312,13 +360,15 @@ impl Native {
             .collect();
         bslots.resize(bslots.len().div_ceil(m).max(1) * m, padding_boundary());
         let nb = bslots.len() / m;
-        steps.extend(bslots.chunks(m).enumerate().map(|(j, c)| Step::Boundary {
-            open: Opening::default(),
-            slots: c.to_vec(),
-            close: j == nb - 1,
-        }));
-        self.seal(ts, tms, self.g, &mut steps, layout.is_some());
-        steps
+        bslots
+            .chunks(m)
+            .enumerate()
+            .map(|(j, c)| Step::Boundary {
+                open: Opening::default(),
+                slots: c.to_vec(),
+                close: j == nb - 1,
+            })
+            .collect()
     }
 
     /// [`Native::last_segment`] without the consistency check (a forging prover's start).
@@ -337,10 +387,21 @@ impl Native {
         ops: &[(usize, Op)],
         layout: Option<&[StepLayout]>,
     ) -> (Vec<Step>, Option<u64>) {
-        let (m, mf) = (self.shape.boundary_slots, self.shape.fresh_slots());
         let (ts, tms) = (self.t, self.time);
         let (mut steps, first) = self.op_steps(ops, layout);
-        if steps.is_empty() {
+        let (tail, last) = self.final_tail(first, steps.is_empty());
+        steps.extend(tail);
+        self.seal(ts, tms, self.g, &mut steps, layout.is_some());
+        (steps, last)
+    }
+
+    /// The steps of the trace's last segment after its op steps (`no_ops`: it has none): the
+    /// final steps over every address, the last one closing, after a padding boundary step
+    /// that opens the segment if it has no op step. Also returns the last audited address.
+    fn final_tail(&self, first: Vec<Touched>, no_ops: bool) -> (Vec<Step>, Option<u64>) {
+        let (m, mf) = (self.shape.boundary_slots, self.shape.fresh_slots());
+        let mut steps = Vec::new();
+        if no_ops {
             // no ops (an empty trace): a padding boundary step opens the segment
             steps.push(Step::Boundary {
                 open: Opening::default(),
@@ -414,7 +475,6 @@ impl Native {
             *close = true;
         }
         steps.extend(finals);
-        self.seal(ts, tms, self.g, &mut steps, layout.is_some());
         (steps, last)
     }
 
@@ -525,6 +585,99 @@ pub(crate) struct StepLayout {
     pub enabled: Vec<bool>,
 }
 
+/// The op slot of the next op on a memory `mem` at `time` (both advanced past it), and the
+/// address's `(value, time)` before it. The one place an op becomes a slot: the eager steps and
+/// the lazy ones ([`LazySteps`]) both call it.
+fn op_slot(
+    mem: &mut HashMap<u64, (Word, u64)>,
+    time: &mut u64,
+    word_bits: u32,
+    op: &Op,
+) -> (OpSlot, (Word, u64)) {
+    let (pw, pt) = mem.get(&op.addr).copied().unwrap_or((Word::ZERO, 0));
+    *time += 1;
+    let slot = OpSlot {
+        enabled: true,
+        is_write: op.kind.is_write(),
+        is_stack: op.kind.is_stack(),
+        addr: F::from(op.addr),
+        value: op.value.to_field(word_bits),
+        prev_value: pw.to_field(word_bits),
+        prev_time: F::from(pt),
+    };
+    mem.insert(op.addr, (op.value, *time));
+    (slot, (pw, pt))
+}
+
+/// `slots` padded with disabled slots to `k`.
+fn padded(slots: impl Iterator<Item = OpSlot>, k: usize) -> Vec<OpSlot> {
+    let mut v = Vec::with_capacity(k);
+    v.extend(slots);
+    v.resize(k, OpSlot::default());
+    v
+}
+
+/// A segment's steps, built one at a time while the prover folds them: the segment's ops are
+/// held (56 bytes an op) instead of its op slots (136 bytes an op), and each op step's slots
+/// exist only while it is folded. Yields exactly the steps [`Native::segment`] (or
+/// [`Native::last_segment`]) builds: the challenges were computed from the same slots, hashed
+/// and dropped one step at a time, when the segment was sealed.
+pub struct LazySteps {
+    ops: Vec<(usize, Op)>,
+    next: usize,
+    k: usize,
+    word_bits: u32,
+    /// `(value, time)` of each address the segment touched, from before it, advanced op by op.
+    mem: HashMap<u64, (Word, u64)>,
+    time: u64,
+    open: Option<Opening>,
+    tail: std::vec::IntoIter<Step>,
+}
+
+impl LazySteps {
+    /// Steps not yet yielded.
+    pub fn remaining(&self) -> usize {
+        (self.ops.len() - self.next).div_ceil(self.k) + self.tail.len()
+    }
+}
+
+impl Iterator for LazySteps {
+    type Item = Step;
+
+    fn next(&mut self) -> Option<Step> {
+        let mut step = if self.next < self.ops.len() {
+            let end = (self.next + self.k).min(self.ops.len());
+            let (mem, time, wb) = (&mut self.mem, &mut self.time, self.word_bits);
+            let slots = self.ops[self.next..end]
+                .iter()
+                .map(|(_, op)| op_slot(mem, time, wb, op).0);
+            let step = op_step(padded(slots, self.k));
+            self.next = end;
+            if end == self.ops.len() {
+                // the op steps are out: free the ops and their addresses before the tail folds
+                (self.ops, self.next, self.mem) = (Vec::new(), 0, HashMap::new());
+            }
+            step
+        } else {
+            self.tail.next()?
+        };
+        if let Some(open) = self.open.take() {
+            // the segment's first step opens it, as in `open_segment_steps_with`
+            if let Step::Op { open: o, .. } | Step::Boundary { open: o, .. } = &mut step {
+                *o = open;
+            }
+        }
+        Some(step)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.remaining();
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for LazySteps {}
+
 /// An op step of `slots` that opens no segment (the opening is set when the segment is sealed).
 fn op_step(slots: Vec<OpSlot>) -> Step {
     Step::Op {
@@ -590,14 +743,55 @@ pub(crate) fn open_segment_steps_with(
     steps: &mut [Step],
     prefixed: bool,
 ) -> F {
-    let (mut t, mut pch, mut bch) = (ts, F::ZERO, F::ZERO);
-    let mut time = F::from(tms);
-    let per = super::circuit::gaps_per_element(time_bits);
-    let shift = F::from(2).pow_vartime([u64::from(time_bits)]);
+    let mut h = SegmentHasher::new(time_bits, ts, tms, prefixed);
     for s in steps.iter() {
+        h.absorb(s);
+    }
+    let (open, t) = h.finish();
+    if let Some(Step::Op { open: o, .. } | Step::Boundary { open: o, .. }) = steps.first_mut() {
+        *o = open;
+    }
+    t
+}
+
+/// A segment's challenges computed step by step, as the closing circuit recomputes them: the
+/// chains `T`, `PCH` and `BCH` absorb each step in order, then `γ, α = H(TS, T, TMS, PCH, BCH, ·)`.
+/// Lets the prover hash a segment's op steps one at a time and drop each ([`LazySteps`]).
+pub(crate) struct SegmentHasher {
+    ts: F,
+    tms: u64,
+    t: F,
+    pch: F,
+    bch: F,
+    time: F,
+    per: usize,
+    shift: F,
+    prefixed: bool,
+}
+
+impl SegmentHasher {
+    /// A segment opening at trace hash `ts` and time `tms`; `prefixed` as in
+    /// [`open_segment_steps_with`].
+    pub(crate) fn new(time_bits: u32, ts: F, tms: u64, prefixed: bool) -> Self {
+        SegmentHasher {
+            ts,
+            tms,
+            t: ts,
+            pch: F::ZERO,
+            bch: F::ZERO,
+            time: F::from(tms),
+            per: super::circuit::gaps_per_element(time_bits),
+            shift: F::from(2).pow_vartime([u64::from(time_bits)]),
+            prefixed,
+        }
+    }
+
+    /// Absorb the segment's next step.
+    pub(crate) fn absorb(&mut self, s: &Step) {
         match s {
             Step::Op { slots, .. } => {
-                let prefix = (prefixed && !slots.is_empty()).then(|| F::from(slots.len() as u64));
+                let prefix =
+                    (self.prefixed && !slots.is_empty()).then(|| F::from(slots.len() as u64));
                 let pairs: Vec<F> = prefix
                     .into_iter()
                     .chain(slots.iter().flat_map(|s| [s.addr, s.value]))
@@ -606,22 +800,23 @@ pub(crate) fn open_segment_steps_with(
                     .iter()
                     .map(|s| op_tag(s.is_write, s.is_stack, s.enabled))
                     .collect();
-                t = chain32_absorb(t, &op_step_elements(pairs, &tags));
+                self.t = chain32_absorb(self.t, &op_step_elements(pairs, &tags));
                 // previous values, then the time gaps en·(t − 1 − pt) packed `per` to an element
                 let mut px: Vec<F> = slots.iter().map(|s| s.prev_value).collect();
+                let time = &mut self.time;
                 let gaps: Vec<F> = slots
                     .iter()
                     .map(|s| {
                         if s.enabled {
-                            time += F::ONE;
-                            time - F::ONE - s.prev_time
+                            *time += F::ONE;
+                            *time - F::ONE - s.prev_time
                         } else {
                             F::ZERO
                         }
                     })
                     .collect();
-                pack_into(&mut px, &gaps, per, shift);
-                pch = chain32_absorb(pch, &px);
+                pack_into(&mut px, &gaps, self.per, self.shift);
+                self.pch = chain32_absorb(self.pch, &px);
             }
             Step::Boundary { slots, .. } => {
                 let bx: Vec<F> = slots
@@ -635,7 +830,7 @@ pub(crate) fn open_segment_steps_with(
                         ]
                     })
                     .collect();
-                bch = chain32_absorb(bch, &bx);
+                self.bch = chain32_absorb(self.bch, &bx);
             }
             Step::Audit { slots, .. } => {
                 let bx: Vec<F> = slots
@@ -649,26 +844,27 @@ pub(crate) fn open_segment_steps_with(
                         ]
                     })
                     .collect();
-                bch = chain32_absorb(bch, &bx);
+                self.bch = chain32_absorb(self.bch, &bx);
             }
             Step::Fresh { slots, .. } => {
                 let bx: Vec<F> = slots
                     .iter()
                     .flat_map(|s| [s.addr, s.value, s.time])
                     .collect();
-                bch = chain32_absorb(bch, &bx);
+                self.bch = chain32_absorb(self.bch, &bx);
             }
         }
     }
-    let ins = [ts, t, F::from(tms), pch, bch];
-    let open = Opening {
-        gamma: challenge6_native(ins, 1),
-        alpha: challenge6_native(ins, 2),
-    };
-    if let Some(Step::Op { open: o, .. } | Step::Boundary { open: o, .. }) = steps.first_mut() {
-        *o = open;
+
+    /// The segment's challenges and the trace hash after it.
+    pub(crate) fn finish(&self) -> (Opening, F) {
+        let ins = [self.ts, self.t, F::from(self.tms), self.pch, self.bch];
+        let open = Opening {
+            gamma: challenge6_native(ins, 1),
+            alpha: challenge6_native(ins, 2),
+        };
+        (open, self.t)
     }
-    t
 }
 
 /// `G` after the enabled boundary and audit slots of `steps` (fresh slots do not move it).

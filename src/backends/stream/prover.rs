@@ -12,9 +12,9 @@ use crate::error::Error;
 use crate::trace::Op;
 
 /// Default ops per segment, 2^20 (rounded up to whole op steps: 1,048,608 at 352 ops per step).
-/// The prover holds one segment: its buffered ops (56 bytes an op), then its op slots (136 bytes
-/// an op) while it folds, about 200 MiB at the peak at this length, plus the last value and time
-/// of every touched address. Every segment but the last pays a boundary slot per distinct address
+/// The prover holds one segment's ops (56 bytes an op, about 56 MiB at this length; each op
+/// step's slots are built only while it folds), plus the last value and time of every touched
+/// address. Every segment but the last pays a boundary slot per distinct address
 /// it touched (two hashes to the curve, ~1,800 constraints with the recursion's share, against
 /// ~210 an op), and the audit one curve slot per address touched before the last segment; an
 /// address first touched in the last segment costs a fresh slot (~270, no curve point). So a trace
@@ -138,10 +138,9 @@ impl<'a> StreamProver<'a> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let ops = std::mem::take(&mut self.buf);
-        let steps = self.native.segment(&ops)?;
-        // the ops are in the steps now; each step's slots are freed as it is folded
-        drop(ops);
+        // the ops stay (56 bytes an op) and each step's slots (136 bytes an op) are built only
+        // when it folds
+        let steps = self.native.segment_lazy(std::mem::take(&mut self.buf))?;
         for s in steps {
             self.fold(s)?;
         }
@@ -192,9 +191,9 @@ impl<'a> StreamProver<'a> {
         let mut last_addr = None;
         if audit {
             // an empty last segment (an empty trace) is opened by a padding boundary step
-            let ops = std::mem::take(&mut self.buf);
-            let (steps, last) = self.native.last_segment(&ops)?;
-            drop(ops);
+            let (steps, last) = self
+                .native
+                .last_segment_lazy(std::mem::take(&mut self.buf))?;
             last_addr = last;
             for s in steps {
                 self.fold(s)?;

@@ -612,3 +612,73 @@ fn plan_forecasts_the_steps_the_prover_builds() {
     let (_, _, s) = plan_with_schedule(shape(), 64, &mut std::iter::empty(), Some(4), 1).unwrap();
     assert_eq!((s.op, s.boundary, s.audit, s.fresh), (0, 1, 1, 0));
 }
+
+/// The prover's lazy steps (ops held, each op step rebuilt as it is taken) are the eager steps,
+/// challenges included, and leave the same native state, segment by segment: on seeded traces
+/// over few and many addresses, whole and partial op steps, one segment or many, with stack ops
+/// (`mixed_ops`), and the empty trace.
+#[test]
+fn lazy_steps_are_the_eager_steps() {
+    let same = |a: &Native, b: &Native, at: &str| {
+        assert_eq!(a.t, b.t, "{at}: trace hash");
+        assert_eq!(a.time, b.time, "{at}: time");
+        assert_eq!(a.g, b.g, "{at}: G");
+        assert_eq!(a.mem, b.mem, "{at}: memory");
+    };
+    let mut traces: Vec<Vec<Op>> = [(10, 4, 1), (37, 9, 2), (64, 40, 3), (90, 200, 4), (8, 8, 5)]
+        .iter()
+        .map(|&(n, addrs, seed)| seeded_ops(n, addrs, seed))
+        .collect();
+    traces.push(mixed_ops());
+    traces.push(Vec::new());
+    for (ti, ops) in traces.iter().enumerate() {
+        let numbered: Vec<(usize, Op)> = ops.iter().enumerate().map(|(i, o)| (i + 1, *o)).collect();
+        for l in [4, 8, 12, 40, 1000] {
+            let (mut eager, mut lazy) = (Native::new(shape(), 64), Native::new(shape(), 64));
+            let chunks: Vec<&[(usize, Op)]> = if numbered.is_empty() {
+                vec![&[]]
+            } else {
+                numbered.chunks(l).collect()
+            };
+            for (j, seg) in chunks.iter().enumerate() {
+                let at = format!("trace {ti}, segments of {l}, segment {j}");
+                let last = j + 1 == chunks.len();
+                let (want, got) = if last {
+                    let (want, wl) = eager.last_segment(seg).unwrap();
+                    let (steps, gl) = lazy.last_segment_lazy(seg.to_vec()).unwrap();
+                    assert_eq!(wl, gl, "{at}: last audited address");
+                    (want, steps)
+                } else {
+                    (
+                        eager.segment(seg).unwrap(),
+                        lazy.segment_lazy(seg.to_vec()).unwrap(),
+                    )
+                };
+                assert_eq!(got.len(), want.len(), "{at}: step count");
+                let got: Vec<Step> = got.collect();
+                assert_eq!(got, want, "{at}: steps");
+                same(&eager, &lazy, &at);
+            }
+        }
+    }
+}
+
+/// An inconsistent op is refused by the lazy path before anything of its segment is applied,
+/// like the eager one.
+#[test]
+fn lazy_steps_refuse_an_inconsistent_segment_untouched() {
+    let mut n = Native::new(shape(), 64);
+    let before = n.clone();
+    let bad = vec![(1, Op::write(3, 7u64)), (2, Op::read(3, 8u64))];
+    let err = n
+        .segment_lazy(bad.clone())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("line 2"), "{err}");
+    assert!(n.last_segment_lazy(bad).is_err());
+    assert_eq!(
+        (n.t, n.time, n.g, &n.mem),
+        (before.t, before.time, before.g, &before.mem)
+    );
+}
