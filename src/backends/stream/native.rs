@@ -221,22 +221,9 @@ impl Native {
     /// is built and dropping it, then build the closing (or final) steps, seal the segment and
     /// hand back its steps to be rebuilt one at a time.
     fn seal_lazy(&mut self, ops: Vec<(usize, Op)>, last: bool) -> (LazySteps, Option<u64>) {
-        let (ts, tms, wb) = (self.t, self.time, self.word_bits);
-        let k = self.shape.ops_per_step;
+        let (ts, tms) = (self.t, self.time);
         let mut h = SegmentHasher::new(self.shape.time_bits, ts, tms, false);
-        let mut first: Vec<Touched> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for chunk in ops.chunks(k) {
-            let slots = chunk.iter().map(|(_, op)| {
-                let (slot, before) = op_slot(&mut self.mem, &mut self.time, wb, op);
-                if seen.insert(op.addr) {
-                    first.push((op.addr, before));
-                }
-                slot
-            });
-            h.absorb(&op_step(padded(slots, k)));
-        }
-        drop(seen);
+        let first = self.op_steps_into(&ops, None, |s| h.absorb(&s));
         let mem: HashMap<u64, (Word, u64)> = first.iter().copied().collect();
         let (tail, last_addr) = if last {
             self.final_tail(first, ops.is_empty())
@@ -252,8 +239,8 @@ impl Native {
         let steps = LazySteps {
             ops,
             next: 0,
-            k,
-            word_bits: wb,
+            k: self.shape.ops_per_step,
+            word_bits: self.word_bits,
             mem,
             time: tms,
             open: Some(open),
@@ -285,6 +272,21 @@ impl Native {
         ops: &[(usize, Op)],
         layout: Option<&[StepLayout]>,
     ) -> (Vec<Step>, Vec<Touched>) {
+        // the steps are built in place: a segment's slots are its largest allocation (136 bytes
+        // an op), so they are not also held in one flat vector
+        let mut steps = Vec::new();
+        let first = self.op_steps_into(ops, layout, |s| steps.push(s));
+        (steps, first)
+    }
+
+    /// [`Native::op_steps`], handing each op step to `each` as it is built (the lazy prover
+    /// hashes it and drops it) instead of collecting them.
+    fn op_steps_into(
+        &mut self,
+        ops: &[(usize, Op)],
+        layout: Option<&[StepLayout]>,
+        mut each: impl FnMut(Step),
+    ) -> Vec<Touched> {
         let k = self.shape.ops_per_step;
         let mut first: Vec<Touched> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -296,29 +298,31 @@ impl Native {
             }
             slot
         };
-        if let Some(layout) = layout {
-            let mut next = ops.iter();
-            let mut steps = Vec::with_capacity(layout.len());
-            for l in layout {
-                let mut slots = Vec::with_capacity(l.slots);
-                for &en in &l.enabled {
-                    match if en { next.next() } else { None } {
-                        Some((_, op)) => slots.push(slot_of(self, op)),
-                        None => slots.push(OpSlot::default()),
+        match layout {
+            Some(layout) => {
+                let mut next = ops.iter();
+                for l in layout {
+                    let mut slots = Vec::with_capacity(l.slots);
+                    for &en in &l.enabled {
+                        match if en { next.next() } else { None } {
+                            Some((_, op)) => slots.push(slot_of(self, op)),
+                            None => slots.push(OpSlot::default()),
+                        }
                     }
+                    slots.resize(l.slots, OpSlot::default());
+                    each(op_step(slots));
                 }
-                slots.resize(l.slots, OpSlot::default());
-                steps.push(op_step(slots));
             }
-            return (steps, first);
+            None => {
+                for chunk in ops.chunks(k) {
+                    each(op_step(padded(
+                        chunk.iter().map(|(_, op)| slot_of(self, op)),
+                        k,
+                    )));
+                }
+            }
         }
-        // the steps are built in place: a segment's slots are its largest allocation (136 bytes
-        // an op), so they are not also held in one flat vector
-        let steps = ops
-            .chunks(k)
-            .map(|chunk| op_step(padded(chunk.iter().map(|(_, op)| slot_of(self, op)), k)))
-            .collect();
-        (steps, first)
+        first
     }
 
     /// [`Native::segment`] without the consistency check: what a forging prover starts from
@@ -618,7 +622,8 @@ fn padded(slots: impl Iterator<Item = OpSlot>, k: usize) -> Vec<OpSlot> {
 }
 
 /// A segment's steps, built one at a time while the prover folds them: the segment's ops are
-/// held (56 bytes an op) instead of its op slots (136 bytes an op), and each op step's slots
+/// held (56 bytes an op) instead of its op slots (136 bytes an op), with the tuple before the
+/// segment of each address it touched until its op steps are out, and each op step's slots
 /// exist only while it is folded. Yields exactly the steps [`Native::segment`] (or
 /// [`Native::last_segment`]) builds: the challenges were computed from the same slots, hashed
 /// and dropped one step at a time, when the segment was sealed.

@@ -13,8 +13,8 @@ use crate::trace::Op;
 
 /// Default ops per segment, 2^20 (rounded up to whole op steps: 1,048,608 at 352 ops per step).
 /// The prover holds one segment's ops (56 bytes an op, about 56 MiB at this length; each op
-/// step's slots are built only while it folds), plus the last value and time of every touched
-/// address. Every segment but the last pays a boundary slot per distinct address
+/// step's slots are built only while it folds) and, while they fold, the tuple before the
+/// segment of each address it touched, plus the last value and time of every touched address. Every segment but the last pays a boundary slot per distinct address
 /// it touched (two hashes to the curve, ~1,800 constraints with the recursion's share, against
 /// ~210 an op), and the audit one curve slot per address touched before the last segment; an
 /// address first touched in the last segment costs a fresh slot (~270, no curve point). So a trace
