@@ -87,7 +87,7 @@ fn a_run_past_its_limit_is_killed_and_named() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     let o = output_within(
-        Command::new("true").arg(""),
+        &mut Command::new("true"),
         std::time::Duration::from_secs(60),
     );
     assert!(o.status.success());

@@ -615,8 +615,8 @@ fn plan_forecasts_the_steps_the_prover_builds() {
 
 /// The prover's lazy steps (ops held, each op step rebuilt as it is taken) are the eager steps,
 /// challenges included, and leave the same native state, segment by segment: on seeded traces
-/// over few and many addresses, whole and partial op steps, one segment or many, with stack ops
-/// (`mixed_ops`), and the empty trace.
+/// over few and many addresses, a trace with stack pushes and pops, and the empty trace; whole
+/// and partial op steps in every segment, one segment or many; 32-, 64- and 256-bit words.
 #[test]
 fn lazy_steps_are_the_eager_steps() {
     let same = |a: &Native, b: &Native, at: &str| {
@@ -630,18 +630,39 @@ fn lazy_steps_are_the_eager_steps() {
         .map(|&(n, addrs, seed)| seeded_ops(n, addrs, seed))
         .collect();
     traces.push(mixed_ops());
+    let stack = |kind: crate::trace::OpKind, addr: u64, v: u64| Op {
+        kind,
+        addr,
+        value: Word::from(v),
+    };
+    let (push, pop) = (crate::trace::OpKind::Push, crate::trace::OpKind::Pop);
+    let mut with_stack = mixed_ops();
+    with_stack.splice(
+        2..2,
+        [
+            stack(push, 500, 9),
+            stack(push, 501, 8),
+            stack(pop, 501, 8),
+            stack(pop, 500, 9),
+            stack(push, 500, 7),
+        ],
+    );
+    traces.push(with_stack);
     traces.push(Vec::new());
     for (ti, ops) in traces.iter().enumerate() {
         let numbered: Vec<(usize, Op)> = ops.iter().enumerate().map(|(i, o)| (i + 1, *o)).collect();
-        for l in [4, 8, 12, 40, 1000] {
-            let (mut eager, mut lazy) = (Native::new(shape(), 64), Native::new(shape(), 64));
+        for (l, wb) in [4, 6, 8, 12, 40, 1000]
+            .into_iter()
+            .flat_map(|l| [32, 64, 256].map(|wb| (l, wb)))
+        {
+            let (mut eager, mut lazy) = (Native::new(shape(), wb), Native::new(shape(), wb));
             let chunks: Vec<&[(usize, Op)]> = if numbered.is_empty() {
                 vec![&[]]
             } else {
                 numbered.chunks(l).collect()
             };
             for (j, seg) in chunks.iter().enumerate() {
-                let at = format!("trace {ti}, segments of {l}, segment {j}");
+                let at = format!("trace {ti}, {wb}-bit words, segments of {l}, segment {j}");
                 let last = j + 1 == chunks.len();
                 let (want, got) = if last {
                     let (want, wl) = eager.last_segment(seg).unwrap();
